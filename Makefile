@@ -1,0 +1,31 @@
+# `make run` runs the baseline year; `make test` runs the test suite.
+# Both create (or reuse) .venv with a Python >= 3.12 found on this machine; set PYTHON=... to choose.
+VENV := .venv
+VPY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint bench calibrate clean
+
+$(STAMP): pyproject.toml
+	@py="$$(PYTHON="$(PYTHON)" sh tools/find_python.sh)" || exit 1; \
+	if [ ! -x $(VPY) ] || ! $(VPY) -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then \
+		rm -rf $(VENV); echo "creating $(VENV) with $$py"; "$$py" -m venv $(VENV) || exit 1; fi
+	$(VPY) -m pip install -q --upgrade pip
+	$(VPY) -m pip install -q -e '.[test]'
+	@touch $(STAMP)
+
+run: $(STAMP)
+	$(VPY) run.py
+
+test: $(STAMP)
+	$(VPY) -m ruff check .
+	$(VPY) -m pytest
+
+bench: $(STAMP)
+	$(VPY) benchmarks/bench_year.py
+
+calibrate: $(STAMP)
+	$(VPY) run.py calibrate
+
+clean:
+	rm -rf $(VENV) results

@@ -1,0 +1,19 @@
+"""Party organisation (党组织) in five levels: street working committee, community committee,
+compound (grid) branch, building group; the fifth level, party-member households, is the
+``party`` flag of residents."""
+
+from __future__ import annotations
+
+import mesa
+
+LEVELS = ("street_committee", "community_committee", "compound_branch", "building_group")
+
+
+class PartyBranch(mesa.Agent):
+    def __init__(self, model: mesa.Model, level: str, place: int, members: int) -> None:
+        super().__init__(model)
+        if level not in LEVELS:
+            raise ValueError(f"unknown party level '{level}'; allowed: {', '.join(LEVELS)}")
+        self.level = level
+        self.place = place      # street, community, compound or building index
+        self.members = members  # resident party members registered there

@@ -1,0 +1,117 @@
+"""Case generation (矛盾纠纷与诉求的产生): disputes and demands arise per kind with hazards
+that depend on the origin mix of the building (P1), compound type and infrastructure (P2),
+crowding (P3), the property firm's service against the resident's expectation (P4), age and
+origin, neighbourhood activities, root treatment by smart service, and the season.
+
+Per kind, today's count is drawn from the total rate, then who raises each case is drawn in
+proportion to the residents' hazards (equivalent to independent Poisson hazards per resident).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .vocabulary import K, KINDS, O
+
+RESIDENT_KINDS = tuple(k for k in KINDS if k != "courier_access")
+RK = np.array([K[k] for k in RESIDENT_KINDS])
+
+# Relative hazard by age group (child, young, middle, elderly); assumption: children raise
+# nothing, the elderly fewer disputes but more service demands (P8).
+AGE_FACTOR = {
+    "family": (0.0, 1.0, 1.2, 0.8),
+    "public_service": (0.0, 1.0, 0.9, 1.4),
+    "heating": (0.0, 0.8, 1.0, 1.4),
+}
+DEFAULT_AGE_FACTOR = (0.0, 1.0, 1.1, 0.8)
+# Relative hazard of parking and environment (vegetable plots) by compound type
+# (old, relocation, commercial, village); assumption from P5.
+PARKING_BY_TYPE = (1.0, 1.2, 1.3, 0.9)
+ENVIRONMENT_BY_TYPE = (1.0, 1.3, 0.7, 1.6)
+HEATING_BY_TYPE = (1.5, 1.0, 0.7, 1.2)
+# Migrants, outsiders and the seasonal elderly ask more about jobs, schools, health (P8).
+PUBLIC_SERVICE_BY_ORIGIN = {O["rural_migrant"]: 1.5, O["outsider"]: 1.8, O["seasonal"]: 2.0}
+WINTER_INFRASTRUCTURE = 1.3  # assumption: frozen pipes and heating-related faults
+REFERENCE_GAP = 0.3          # rate_property is the rate at this expectation-quality gap
+REFERENCE_INFRA = 0.6        # rate_infrastructure is the rate at this condition
+NO_FIRM_QUALITY = 0.2        # assumption: an unmanaged old compound feels like a poor firm
+
+
+def rates_per_year(model) -> np.ndarray:
+    """Hazard per resident per year for each resident kind: array (len(RESIDENT_KINDS), N),
+    zero for absent residents. Heating is the rate while in season."""
+    p, d = model.p, model.district
+    n = d.n_residents
+    comp = d.compound
+    present_pop = np.bincount(comp, model.present, minlength=d.n_compounds)
+    crowd = (present_pop / np.maximum(d.compound_pop, 1))[comp] ** p.crowding_effect
+    quality = np.where(d.compound_firm >= 0, d.firm_quality[np.maximum(d.compound_firm, 0)],
+                       NO_FIRM_QUALITY)[comp]
+    ctype = d.compound_type[comp]
+    mixing = d.building_mixing[d.building]
+    if p.neighbourhood_pacts:
+        mixing = mixing * 0.6  # assumption: pacts and festivals take 40 % off the mixing effect
+    public = np.ones(n)
+    for origin, factor in PUBLIC_SERVICE_BY_ORIGIN.items():
+        public[d.origin == origin] = factor
+    place = {
+        "neighbour": (1 + p.mixing_effect * mixing) * crowd * model.activity_factor[d.community],
+        "family": np.ones(n),
+        "property": np.maximum(0.02, d.expectation - quality) / REFERENCE_GAP,
+        "infrastructure": (1 - d.compound_infra[comp]) / (1 - REFERENCE_INFRA),
+        "parking": np.array(PARKING_BY_TYPE)[ctype] * crowd,
+        "environment": np.array(ENVIRONMENT_BY_TYPE)[ctype],
+        "public_service": public,
+        "heating": np.array(HEATING_BY_TYPE)[ctype],
+        "other": np.ones(n),
+    }
+    out = np.empty((len(RESIDENT_KINDS), n))
+    for row, kind in enumerate(RESIDENT_KINDS):
+        age = np.array(AGE_FACTOR.get(kind, DEFAULT_AGE_FACTOR))[d.age]
+        base = getattr(p, f"rate_{kind}") * p.case_rate_scale
+        out[row] = base * age * place[kind] * model.root_factor[comp, K[kind]] * model.present
+    return out
+
+
+class CaseSampler:
+    """Cumulative hazards per kind, refreshed when presence or hazards change."""
+
+    def __init__(self, model) -> None:
+        self.refresh(model)
+
+    def refresh(self, model) -> None:
+        rates = rates_per_year(model)
+        self.cum = np.cumsum(rates, axis=1)
+        self.total = self.cum[:, -1].copy()
+
+    def draw(self, model) -> tuple[np.ndarray, np.ndarray]:
+        """Today's (residents, kinds) of new resident cases."""
+        season = model.season_factor()
+        rng = model.rng
+        counts = rng.poisson(self.total * season[RK] / 365.0)
+        who, kinds = [], []
+        for row, c in enumerate(counts):
+            if c:
+                u = rng.random(c) * self.total[row]
+                who.append(np.searchsorted(self.cum[row], u, side="right"))
+                kinds.append(np.full(c, RK[row]))
+        if not who:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        return np.concatenate(who), np.concatenate(kinds)
+
+
+def season_factor(in_season: bool) -> np.ndarray:
+    """Multiplier per kind for today's season."""
+    f = np.ones(len(KINDS))
+    f[K["heating"]] = 1.0 if in_season else 0.0
+    if in_season:
+        f[K["infrastructure"]] = WINTER_INFRASTRUCTURE
+    return f
+
+
+def courier_draw(model) -> np.ndarray:
+    """Couriers and riders raising access complaints today (F16): one draw per problem flag."""
+    flags = model.courier_problems.sum(axis=1)
+    counts = model.rng.poisson(flags * model.p.courier_case_rate / 365.0)
+    return np.repeat(np.arange(len(flags)), counts)
+

@@ -1,0 +1,93 @@
+"""The case table (案件台账): one row per dispute or demand, kept as growable numpy columns.
+
+Every case is in exactly one state of ``vocabulary.STATES``. Columns are views of the first
+``n`` rows, so ``cases.state[idx] = ...`` writes through.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .vocabulary import CHANNELS, KINDS, LEVELS, STATES, STREETS
+
+COLUMNS: dict[str, tuple[type, float]] = {
+    "resident": (np.int32, -1),      # raiser (-1 when a courier raised it)
+    "courier": (np.int32, -1),       # raising courier or rider (-1 for residents)
+    "kind": (np.int8, 0),
+    "channel": (np.int8, 0),
+    "compound": (np.int32, -1),
+    "community": (np.int32, -1),
+    "street": (np.int8, -1),
+    "state": (np.int8, 0),
+    "unit": (np.int32, -1),          # unit whose queue holds or last held the case
+    "level": (np.int8, -1),          # current tier: LEVELS index
+    "max_level": (np.int8, -1),      # highest tier reached
+    "opened": (np.int16, -1),
+    "ready": (np.int16, -1),         # first day a unit may work on it
+    "entered": (np.int16, -1),       # day it entered the current unit
+    "handled": (np.int16, -1),
+    "visit_day": (np.int16, -1),
+    "closed": (np.int16, -1),
+    "work_left": (np.float32, 0.0),
+    "patience": (np.float32, 0.0),
+    "priority": (np.int8, 0),        # hotline tickets and supervised cases go first
+    "tickets": (np.int8, 0),         # hotline tickets this case produced
+    "supervised": (np.int8, 0),
+    "escalations": (np.int8, 0),
+    "discipline": (np.bool_, False),
+    "overdue": (np.bool_, False),
+    "resolved": (np.bool_, False),
+    "settled_level": (np.int8, -1),  # tier that resolved it
+    "satisfaction": (np.float32, np.nan),
+}
+
+
+class CaseTable:
+    def __init__(self, capacity: int = 4096) -> None:
+        self.n = 0
+        self._cols = {name: np.full(capacity, fill, dtype)
+                      for name, (dtype, fill) in COLUMNS.items()}
+
+    def __getattr__(self, name: str) -> np.ndarray:
+        cols = self.__dict__.get("_cols")
+        if cols is None or name not in cols:
+            raise AttributeError(name)
+        return cols[name][: self.n]
+
+    def __len__(self) -> int:
+        return self.n
+
+    def add(self, count: int, **values: np.ndarray | float) -> np.ndarray:
+        """Append ``count`` cases with the given column values; return their indices."""
+        unknown = set(values) - set(COLUMNS)
+        if unknown:
+            raise KeyError(f"unknown case columns: {sorted(unknown)}")
+        need = self.n + count
+        cap = len(self._cols["state"])
+        if need > cap:
+            new_cap = max(need, 2 * cap)
+            for name, (dtype, fill) in COLUMNS.items():
+                grown = np.full(new_cap, fill, dtype)
+                grown[: self.n] = self._cols[name][: self.n]
+                self._cols[name] = grown
+        idx = np.arange(self.n, need)
+        for name, value in values.items():
+            self._cols[name][self.n: need] = value
+        self.n = need
+        return idx
+
+    def count_states(self) -> dict[str, int]:
+        counts = np.bincount(self.state, minlength=len(STATES))
+        return {s: int(c) for s, c in zip(STATES, counts, strict=True)}
+
+    def to_frame(self) -> pd.DataFrame:
+        """The cases as a tidy table with readable categories."""
+        df = pd.DataFrame({name: getattr(self, name).copy() for name in COLUMNS})
+        df.insert(0, "case_id", np.arange(self.n))
+        decode = {"kind": KINDS, "channel": CHANNELS, "state": STATES, "street": STREETS,
+                  "level": LEVELS, "max_level": LEVELS, "settled_level": LEVELS}
+        for col, names in decode.items():
+            codes = df[col].to_numpy()
+            df[col] = pd.Categorical.from_codes(np.where(codes < 0, -1, codes), categories=list(names))
+        return df

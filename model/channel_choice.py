@@ -1,0 +1,67 @@
+"""Channel choice (诉求渠道): where a resident takes a dispute or demand — the building head,
+the grid worker, the compound party branch, the community, the 12345 hotline, or silence —
+by a multinomial logit over trust (the resident's satisfaction), access and the kind of case.
+
+Utilities are assumptions in the spirit of the grievance model (Epstein 2002): low trust and
+youth push toward the hotline; the elderly stay silent rather than 'cause trouble' (P8);
+channels that do not exist in a building or compound are unavailable.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .vocabulary import A, C, DEPARTMENT_KINDS, ENFORCEMENT_KINDS, K, O
+
+RESIDENT_CHANNELS = ("silence", "building_head", "grid_worker", "compound_branch", "community",
+                     "hotline")
+CODES = np.array([C[c] for c in RESIDENT_CHANNELS])
+DEPT = np.array([K[k] for k in DEPARTMENT_KINDS])
+ENFORCE = np.array([K[k] for k in ENFORCEMENT_KINDS])
+# Couriers and riders: hotline, grid worker or silence (assumption); enrolled as special grid
+# workers (policy 6) they report through the grid.
+COURIER_CHANNELS = np.array([C["silence"], C["grid_worker"], C["hotline"]])
+COURIER_PROBS = np.array([0.4, 0.2, 0.4])
+COURIER_PROBS_SPECIAL = np.array([0.1, 0.7, 0.2])
+
+
+def utilities(model, residents: np.ndarray, kinds: np.ndarray) -> np.ndarray:
+    """Utility of each channel (columns as RESIDENT_CHANNELS) for each new case."""
+    p, d = model.p, model.district
+    age = d.age[residents]
+    elderly = age == A["elderly"]
+    young = age == A["young"]
+    party = d.party[residents]
+    trust = model.satisfaction[residents]
+    dept = np.isin(kinds, DEPT)
+    local = ~dept  # matters the compound and community can act on
+    u = np.zeros((len(residents), len(RESIDENT_CHANNELS)))
+    u[:, 0] = (0.2 + p.silence_propensity + 0.9 * elderly
+               + 0.4 * np.isin(d.origin[residents], (O["outsider"], O["rural_migrant"], O["seasonal"])))
+    head = d.building_has_head[d.building[residents]]
+    u[:, 1] = np.where(head, -0.3 + 0.5 * elderly + 0.4 * party - 1.5 * dept, -np.inf)
+    u[:, 2] = -0.4 + (0.6 if p.grid_integration else 0.0) - 1.5 * dept
+    branch = d.compound_has_branch[d.compound[residents]]
+    u[:, 3] = np.where(branch, -0.8 + 1.0 * party - 1.5 * dept, -np.inf)
+    u[:, 4] = -0.3 + 0.5 * local - 0.5 * young
+    u[:, 5] = (-0.9 + p.hotline_propensity + 0.8 * young + 2.0 * (0.6 - trust) + 1.8 * dept
+               + 0.5 * (kinds == K["property"]) + 0.3 * np.isin(kinds, ENFORCE))
+    return u
+
+
+def choose(model, residents: np.ndarray, kinds: np.ndarray) -> np.ndarray:
+    """Channel code per new resident case (Gumbel-max sampling of the logit)."""
+    if len(residents) == 0:
+        return np.zeros(0, np.int8)
+    u = utilities(model, residents, kinds)
+    u += model.rng.gumbel(size=u.shape)
+    return CODES[np.argmax(u, axis=1)].astype(np.int8)
+
+
+def choose_courier(model, couriers: np.ndarray) -> np.ndarray:
+    special = model.courier_special[couriers]
+    u = model.rng.random(len(couriers))
+    cum_plain, cum_special = np.cumsum(COURIER_PROBS), np.cumsum(COURIER_PROBS_SPECIAL)
+    pick = np.where(special, np.searchsorted(cum_special, u, side="right"),
+                    np.searchsorted(cum_plain, u, side="right"))
+    return COURIER_CHANNELS[np.minimum(pick, 2)].astype(np.int8)

@@ -1,0 +1,246 @@
+"""The district generator: streets (街道), communities (社区), compounds (小区) of four types,
+buildings (楼栋), households and residents, driven by the parameters and the seed.
+
+Everything is stored as numpy arrays indexed by entity number; residents live in contiguous
+blocks per compound and household, and the seasonal winter residents are appended at the end.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .params import Params
+from .vocabulary import A, COMPOUND_TYPES, LONGQIAO, O, ORIGINS, STREETS, T
+
+# Compound-type mix per street (assumption: Gulou is the old town with relocation compounds
+# such as Kuixinglou; Longqiao is peri-urban with new commercial and village-to-residence
+# compounds, F10, F12; Jiuxianqiao in between).
+TYPE_MIX = {
+    "Gulou": (0.45, 0.30, 0.20, 0.05),
+    "Longqiao": (0.10, 0.20, 0.45, 0.25),
+    "Jiuxianqiao": (0.30, 0.20, 0.30, 0.20),
+}
+# Household origin mix per compound type, over ORIGINS[:5] (assumption from SEED_FACTS §2).
+ORIGIN_MIX = {
+    "old": (0.65, 0.05, 0.10, 0.10, 0.10),
+    "relocation": (0.15, 0.60, 0.15, 0.05, 0.05),
+    "commercial": (0.20, 0.05, 0.45, 0.20, 0.10),
+    "village": (0.05, 0.10, 0.10, 0.65, 0.10),
+}
+# Age groups (child, young 18-44, middle 45-64, elderly 65+): 7th national census 2020,
+# rounded (0-17: 18 %, 65+: 13.5 %; assumption for the split of 18-64).
+AGE_SHARES = (0.18, 0.38, 0.305, 0.135)
+# Expectation of service by origin (assumption: buyers of new commercial housing expect most,
+# F4 context "expectations sometimes too high"; rural movers and seasonal elderly least).
+EXPECTATION = {"urban_native": 0.55, "relocated": 0.6, "commodity_buyer": 0.72,
+               "rural_migrant": 0.45, "outsider": 0.5, "seasonal": 0.4}
+# Infrastructure condition by compound type, 0 = failing, 1 = new (assumption, P2).
+INFRA_CONDITION = (0.35, 0.7, 0.85, 0.55)
+# Property-firm service quality by compound type (assumption, P4); old compounds often have
+# no firm at all (share without a firm below, assumption).
+FIRM_QUALITY = (0.35, 0.45, 0.55, 0.4)
+NO_FIRM_SHARE_OLD = 0.5
+COMPOUNDS_PER_FIRM = 3
+
+
+@dataclass
+class District:
+    street_names: tuple[str, ...]
+    community_street: np.ndarray
+    community_pop: np.ndarray          # base residents (no seasonal)
+    compound_community: np.ndarray
+    compound_street: np.ndarray
+    compound_type: np.ndarray
+    compound_pop: np.ndarray           # base residents
+    compound_infra: np.ndarray         # infrastructure condition 0..1
+    compound_firm: np.ndarray          # firm index or -1
+    compound_has_branch: np.ndarray    # bool
+    firm_quality: np.ndarray
+    firm_street: np.ndarray
+    building_compound: np.ndarray
+    building_has_head: np.ndarray      # bool
+    building_mixing: np.ndarray        # Gini-Simpson origin diversity of base residents
+    # residents
+    household: np.ndarray
+    building: np.ndarray
+    compound: np.ndarray
+    community: np.ndarray
+    street: np.ndarray
+    origin: np.ndarray
+    age: np.ndarray
+    party: np.ndarray
+    in_unit: np.ndarray
+    seasonal: np.ndarray
+    expectation: np.ndarray
+
+    @property
+    def n_residents(self) -> int:
+        return len(self.household)
+
+    @property
+    def n_compounds(self) -> int:
+        return len(self.compound_type)
+
+    @property
+    def n_communities(self) -> int:
+        return len(self.community_pop)
+
+
+def split_integer(total: int, weights: np.ndarray) -> np.ndarray:
+    """Largest-remainder split of ``total`` into integers proportional to ``weights``."""
+    w = np.asarray(weights, dtype=float)
+    exact = total * w / w.sum()
+    out = np.floor(exact).astype(np.int64)
+    rest = total - out.sum()
+    if rest > 0:
+        out[np.argsort(-(exact - out), kind="stable")[:rest]] += 1
+    return out
+
+
+def street_populations(p: Params) -> np.ndarray:
+    total = round(p.urban_population * p.scale)
+    longqiao = round(p.longqiao_population * p.scale)
+    gulou = round((total - longqiao) * p.gulou_share_of_rest)
+    return np.array([gulou, longqiao, total - longqiao - gulou], dtype=np.int64)
+
+
+def community_sizes(pop: int, p: Params, rng: np.random.Generator) -> np.ndarray:
+    """Community sizes log-uniform between the F8 bounds, rescaled to the street total."""
+    lo, hi = np.log(p.community_size_min), np.log(p.community_size_max)
+    mean = (p.community_size_max - p.community_size_min) / (hi - lo) if hi > lo else p.community_size_min
+    n = max(1, round(pop / mean))
+    return split_integer(pop, np.exp(rng.uniform(lo, hi, n)))
+
+
+def _households(pop: int, mean_size: float, rng: np.random.Generator) -> np.ndarray:
+    """Household sizes 1 + Poisson(mean - 1) that sum to exactly ``pop``."""
+    sizes = 1 + rng.poisson(mean_size - 1.0, int(pop / mean_size * 1.3) + 10)
+    cut = np.searchsorted(np.cumsum(sizes), pop)
+    sizes = sizes[: cut + 1].copy()
+    sizes[-1] -= sizes.sum() - pop
+    return sizes[sizes > 0]
+
+
+def generate(p: Params, rng: np.random.Generator) -> District:
+    """Build the district for parameters ``p`` with generator ``rng``."""
+    street_pop = street_populations(p)
+    comm_street, comm_pop = [], []
+    for s, pop in enumerate(street_pop):
+        if pop <= 0:
+            continue
+        sizes = community_sizes(int(pop), p, rng)
+        comm_street += [s] * len(sizes)
+        comm_pop += sizes.tolist()
+
+    cp_comm, cp_pop, cp_type = [], [], []
+    for c, (s, pop) in enumerate(zip(comm_street, comm_pop, strict=True)):
+        n = max(1, round(pop / p.compound_size_mean))
+        sizes = split_integer(pop, rng.dirichlet(np.full(n, 4.0)))
+        cp_comm += [c] * n
+        cp_pop += sizes.tolist()
+        cp_type += rng.choice(4, n, p=TYPE_MIX[STREETS[s]]).tolist()
+    comm_street_a = np.array(comm_street)
+    cp_comm_a, cp_type_a = np.array(cp_comm), np.array(cp_type)
+
+    # households, buildings and residents, compound by compound
+    res_hh, hh_building, b_compound, hh_origin = [], [], [], []
+    n_hh = n_b = 0
+    for k, pop in enumerate(cp_pop):
+        hh = _households(pop, p.household_size, rng)
+        n_build = max(1, int(np.ceil(len(hh) / p.households_per_building)))
+        hh_b = n_b + np.sort(rng.integers(0, n_build, len(hh)))
+        hh_building.append(hh_b)
+        b_compound.append(np.full(n_build, k))
+        hh_origin.append(rng.choice(5, len(hh), p=ORIGIN_MIX[COMPOUND_TYPES[cp_type[k]]]))
+        res_hh.append(np.repeat(np.arange(n_hh, n_hh + len(hh)), hh))
+        n_hh += len(hh)
+        n_b += n_build
+    household = np.concatenate(res_hh)
+    hh_building_a = np.concatenate(hh_building)
+    building_compound = np.concatenate(b_compound)
+    hh_origin_a = np.concatenate(hh_origin)
+
+    # winter residents join random Longqiao households (children bring parents, F11)
+    n_seasonal = round(p.winter_influx * p.scale)
+    longqiao_hh = np.flatnonzero(comm_street_a[cp_comm_a[building_compound[hh_building_a]]]
+                                 == LONGQIAO)
+    if n_seasonal and len(longqiao_hh) == 0:
+        n_seasonal = 0
+    seasonal_hh = rng.choice(longqiao_hh, n_seasonal) if n_seasonal else np.zeros(0, np.int64)
+    household = np.concatenate([household, seasonal_hh])
+    n_base = len(household) - n_seasonal
+    seasonal = np.zeros(len(household), bool)
+    seasonal[n_base:] = True
+
+    building = hh_building_a[household]
+    compound = building_compound[building]
+    community = cp_comm_a[compound]
+    origin = hh_origin_a[household].astype(np.int8)
+    origin[seasonal] = O["seasonal"]
+    age = rng.choice(4, len(household), p=AGE_SHARES).astype(np.int8)
+    age[seasonal] = A["elderly"]
+    adult = age > A["child"]
+    party = adult & (rng.random(len(household)) < p.party_member_share)
+    in_unit = party & (age < A["elderly"]) & (rng.random(len(household)) < p.in_unit_member_share)
+    exp_by_origin = np.array([EXPECTATION[o] for o in ORIGINS])
+    expectation = np.clip(exp_by_origin[origin] + rng.normal(0, 0.1, len(household)), 0, 1)
+
+    n_cp = len(cp_pop)
+    infra = np.clip(np.array(INFRA_CONDITION)[cp_type_a] + rng.normal(0, 0.1, n_cp), 0.05, 1)
+    firm = _assign_firms(cp_type_a, comm_street_a[cp_comm_a], rng)
+    firm_quality = np.zeros(firm.max() + 1)
+    firm_street = np.zeros(firm.max() + 1, np.int64)
+    for f in range(len(firm_quality)):
+        members = firm == f
+        firm_quality[f] = np.mean(np.array(FIRM_QUALITY)[cp_type_a[members]])
+        firm_street[f] = comm_street_a[cp_comm_a[members]][0]
+    firm_quality = np.clip(firm_quality + rng.normal(0, 0.08, len(firm_quality)), 0.05, 0.95)
+
+    return District(
+        street_names=STREETS,
+        community_street=comm_street_a,
+        community_pop=np.array(comm_pop, np.int64),
+        compound_community=cp_comm_a,
+        compound_street=comm_street_a[cp_comm_a],
+        compound_type=cp_type_a,
+        compound_pop=np.array(cp_pop, np.int64),
+        compound_infra=infra,
+        compound_firm=firm,
+        compound_has_branch=rng.random(n_cp) < p.compound_branch_coverage,
+        firm_quality=firm_quality,
+        firm_street=firm_street,
+        building_compound=building_compound,
+        building_has_head=rng.random(n_b) < p.building_head_coverage,
+        building_mixing=_mixing(building[:n_base], origin[:n_base], n_b),
+        household=household, building=building, compound=compound, community=community,
+        street=comm_street_a[community], origin=origin, age=age, party=party,
+        in_unit=in_unit, seasonal=seasonal, expectation=expectation,
+    )
+
+
+def _assign_firms(cp_type: np.ndarray, cp_street: np.ndarray,
+                  rng: np.random.Generator) -> np.ndarray:
+    """Each firm serves about COMPOUNDS_PER_FIRM compounds of one street; some old compounds
+    have none (-1)."""
+    firm = np.full(len(cp_type), -1, np.int64)
+    served = ~((cp_type == T["old"]) & (rng.random(len(cp_type)) < NO_FIRM_SHARE_OLD))
+    next_firm = 0
+    for s in np.unique(cp_street):
+        idx = np.flatnonzero(served & (cp_street == s))
+        idx = rng.permutation(idx)
+        firm[idx] = next_firm + np.arange(len(idx)) // COMPOUNDS_PER_FIRM
+        next_firm = firm[idx].max() + 1 if len(idx) else next_firm
+    if next_firm == 0:  # tiny districts: make sure one firm exists
+        firm[0] = 0
+    return firm
+
+
+def _mixing(building: np.ndarray, origin: np.ndarray, n_b: int) -> np.ndarray:
+    """Gini-Simpson diversity of origins per building: 1 - sum of squared origin shares."""
+    counts = np.zeros((n_b, len(ORIGINS)))
+    np.add.at(counts, (building, origin), 1)
+    tot = counts.sum(1, keepdims=True)
+    shares = np.divide(counts, tot, out=np.zeros_like(counts), where=tot > 0)
+    return 1.0 - (shares**2).sum(1)

@@ -1,0 +1,114 @@
+"""The 12345 hotline and its six-step closed loop (接、转、办、访、督、考, policy 8):
+receive → dispatch (to the responsible unit, with a deadline) → handle → follow-up visit
+(satisfied: closed; basically satisfied or unsatisfied: may go to supervision) → supervise
+(a special team; still unsatisfied after repeated supervision: discipline inspection) →
+evaluate (units' results feed their appraisal, here a monthly accountability factor).
+
+With ``closed_loop`` off, tickets are dispatched and handled but nobody visits, supervises or
+evaluates: an unresolved resident may call again (a new ticket) or give up.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .queues import enqueue
+from .vocabulary import DEPARTMENT_KINDS, ENFORCEMENT_KINDS, K, LEVELS, S
+
+HOTLINE = LEVELS.index("hotline")
+DEPT = np.array([K[k] for k in DEPARTMENT_KINDS] + [K["infrastructure"]])
+ENFORCE = np.array([K[k] for k in ENFORCEMENT_KINDS])
+VISIT_AFTER_DAYS = 2          # assumption: call-back two days after the unit reports
+SATISFIED = 0.6               # assumption: satisfaction at or above counts as "satisfied"
+REPEAT_CALL = 0.3             # assumption: an unresolved caller calls again (loop off)
+MAX_TICKETS = 3
+ACCOUNTABILITY_RANGE = (0.85, 1.1)
+ACCOUNTABILITY_SLOPE = 0.4    # assumption: per unit of satisfied-share above 0.75
+MIN_VISITS_TO_EVALUATE = 5
+
+
+def responsible_units(model, idx: np.ndarray) -> np.ndarray:
+    """Dispatch (转): the unit answerable for each ticket."""
+    c, d, units = model.cases, model.district, model.units
+    kind = c.kind[idx]
+    firm = d.compound_firm[c.compound[idx]]
+    unit = units.of("community", c.community[idx])
+    firm_unit = units.of("firm", np.maximum(firm, 0))
+    unit = np.where((kind == K["property"]) & (firm >= 0), firm_unit, unit)
+    enforce = np.isin(kind, ENFORCE)
+    if model.p.joint_meetings:  # enforcement goes to the street's law-enforcement team
+        unit = np.where(enforce, units.of("street", c.street[idx].astype(np.int64)), unit)
+    else:                       # P5: the firm is left to 'enforce'
+        unit = np.where(enforce & (firm >= 0), firm_unit, unit)
+    return np.where(np.isin(kind, DEPT), units.first["department"], unit)
+
+
+def receive(model, idx: np.ndarray) -> None:
+    """Receive (接) tickets and dispatch (转) them with a deadline."""
+    if len(idx) == 0:
+        return
+    c, p = model.cases, model.p
+    c.tickets[idx] += 1
+    delay = p.dispatch_days * (0.5 if p.grid_integration else 1.0)
+    enqueue(model, idx, responsible_units(model, idx), HOTLINE, priority=1, delay=delay)
+    model.tickets_today += len(idx)
+
+
+def after_handling(model, idx: np.ndarray) -> None:
+    """Handle (办) done: schedule the follow-up visit, or without the loop close or re-call."""
+    if len(idx) == 0:
+        return
+    c = model.cases
+    if model.p.closed_loop:
+        c.state[idx] = S["awaiting_visit"]
+        c.visit_day[idx] = model.day + VISIT_AFTER_DAYS
+        return
+    failed = idx[~c.resolved[idx]]
+    again = failed[(model.rng.random(len(failed)) < REPEAT_CALL) & (c.tickets[failed] < MAX_TICKETS)]
+    receive(model, again)
+    model.close(np.setdiff1d(idx, again, assume_unique=True))
+
+
+def visit(model) -> None:
+    """Follow-up visit (访) and supervision (督) of today's due tickets."""
+    c, p = model.cases, model.p
+    due = np.flatnonzero((c.state == S["awaiting_visit"]) & (c.visit_day <= model.day))
+    if len(due) == 0:
+        return
+    score = model.case_satisfaction(due)
+    happy = score >= SATISFIED
+    np.add.at(model.visits, c.unit[due], 1)
+    np.add.at(model.visits_satisfied, c.unit[due], happy)
+    unhappy = due[~happy]
+    rounds_left = c.supervised[unhappy] < p.supervision_rounds
+    supervise = unhappy[rounds_left & (model.rng.random(len(unhappy)) < p.supervision_share)]
+    c.discipline[unhappy[~rounds_left]] = True  # 多次督办后仍不满意: discipline inspection
+    if len(supervise):
+        c.supervised[supervise] += 1
+        c.resolved[supervise] = False
+        enqueue(model, supervise, np.full(len(supervise), model.units.first["supervision"]),
+                HOTLINE, priority=2, delay=1.0)
+    model.close(np.setdiff1d(due, supervise, assume_unique=True))
+
+
+def check_deadlines(model) -> None:
+    """Tickets past their deadline are flagged overdue; with the loop they are pushed."""
+    c, p = model.cases, model.p
+    late = np.flatnonzero((c.state == S["queued"]) & (c.level == HOTLINE) & ~c.overdue
+                          & (model.day - c.entered > p.hotline_deadline_days))
+    c.overdue[late] = True
+    if p.closed_loop:
+        c.priority[late] = 2
+
+
+def evaluate(model) -> None:
+    """Evaluate (考): last month's satisfied share per unit sets its accountability factor."""
+    if not model.p.closed_loop:
+        return
+    v, s = model.visits, model.visits_satisfied
+    enough = v >= MIN_VISITS_TO_EVALUATE
+    share = np.divide(s, v, out=np.zeros_like(s, dtype=float), where=enough)
+    target = np.clip(1 + ACCOUNTABILITY_SLOPE * (share - 0.75), *ACCOUNTABILITY_RANGE)
+    model.accountability[enough] = target[enough]
+    v[:] = 0
+    s[:] = 0

@@ -1,0 +1,345 @@
+"""GovernanceModel: the Yanzhou urban district, one step a day (day 0 = 1 January)."""
+
+from __future__ import annotations
+
+from time import perf_counter
+
+import mesa
+import numpy as np
+
+from agents import Courier, GridWorker, PartyBranch, PropertyFirm, Resident
+
+from . import (
+    channel_choice,
+    district,
+    funding,
+    hotline_loop,
+    network,
+    outreach,
+    participation,
+    property_service,
+    satisfaction,
+    smart_service,
+    staffing,
+    tiered_ladder,
+    winter_influx,
+)
+from .case_generation import CaseSampler, courier_draw, season_factor
+from .cases import CaseTable
+from .params import Params
+from .vocabulary import DISPUTE_KINDS, KINDS, LONGQIAO, A, C, K, S, STREETS, U
+
+MONTH_STARTS = np.array([0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334])
+PATIENCE_BY_AGE = np.array([1.0, 0.7, 1.0, 1.4])  # assumption: the young escalate sooner
+COURIER_PATIENCE = 0.7
+COURIER_EXPECTATION = 0.5                           # assumption
+# Couriers' problems once rest points, red-sail stations and access passes exist (policy 4):
+# share of each F16 problem that remains (assumption).
+REST_POINT_REMAINING = np.array([0.4, 0.6, 0.2])
+DISPUTES = np.array([K[k] for k in DISPUTE_KINDS])
+
+
+def month_of(day: int) -> int:
+    """Month index (0 = January of the first year) of a simulation day."""
+    return 12 * (day // 365) + int(np.searchsorted(MONTH_STARTS, day % 365, side="right")) - 1
+
+
+class GovernanceModel(mesa.Model):
+    """Residents, property firms, grid workers and party branches governing disputes and
+    demands in the urban district.
+
+    Parameters
+    ----------
+    params: the validated parameter set (defaults: the 2021 baseline without calibration).
+    seed: the run's seed; all randomness comes from ``self.rng``.
+    """
+
+    def __init__(self, params: Params | None = None, seed: int = 1) -> None:
+        super().__init__(rng=seed)
+        t0 = perf_counter()
+        self.p = p = params or Params()
+        self.seed = seed
+        self.day = 0
+        self.district = d = district.generate(p, self.rng)
+        if p.five_level_coverage:
+            d.building_has_head[:] = True
+            d.compound_has_branch[:] = True
+        self.adj = network.build(d, p, self.rng)
+        self.W = network.influence_matrix(self.adj)
+        self.present = None
+        winter_influx.update_presence(self)
+
+        n = d.n_residents
+        self.satisfaction = np.clip(p.initial_satisfaction + self.rng.normal(0, 0.1, n), 0, 1)
+        self.experience = self.satisfaction.copy()
+        self.volunteer = np.zeros(n, bool)
+        self.activity_factor = funding.activity_factor(p, d.community_pop)
+        self.activity_bonus = funding.activity_bonus(p, d.community_pop)
+        self.professional_hours = funding.professional_hours(p, d.n_communities)
+        self.professional_boost = funding.professional_boost(self.professional_hours)
+
+        self._create_agents()
+        self.units = staffing.build_units(p, d, self.staff_hours)
+        self.party_hours = staffing.compound_party_hours(p, d)
+        self.root_factor = np.ones((d.n_compounds, len(KINDS)))
+        self.accountability = np.ones(len(self.units))
+        self.visits = np.zeros(len(self.units), np.int64)
+        self.visits_satisfied = np.zeros(len(self.units), np.int64)
+        self.hours_used = np.zeros(len(self.units))
+        self.treatment_hours = np.zeros(d.n_communities)
+        self.cases = CaseTable()
+        self.tickets_today = 0
+        self.living_target = satisfaction.living_target(self)
+        participation.monthly(self)
+        self.update_capacity()
+        self.sampler = CaseSampler(self)
+        self.daily = _DailyLog(p.days, len(STREETS))
+        self.datacollector = mesa.DataCollector(model_reporters=_REPORTERS)
+        self.build_seconds = perf_counter() - t0
+        self.run_seconds = 0.0
+
+    # --- set-up -----------------------------------------------------------------------------
+    def _create_agents(self) -> None:
+        p, d = self.p, self.district
+        for i in range(d.n_residents):
+            Resident(self, i)
+        staff, posts = staffing.staff_counts(p, d)
+        for comm, (s, w) in enumerate(zip(staff.tolist(), posts.tolist(), strict=True)):
+            committee = min(p.committee_per_community, s - w)
+            for role, count, skill in (("committee", committee, 1.0),
+                                       ("welfare_post", w, p.welfare_post_skill),
+                                       ("full_time", s - w - committee, 1.0)):
+                for _ in range(count):
+                    GridWorker(self, comm, role, skill)
+        workers = self.agents_by_type.get(GridWorker)
+        self.staff = staff
+        self.staff_hours = np.zeros(d.n_communities)
+        if workers is not None:
+            for w in workers:
+                self.staff_hours[w.community] += w.service_hours_per_day()
+        for f in range(len(d.firm_quality)):
+            PropertyFirm(self, f, -1, np.flatnonzero(d.compound_firm == f).tolist())
+        self.firms = self.agents_by_type[PropertyFirm]
+        self._create_branches()
+        self._create_couriers()
+        n_k, n_c = d.n_compounds, d.n_communities
+        first_firm = n_k + n_c + len(STREETS)
+        for firm in self.firms:
+            firm.unit = first_firm + firm.idx
+
+    def _create_branches(self) -> None:
+        d = self.district
+        levels = (("street_committee", d.street, np.ones(len(STREETS), bool)),
+                  ("community_committee", d.community, np.ones(d.n_communities, bool)),
+                  ("compound_branch", d.compound, d.compound_has_branch),
+                  ("building_group", d.building, d.building_has_head))
+        for level, where, exists in levels:
+            members = np.bincount(where, d.party, minlength=len(exists)).astype(int)
+            for place in np.flatnonzero(exists).tolist():
+                PartyBranch(self, level, place, int(members[place]))
+
+    def _create_couriers(self) -> None:
+        p, d, rng = self.p, self.district, self.rng
+        n_c, n_r = round(p.couriers * p.scale), round(p.riders * p.scale)
+        n = n_c + n_r
+        shares = np.array([p.courier_hard_to_enter, p.courier_hard_to_park, p.courier_no_toilet])
+        if p.courier_rest_points:
+            shares = shares * REST_POINT_REMAINING
+        problems = rng.random((n, 3)) < shares                    # F16
+        local, aged, school = (rng.random((3, n)) < np.array([[0.915], [0.813], [0.75]]))  # F15
+        self.courier_problems = problems
+        self.courier_special = np.zeros(n, bool)
+        if p.special_grid_workers:
+            self.courier_special = rng.random(n) < outreach.SPECIAL_SHARE
+        for i in range(n):
+            courier = Courier(self, i, "courier" if i < n_c else "rider", bool(local[i]),
+                              bool(aged[i]), bool(school[i]), tuple(problems[i].tolist()))
+            courier.special_grid_worker = bool(self.courier_special[i])
+            if courier.special_grid_worker:
+                GridWorker(self, int(rng.integers(d.n_communities)), "special", 0.0, courier=i)
+
+    # --- the day --------------------------------------------------------------------------
+    def step(self) -> None:
+        """One day, as a list of named processes in order."""
+        t0 = perf_counter()
+        self.tickets_today = 0
+        self.month_start_processes()
+        self.seasonal_presence()
+        self.new_cases()
+        outreach.probes(self)
+        tiered_ladder.handle(self)
+        hotline_loop.check_deadlines(self)
+        hotline_loop.visit(self)
+        satisfaction.influence(self)
+        self.record_day()
+        self.day += 1
+        self.run_seconds += perf_counter() - t0
+
+    def run(self, days: int | None = None, progress: bool = False) -> None:
+        from tqdm import tqdm
+
+        days = self.p.days if days is None else days
+        for _ in tqdm(range(days), desc="simulating days", unit="day", disable=not progress):
+            self.step()
+
+    def month_start_processes(self) -> None:
+        """Monthly: evaluate units, firms, smart service, secretaries' visits, volunteers."""
+        if self.day == 0 or (self.day % 365) not in MONTH_STARTS:
+            return
+        month = month_of(self.day)
+        hotline_loop.evaluate(self)
+        hazards_changed = property_service.monthly(self, month)
+        hazards_changed |= smart_service.monthly(self) > 0
+        outreach.secretaries(self)
+        participation.monthly(self)
+        self.update_capacity()
+        if hazards_changed:
+            self.living_target = satisfaction.living_target(self)
+            self.sampler.refresh(self)
+
+    def seasonal_presence(self) -> None:
+        if winter_influx.update_presence(self):
+            self.sampler.refresh(self)
+            self.update_capacity()
+
+    def new_cases(self) -> None:
+        """Residents' and couriers' new disputes and demands, and where they take them."""
+        d, rng = self.district, self.rng
+        who, kinds = self.sampler.draw(self)
+        idx = self.cases.add(
+            len(who), resident=who, kind=kinds, channel=channel_choice.choose(self, who, kinds),
+            compound=d.compound[who], community=d.community[who], street=d.street[who],
+            opened=self.day, patience=rng.exponential(self.p.patience_days, len(who))
+            * PATIENCE_BY_AGE[d.age[who]])
+        couriers = courier_draw(self)
+        where = rng.choice(d.n_compounds, len(couriers), p=d.compound_pop / d.compound_pop.sum())
+        cidx = self.cases.add(
+            len(couriers), courier=couriers, kind=K["courier_access"],
+            channel=channel_choice.choose_courier(self, couriers), compound=where,
+            community=d.compound_community[where], street=d.compound_street[where],
+            opened=self.day,
+            patience=rng.exponential(self.p.patience_days * COURIER_PATIENCE, len(couriers)))
+        self.route(np.r_[idx, cidx])
+
+    def route(self, idx: np.ndarray) -> None:
+        """Send new cases to their first unit by the channel chosen."""
+        c = self.cases
+        ch = c.channel[idx]
+        silent = idx[ch == C["silence"]]
+        c.state[silent] = S["silent"]
+        c.closed[silent] = self.day
+        satisfaction.record_silent(self, c.resident[silent][c.resident[silent] >= 0])
+        compound_level = np.isin(ch, (C["building_head"], C["grid_worker"],
+                                      C["compound_branch"], C["probe"]))
+        tiered_ladder.place(self, idx[compound_level], 0)
+        tiered_ladder.place(self, idx[ch == C["community"]], 1)
+        hotline_loop.receive(self, idx[ch == C["hotline"]])
+        reported = idx[ch != C["silence"]]
+        self.daily.add_new(self.day, c, idx, reported)
+
+    # --- shared helpers ---------------------------------------------------------------------
+    def season_factor(self) -> np.ndarray:
+        return season_factor(winter_influx.in_heating_season(self.day, self.p))
+
+    def update_capacity(self) -> None:
+        """Units' hours per day: staff, plus party members, volunteers, in-unit members and
+        bought professional services, minus time spent on root treatment."""
+        d, first = self.district, self.units.first
+        cap = self.units.base_hours.copy()
+        cap[: d.n_compounds] += self.party_hours + self.volunteer_hours
+        comm = slice(first["community"], first["community"] + d.n_communities)
+        cap[comm] += self.member_hours + self.professional_hours - self.treatment_hours
+        self.capacity = np.maximum(cap, 0.0)
+
+    def case_satisfaction(self, idx: np.ndarray) -> np.ndarray:
+        """Each case's score if judged today (expectancy-disconfirmation)."""
+        c = self.cases
+        res = c.resident[idx]
+        expectation = np.where(res >= 0, self.district.expectation[np.maximum(res, 0)],
+                               COURIER_EXPECTATION)
+        return satisfaction.case_score(self.p, c.resolved[idx], self.day - c.opened[idx],
+                                       expectation)
+
+    def close(self, idx: np.ndarray) -> None:
+        """Close cases (resolved or not), score them, and let the raisers feel it."""
+        if len(idx) == 0:
+            return
+        c = self.cases
+        c.state[idx] = np.where(c.resolved[idx], S["closed_resolved"], S["closed_unresolved"])
+        c.closed[idx] = self.day
+        scores = self.case_satisfaction(idx)
+        c.satisfaction[idx] = scores
+        satisfaction.record_closed(self, idx, scores)
+
+    # --- measurement ------------------------------------------------------------------------
+    def present_adults(self) -> np.ndarray:
+        return self.present & (self.district.age > A["child"])
+
+    def mean_satisfaction(self) -> float:
+        return float(self.satisfaction[self.present_adults()].mean())
+
+    def backlog(self) -> int:
+        st = self.cases.state
+        return int(np.count_nonzero((st == S["queued"]) | (st == S["awaiting_visit"])))
+
+    def utilisation(self) -> float:
+        """Hours used over hours available in the compound and community units today."""
+        staff_units = np.isin(self.units.type, (U["compound"], U["community"]))
+        cap = self.capacity[staff_units].sum()
+        return float(self.hours_used[staff_units].sum() / cap) if cap > 0 else 0.0
+
+    def record_day(self) -> None:
+        self.n_present = int(self.present.sum())
+        self.daily.close_day(self)
+        self.datacollector.collect(self)
+
+
+class _DailyLog:
+    """Per-day counters the DataCollector and the summary read."""
+
+    def __init__(self, days: int, n_streets: int) -> None:
+        self.new_cases = np.zeros(days, np.int64)
+        self.new_disputes = np.zeros(days, np.int64)
+        self.reported_by_street = np.zeros((days, n_streets), np.int64)
+        self.present_by_street = np.zeros((days, n_streets), np.int64)
+        self.today = {}
+
+    def add_new(self, day: int, c: CaseTable, idx: np.ndarray, reported: np.ndarray) -> None:
+        if day >= len(self.new_cases):
+            return
+        self.new_cases[day] += len(idx)
+        self.new_disputes[day] += int(np.isin(c.kind[idx], DISPUTES).sum())
+        self.reported_by_street[day] += np.bincount(c.street[reported], minlength=len(STREETS))
+
+    def close_day(self, model: GovernanceModel) -> None:
+        day = model.day
+        if day < len(self.new_cases):
+            self.present_by_street[day] = np.bincount(model.district.street, model.present,
+                                                      minlength=len(STREETS))
+        n_present = max(model.n_present, 1)
+        self.today = {
+            "day": day,
+            "month": month_of(day) + 1,
+            "present": model.n_present,
+            "new_cases": int(self.new_cases[day]) if day < len(self.new_cases) else 0,
+            "new_disputes": int(self.new_disputes[day]) if day < len(self.new_cases) else 0,
+            "disputes_per_1000": (int(self.new_disputes[day]) if day < len(self.new_cases) else 0)
+            / n_present * 1000,
+            "hotline_tickets": model.tickets_today,
+            "backlog": model.backlog(),
+            "mean_satisfaction": model.mean_satisfaction(),
+            "utilisation": model.utilisation(),
+            "volunteers": int(model.volunteer.sum()),
+            "longqiao_present": int(np.count_nonzero(model.present & (model.district.street
+                                                                       == LONGQIAO))),
+        }
+
+
+def _reporter(key: str):
+    return lambda m: m.daily.today[key]
+
+
+_REPORTERS = {key: _reporter(key) for key in (
+    "day", "month", "present", "new_cases", "new_disputes", "disputes_per_1000",
+    "hotline_tickets", "backlog", "mean_satisfaction", "utilisation", "volunteers",
+    "longqiao_present")}

@@ -1,0 +1,51 @@
+"""Outreach that finds unvoiced problems: special grid workers drawn from couriers and riders
+act as 'probes' (探头, policy 6), and people's-condition secretaries (民情书记) sent down each
+month collect residents' concerns (policy 7). Found cases enter the ladder."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .tiered_ladder import place
+from .vocabulary import C, K, S
+
+PROBE_KINDS = np.array([K[k] for k in ("infrastructure", "parking", "environment",
+                                       "property", "courier_access")])
+PROBE_RATE = 0.003        # assumption: daily detection per special worker per 10,000 residents
+SPECIAL_SHARE = 0.3       # assumption: share of couriers and riders who enrol
+SECRETARY_SHARE = 0.2     # assumption: share of recent silent cases a monthly visit hears
+LOOKBACK_DAYS = 60        # assumption: older silent problems are no longer raised
+
+
+def _recent_silent(model, kinds: np.ndarray | None) -> np.ndarray:
+    c = model.cases
+    sel = (c.state == S["silent"]) & (c.opened >= model.day - LOOKBACK_DAYS) & (c.resident >= 0)
+    if kinds is not None:
+        sel &= np.isin(c.kind, kinds)
+    return np.flatnonzero(sel)
+
+
+def probes(model) -> np.ndarray:
+    """Daily: special grid workers spot silent problems in the compounds they deliver to."""
+    if not model.p.special_grid_workers:
+        return np.zeros(0, np.int64)
+    per_10k = model.courier_special.sum() / max(model.present.sum(), 1) * 10_000
+    found = _recent_silent(model, PROBE_KINDS)
+    found = found[model.rng.random(len(found)) < 1 - np.exp(-PROBE_RATE * per_10k)]
+    return _reopen(model, found, level=0)
+
+
+def secretaries(model) -> np.ndarray:
+    """Monthly: people's-condition secretaries hear a share of recent silent cases."""
+    if not model.p.double_reporting:
+        return np.zeros(0, np.int64)
+    found = _recent_silent(model, None)
+    found = found[model.rng.random(len(found)) < SECRETARY_SHARE]
+    return _reopen(model, found, level=1)
+
+
+def _reopen(model, idx: np.ndarray, level: int) -> np.ndarray:
+    model.cases.channel[idx] = C["probe"]
+    model.cases.closed[idx] = -1
+    place(model, idx, level)
+    return idx

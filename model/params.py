@@ -1,0 +1,364 @@
+"""The one typed parameter schema shared by the model, scenario files, the CLI and sweeps.
+
+Every parameter carries its type, default, allowed range or choices, and its source: an
+F-number of ``SEED_FACTS.md`` (the Yanzhou study), a citation, or "assumption".
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import asdict, dataclass, field, fields, replace
+from typing import Any
+
+
+class ParameterError(ValueError):
+    """A parameter set, scenario or value that the schema refuses."""
+
+
+def _p(default: Any, source: str, doc: str, lo: float | None = None, hi: float | None = None,
+       choices: tuple[str, ...] | None = None) -> Any:
+    meta = {"source": source, "doc": doc, "lo": lo, "hi": hi, "choices": choices}
+    return field(default=default, metadata=meta)
+
+
+ALLOCATION_RULES = ("uniform", "proportional")
+
+
+@dataclass(frozen=True)
+class Params:
+    # --- run -----------------------------------------------------------------------------
+    scale: float = _p(1.0, "run setting", "population scale; 1.0 = the 244,000 urban residents",
+                      lo=0.001, hi=10.0)
+    days: int = _p(365, "run setting", "days to simulate; day 0 = 1 January", lo=1, hi=3650)
+
+    # --- population and district (F1, F2, F8, F10, F11, F18) -----------------------------
+    urban_population: int = _p(244_000, "F2", "urban resident population at scale 1.0",
+                               lo=1_000, hi=5_000_000)
+    longqiao_population: int = _p(123_000, "F10", "Longqiao street residents at scale 1.0",
+                                  lo=0, hi=5_000_000)
+    gulou_share_of_rest: float = _p(0.55, "assumption", "share of the non-Longqiao urban "
+                                    "residents living in Gulou street (rest: Jiuxianqiao)",
+                                    lo=0.0, hi=1.0)
+    community_size_min: int = _p(4_000, "F8", "smallest community (residents)", lo=100, hi=100_000)
+    community_size_max: int = _p(16_000, "F8", "largest community (residents)", lo=100, hi=200_000)
+    compound_size_mean: int = _p(1_800, "assumption", "mean residents per compound",
+                                 lo=50, hi=50_000)
+    households_per_building: int = _p(40, "assumption", "mean households per building",
+                                      lo=2, hi=1_000)
+    household_size: float = _p(2.62, "7th national census 2020, mean household size",
+                               "mean residents per household", lo=1.0, hi=8.0)
+    party_member_share: float = _p(0.069, "CPC statistics 2022: 96.7 M members / 1.41 bn",
+                                   "share of adult residents who are party members",
+                                   lo=0.0, hi=1.0)
+    in_unit_member_share: float = _p(0.4, "assumption", "share of party members employed by "
+                                     "units who 'double report' (F19)", lo=0.0, hi=1.0)
+    winter_influx: int = _p(15_000, "F11", "extra winter residents in Longqiao at scale 1.0",
+                            lo=0, hi=1_000_000)
+    heating_start_day: int = _p(318, "F18", "first day of the heating season (15 Nov)",
+                                lo=0, hi=364)
+    heating_end_day: int = _p(74, "F18", "first day after the heating season (16 Mar)",
+                              lo=0, hi=364)
+
+    # --- neighbour network -----------------------------------------------------------------
+    ties_building: float = _p(4.0, "assumption", "mean ties drawn per resident in the building",
+                              lo=0.0, hi=50.0)
+    ties_compound: float = _p(1.5, "assumption", "mean ties drawn per resident elsewhere in "
+                              "the compound", lo=0.0, hi=50.0)
+    ties_cross_compound: float = _p(0.3, "assumption", "mean ties per resident to other "
+                                    "compounds", lo=0.0, hi=10.0)
+    origin_homophily: float = _p(0.6, "assumption (homophily; McPherson et al. 2001)",
+                                 "probability a building or compound tie is drawn among the "
+                                 "same origin", lo=0.0, hi=1.0)
+
+    # --- case generation: base rates per adult resident per year (calibrated: F3, F4) ----
+    case_rate_scale: float = _p(1.0, "calibrated to F3", "multiplier of all resident case "
+                                "rates", lo=0.0, hi=100.0)
+    rate_neighbour: float = _p(0.09, "assumption (P1)", "neighbour disputes", lo=0.0, hi=10.0)
+    rate_family: float = _p(0.04, "assumption (P1)", "family disputes", lo=0.0, hi=10.0)
+    rate_property: float = _p(0.05, "calibrated to F4", "property-management complaints at "
+                              "a service gap of 0.3", lo=0.0, hi=10.0)
+    rate_infrastructure: float = _p(0.04, "assumption (P2)", "water, power, roads, pipes in "
+                                    "an average compound", lo=0.0, hi=10.0)
+    rate_parking: float = _p(0.035, "assumption (P5)", "parking, fire lanes, flying-wire "
+                             "charging", lo=0.0, hi=10.0)
+    rate_environment: float = _p(0.03, "assumption (P5)", "green space turned to vegetable "
+                                 "plots, sanitation", lo=0.0, hi=10.0)
+    rate_public_service: float = _p(0.035, "assumption (P8: jobs, schools, health care)",
+                                    "public-service demands", lo=0.0, hi=10.0)
+    rate_heating: float = _p(0.08, "assumption", "heating complaints per year of heating "
+                             "season", lo=0.0, hi=10.0)
+    rate_other: float = _p(0.03, "assumption", "other matters for district departments "
+                           "(labour, consumer, traffic)", lo=0.0, hi=10.0)
+    mixing_effect: float = _p(1.5, "assumption (P1)", "extra neighbour-dispute hazard at full "
+                              "origin mixing in the building", lo=0.0, hi=20.0)
+    crowding_effect: float = _p(1.0, "assumption (P3)", "hazard elasticity to compound "
+                                "crowding (present / resident population)", lo=0.0, hi=10.0)
+
+    # --- couriers and riders (F15, F16) -----------------------------------------------------
+    couriers: int = _p(270, "F15", "couriers at scale 1.0", lo=0, hi=100_000)
+    riders: int = _p(230, "F15", "delivery riders at scale 1.0", lo=0, hi=100_000)
+    courier_hard_to_enter: float = _p(0.788, "F16", "share finding compounds hard to enter",
+                                      lo=0.0, hi=1.0)
+    courier_hard_to_park: float = _p(0.492, "F16", "share finding parking hard", lo=0.0, hi=1.0)
+    courier_no_toilet: float = _p(0.339, "F16", "share finding a toilet hard", lo=0.0, hi=1.0)
+    courier_case_rate: float = _p(1.0, "assumption", "access complaints per affected courier "
+                                  "per problem per year", lo=0.0, hi=100.0)
+
+    # --- channels ----------------------------------------------------------------------------
+    hotline_propensity: float = _p(0.0, "assumption (O'Brien et al.: propensities differ)",
+                                   "shift of the hotline's utility in channel choice",
+                                   lo=-10.0, hi=10.0)
+    silence_propensity: float = _p(0.0, "assumption (P8: elderly avoid 'causing trouble')",
+                                   "shift of silence's utility in channel choice",
+                                   lo=-10.0, hi=10.0)
+    building_head_coverage: float = _p(0.5, "assumption (policy 1 not yet general)",
+                                       "share of buildings with a building head", lo=0.0, hi=1.0)
+    compound_branch_coverage: float = _p(0.4, "assumption (P11, F17)", "share of compounds "
+                                         "with a party branch", lo=0.0, hi=1.0)
+    patience_days: float = _p(12.0, "assumption (Erlang-A abandonment)", "mean days a "
+                              "resident waits at a tier before escalating", lo=0.5, hi=365.0)
+    hotline_after_failure: float = _p(0.5, "assumption", "probability an unresolved resident "
+                                      "turns to the hotline instead of giving up",
+                                      lo=0.0, hi=1.0)
+
+    # --- staff capacity (F5, F6, F7, F9) -----------------------------------------------------
+    staffing_per_10k: float = _p(24.5, "F5", "community staff per 10,000 residents (all "
+                                 "kinds, welfare posts included)", lo=0.0, hi=500.0)
+    staff_allocation: str = _p("uniform", "F9", "uniform: 7 committee members per community "
+                               "plus equal shares; proportional: by population",
+                               choices=ALLOCATION_RULES)
+    committee_per_community: int = _p(7, "F9", "'two committees' members per community",
+                                      lo=0, hi=100)
+    welfare_posts_per_10k: float = _p(0.0, "F7", "public-welfare posts per 10,000 residents "
+                                      "(part of staffing_per_10k)", lo=0.0, hi=500.0)
+    welfare_post_skill: float = _p(0.6, "assumption (F7: new, less experienced posts)",
+                                   "productivity of a welfare post relative to a full-time "
+                                   "worker", lo=0.0, hi=2.0)
+    work_hours_per_day: float = _p(8.0, "PRC Labour Law art. 36", "hours per working day",
+                                   lo=0.0, hi=24.0)
+    admin_share: float = _p(0.55, "assumption (P11: reports, inspections crowd out service)",
+                            "share of staff time taken by administrative tasks",
+                            lo=0.0, hi=1.0)
+    admin_share_with_list: float = _p(0.35, "assumption (policy 4)", "admin share once the "
+                                      "task admission list applies", lo=0.0, hi=1.0)
+    grid_time_share: float = _p(0.4, "assumption", "share of community staff service time "
+                                "spent in the compounds of their grid", lo=0.0, hi=1.0)
+    street_staff_per_10k: float = _p(2.0, "assumption", "street-office staff per 10,000 "
+                                     "residents handling hard matters", lo=0.0, hi=100.0)
+    firm_staff_per_10k: float = _p(6.0, "assumption", "property-firm service staff per 10,000 "
+                                   "served residents", lo=0.0, hi=200.0)
+    department_hours_per_10k: float = _p(30.0, "assumption", "district-department hours per "
+                                         "day per 10,000 residents for dispatched tickets",
+                                         lo=0.0, hi=10_000.0)
+    effort_scale: float = _p(1.0, "assumption (sets baseline utilisation near 0.8)",
+                             "multiplier of the staff hours each case needs", lo=0.01, hi=100.0)
+
+    # --- hotline closed loop (policy 8) -----------------------------------------------------
+    closed_loop: bool = _p(True, "policy 8; State Council 2020 No. 53 (12345 follow-up)",
+                           "six-step loop: receive, dispatch, handle, visit, supervise, "
+                           "evaluate")
+    hotline_deadline_days: int = _p(5, "assumption (common 12345 practice)",
+                                    "days a unit has to handle a dispatched ticket",
+                                    lo=1, hi=90)
+    dispatch_days: float = _p(1.0, "assumption", "days from receiving to dispatching a ticket",
+                              lo=0.0, hi=30.0)
+    supervision_share: float = _p(0.6, "assumption (study: 'as appropriate')", "probability an "
+                                  "unsatisfied ticket goes to supervision", lo=0.0, hi=1.0)
+    supervision_rounds: int = _p(2, "assumption", "supervision rounds before discipline "
+                                 "inspection", lo=0, hi=10)
+
+    # --- satisfaction (Van Ryzin 2004; Friedkin-Johnsen) ------------------------------------
+    sat_b0: float = _p(0.35, "assumption (Van Ryzin 2004 form)", "satisfaction intercept",
+                       lo=-1.0, hi=1.0)
+    sat_b1: float = _p(0.45, "assumption (Van Ryzin 2004 form)", "weight of performance",
+                       lo=0.0, hi=2.0)
+    sat_b2: float = _p(0.3, "assumption (Van Ryzin 2004 form)", "weight of disconfirmation",
+                       lo=0.0, hi=2.0)
+    delay_tolerance_days: float = _p(10.0, "assumption", "delay at which perceived performance "
+                                     "loses half its value", lo=0.1, hi=365.0)
+    case_weight: float = _p(0.4, "assumption", "weight of a closed case in the resident's "
+                            "experience", lo=0.0, hi=1.0)
+    susceptibility: float = _p(0.3, "assumption (Friedkin-Johnsen)", "weight of neighbours' "
+                               "opinion against own experience", lo=0.0, hi=1.0)
+    influence_every_days: int = _p(7, "assumption", "cadence of social influence (days)",
+                                   lo=1, hi=365)
+    drift_rate: float = _p(0.005, "assumption", "daily pull of experience toward living "
+                           "conditions", lo=0.0, hi=1.0)
+    initial_satisfaction: float = _p(0.6, "assumption", "mean satisfaction on 1 January",
+                                     lo=0.0, hi=1.0)
+
+    # --- funding (F13, F14; policy 3c) ---------------------------------------------------
+    funding_per_community_yuan: float = _p(200_000.0, "F13", "yearly service funding per "
+                                           "community party organisation", lo=0.0, hi=1e8)
+    professional_share: float = _p(0.4, "assumption", "share of funding buying third-party "
+                                   "professional services", lo=0.0, hi=1.0)
+    activity_share: float = _p(0.3, "assumption", "share of funding for neighbourhood "
+                               "activities", lo=0.0, hi=1.0)
+    professional_hour_yuan: float = _p(150.0, "assumption", "cost of one hour of "
+                                       "professional service", lo=1.0, hi=1e5)
+    activity_yuan: float = _p(5_000.0, "assumption", "cost of one neighbourhood activity",
+                              lo=1.0, hi=1e7)
+    activity_effect: float = _p(0.05, "assumption", "relative drop of neighbour disputes and "
+                                "rise of satisfaction per activity per 1,000 residents",
+                                lo=0.0, hi=10.0)
+
+    # --- participation (P8; policies 3d, 7) --------------------------------------------------
+    volunteer_base: float = _p(0.02, "assumption (P8: low participation)", "monthly "
+                               "probability an adult volunteers", lo=0.0, hi=1.0)
+    volunteer_hours_per_month: float = _p(4.0, "assumption", "hours an active volunteer gives",
+                                          lo=0.0, hi=200.0)
+    double_report_hours_per_month: float = _p(4.0, "F19 (1 activity + 1 liaison a month)",
+                                              "hours an in-unit member gives", lo=0.0, hi=200.0)
+
+    # --- policies of the study (section 4), all off in the 2021 baseline ----------------------
+    five_level_coverage: bool = _p(False, "policy 1", "branch in every compound, party group "
+                                   "and building head in every building")
+    joint_meetings: bool = _p(False, "policy 1 (P5)", "joint meetings route enforcement "
+                              "matters to the authorities instead of the property firm")
+    two_evaluations: bool = _p(False, "policy 2", "residents evaluate property firms; poorly "
+                               "rated firms improve")
+    three_tier_platform: bool = _p(False, "policy 3a", "small matters stay in the compound, "
+                                   "big in the community, hard in the street")
+    neighbourhood_pacts: bool = _p(False, "policy 3a", "pacts and festivals soften disputes "
+                                   "in mixed buildings")
+    red_property: bool = _p(False, "policy 3b", "party branches in property firms and owners' "
+                            "committees")
+    volunteer_points: bool = _p(False, "policy 3d", "volunteer-points reward scheme")
+    smart_service: bool = _p(False, "policy 3e", "treat recurring shared demands at the root")
+    task_admission_list: bool = _p(False, "policy 4", "admission list of tasks pushed down to "
+                                   "communities")
+    courier_rest_points: bool = _p(False, "policy 4 (F16)", "red-sail stations, rest points "
+                                   "and compound access for couriers and riders")
+    grid_integration: bool = _p(False, "policy 5", "one merged grid: faster dispatch, more grid "
+                                "time")
+    special_grid_workers: bool = _p(False, "policy 6 (F15)", "couriers and riders as special "
+                                    "grid workers who spot unreported problems")
+    double_reporting: bool = _p(False, "policy 7 (F19)", "active double reporting and monthly "
+                                "people's-condition secretaries")
+
+    def __post_init__(self) -> None:
+        validate(self)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def with_updates(self, **changes: Any) -> Params:
+        """A copy with ``changes`` applied; every key and value validated."""
+        check_keys(changes, where="parameters")
+        return replace(self, **{k: coerce(k, v) for k, v in changes.items()})
+
+
+FIELDS = {f.name: f for f in fields(Params)}
+TYPES: dict[str, type] = {f.name: type(f.default) for f in fields(Params)}
+
+
+def describe(name: str) -> str:
+    f = FIELDS[name]
+    m = f.metadata
+    allowed = allowed_text(name)
+    return f"{name} = {f.default!r} ({TYPES[name].__name__}, {allowed}; source: {m['source']}): {m['doc']}"
+
+
+def allowed_text(name: str) -> str:
+    m = FIELDS[name].metadata
+    if m["choices"]:
+        return "one of " + ", ".join(m["choices"])
+    if TYPES[name] is bool:
+        return "true or false"
+    return f"{m['lo']} to {m['hi']}"
+
+
+def check_keys(mapping: dict[str, Any], where: str) -> None:
+    unknown = [k for k in mapping if k not in FIELDS]
+    if unknown:
+        k = unknown[0]
+        close = difflib.get_close_matches(k, FIELDS, n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        raise ParameterError(f"unknown parameter '{k}' in {where}{hint}; "
+                             f"allowed: {', '.join(FIELDS)}")
+
+
+def coerce(name: str, value: Any) -> Any:
+    """Convert ``value`` to the type of parameter ``name`` or raise ParameterError.
+
+    Strings (from the command line) are parsed; other values must already have the right
+    type (an int is accepted for a float, nothing else is converted silently).
+    """
+    kind = TYPES[name]
+    bad = ParameterError(f"parameter '{name}': {value!r} is not a valid {kind.__name__} "
+                         f"(allowed: {allowed_text(name)})")
+    if isinstance(value, str) and kind is not str:
+        text = value.strip().lower()
+        if kind is bool:
+            if text in ("true", "1", "yes", "on"):
+                return True
+            if text in ("false", "0", "no", "off"):
+                return False
+            raise bad
+        try:
+            return kind(float(text)) if kind is float else int(text)
+        except ValueError:
+            raise bad from None
+    if kind is bool:
+        if not isinstance(value, bool):
+            raise bad
+        return value
+    if isinstance(value, bool):
+        raise bad
+    if kind is float and isinstance(value, int | float):
+        return float(value)
+    if kind is int and isinstance(value, int):
+        return value
+    if kind is int and isinstance(value, float) and value.is_integer():
+        return int(value)
+    if kind is str and isinstance(value, str):
+        return value
+    raise bad
+
+
+def validate(p: Params) -> None:
+    for name, f in FIELDS.items():
+        value = getattr(p, name)
+        m = f.metadata
+        if not isinstance(value, TYPES[name]) or (TYPES[name] is not bool and isinstance(value, bool)):
+            raise ParameterError(f"parameter '{name}': {value!r} has type "
+                                 f"{type(value).__name__}, expected {TYPES[name].__name__}")
+        if m["choices"] and value not in m["choices"]:
+            close = difflib.get_close_matches(str(value), m["choices"], n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            raise ParameterError(f"parameter '{name}': {value!r} is not allowed{hint}; "
+                                 f"allowed: {allowed_text(name)}")
+        if m["lo"] is not None and not (m["lo"] <= value <= m["hi"]):
+            raise ParameterError(f"parameter '{name}': {value!r} is out of range; "
+                                 f"allowed: {allowed_text(name)}")
+    _cross_checks(p)
+
+
+def _cross_checks(p: Params) -> None:
+    if p.community_size_min > p.community_size_max:
+        raise ParameterError(f"parameter 'community_size_min' ({p.community_size_min}) must not "
+                             f"exceed 'community_size_max' ({p.community_size_max})")
+    if p.longqiao_population > p.urban_population:
+        raise ParameterError(f"parameter 'longqiao_population' ({p.longqiao_population}) must "
+                             f"not exceed 'urban_population' ({p.urban_population})")
+    if p.welfare_posts_per_10k > p.staffing_per_10k:
+        raise ParameterError(f"parameter 'welfare_posts_per_10k' ({p.welfare_posts_per_10k}) "
+                             f"must not exceed 'staffing_per_10k' ({p.staffing_per_10k})")
+    if p.professional_share + p.activity_share > 1.0:
+        raise ParameterError("parameters 'professional_share' + 'activity_share' "
+                             f"({p.professional_share} + {p.activity_share}) must not exceed 1")
+    if p.heating_start_day <= p.heating_end_day:
+        raise ParameterError(f"parameter 'heating_start_day' ({p.heating_start_day}) must come "
+                             f"after 'heating_end_day' ({p.heating_end_day}): the season spans "
+                             "the new year")
+    if round(p.urban_population * p.scale) < 100:
+        raise ParameterError(f"parameter 'scale' ({p.scale}) leaves fewer than 100 residents; "
+                             "allowed: a scale giving at least 100 residents")
+
+
+def make_params(values: dict[str, Any] | None = None) -> Params:
+    """Build Params from a mapping of (possibly string) values, validating every key."""
+    values = dict(values or {})
+    check_keys(values, where="parameters")
+    return Params(**{k: coerce(k, v) for k, v in values.items()})
+

@@ -1,0 +1,56 @@
+"""Work queues (工单队列) shared by the ladder and the hotline: every unit spends its daily
+hours on its ready cases, highest priority first, then first come, first served."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .vocabulary import KINDS, S, UNIT_TYPES
+
+# Staff hours a case needs, by kind (assumption; multiplied by effort_scale).
+EFFORT_HOURS = dict(neighbour=6.0, family=6.0, property=4.0, infrastructure=5.0, parking=3.0,
+                    environment=3.0, public_service=3.0, heating=2.0, courier_access=3.0,
+                    other=2.0)
+EFFORT = np.array([EFFORT_HOURS[k] for k in KINDS])
+# Relative effort by unit type (assumption: compounds settle small matters quickly; street
+# and supervision take on the hard ones).
+UNIT_EFFORT = dict(compound=0.7, community=1.0, street=1.5, firm=1.0, department=1.0,
+                   supervision=1.5)
+UNIT_EFFORT_A = np.array([UNIT_EFFORT[u] for u in UNIT_TYPES])
+
+def serve_queues(model) -> np.ndarray:
+    """Spend each unit's hours on its ready queue (priority, then first come, first served).
+    Return the cases finished today; record hours used per unit."""
+    c, today = model.cases, model.day
+    q = np.flatnonzero((c.state == S["queued"]) & (c.ready <= today))
+    model.hours_used[:] = 0.0
+    if len(q) == 0:
+        return q
+    q = q[np.lexsort((q, -c.priority[q], c.unit[q]))]
+    unit = c.unit[q]
+    work = c.work_left[q].astype(np.float64)
+    starts = np.flatnonzero(np.r_[True, unit[1:] != unit[:-1]])
+    group = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(q)]))
+    cum = np.cumsum(work)
+    before = cum - work - (cum - work)[starts][group]
+    cap = model.capacity[unit]
+    done = before + work <= cap
+    partial = ~done & (before < cap)
+    c.work_left[q[partial]] -= (cap - before)[partial].astype(np.float32)
+    c.work_left[q[done]] = 0.0
+    np.add.at(model.hours_used, unit, np.clip(np.minimum(work, cap - before), 0, None))
+    return q[done]
+
+
+def enqueue(model, idx: np.ndarray, unit: np.ndarray, level: int, priority: int,
+            delay: float) -> None:
+    c = model.cases
+    c.state[idx] = S["queued"]
+    c.unit[idx] = unit
+    c.level[idx] = level
+    c.max_level[idx] = np.maximum(c.max_level[idx], level)
+    c.entered[idx] = model.day
+    c.ready[idx] = model.day + int(round(delay))
+    c.priority[idx] = priority
+    c.work_left[idx] = (EFFORT[c.kind[idx]] * UNIT_EFFORT_A[model.units.type[unit]]
+                        * model.p.effort_scale)

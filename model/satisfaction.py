@@ -1,0 +1,63 @@
+"""Residents' satisfaction (满意度): expectancy-disconfirmation at the close of a case (Van Ryzin
+2004), a slow pull toward living conditions, and social influence over the neighbour network
+(Friedkin-Johnsen: x ← λ W x + (1 - λ) own experience).
+
+``experience`` is what a resident's own cases and living conditions say; ``satisfaction`` is
+the opinion after listening to neighbours, and is what is reported.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .case_generation import NO_FIRM_QUALITY
+
+SILENT_PENALTY = 0.03   # assumption: an unvoiced grievance wears trust down a little
+# Living-conditions target (assumption): better infrastructure and a firm that meets
+# expectations raise it; funded neighbourhood activities add a little.
+INFRA_WEIGHT = 0.2
+GAP_WEIGHT = 0.3
+REFERENCE_GAP = 0.2
+
+
+def case_score(p, resolved: np.ndarray, delay: np.ndarray, expectation: np.ndarray) -> np.ndarray:
+    """S = b0 + b1 P + b2 (P - E), P = resolved x tolerance / (tolerance + delay)."""
+    perf = resolved * p.delay_tolerance_days / (p.delay_tolerance_days + delay)
+    return np.clip(p.sat_b0 + p.sat_b1 * perf + p.sat_b2 * (perf - expectation), 0.0, 1.0)
+
+
+def living_target(model) -> np.ndarray:
+    """Per-resident satisfaction that living conditions alone would settle at."""
+    p, d = model.p, model.district
+    firm = d.compound_firm[d.compound]
+    quality = np.where(firm >= 0, d.firm_quality[np.maximum(firm, 0)], NO_FIRM_QUALITY)
+    gap = np.maximum(0.0, d.expectation - quality)
+    infra = d.compound_infra[d.compound]
+    target = (p.initial_satisfaction + INFRA_WEIGHT * (infra - 0.6)
+              - GAP_WEIGHT * (gap - REFERENCE_GAP) + model.activity_bonus[d.community])
+    return np.clip(target, 0.0, 1.0)
+
+
+def record_closed(model, idx: np.ndarray, scores: np.ndarray) -> None:
+    """Closed cases move their raisers' experience toward the case's score."""
+    res = model.cases.resident[idx]
+    mine = res >= 0
+    r, s = res[mine], scores[mine]
+    model.experience[r] += model.p.case_weight * (s - model.experience[r])
+
+
+def record_silent(model, residents: np.ndarray) -> None:
+    model.experience[residents] = np.maximum(0.0, model.experience[residents] - SILENT_PENALTY)
+
+
+def influence(model) -> None:
+    """Drift toward living conditions and Friedkin-Johnsen social influence, at the cadence
+    ``influence_every_days``."""
+    p = model.p
+    k = p.influence_every_days
+    if model.day % k:
+        return
+    pull = 1.0 - (1.0 - p.drift_rate) ** k
+    model.experience += pull * (model.living_target - model.experience)
+    lam = p.susceptibility
+    model.satisfaction = lam * (model.W @ model.satisfaction) + (1 - lam) * model.experience

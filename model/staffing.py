@@ -1,0 +1,103 @@
+"""Community staffing (社区工作力量) and the handling units that hold case queues.
+
+Staff headcount comes from ``staffing_per_10k`` over the resident (not seasonal) population
+(F5-F7) and is split over communities by ``staff_allocation`` (F9). Each unit (compound,
+community, street, property firm, district departments, the supervision team) has a daily
+capacity in hours; the winter influx does not raise it (P3).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .district import District, split_integer
+from .params import Params
+from .vocabulary import U
+
+SUPERVISION_HOURS_PER_10K = 4.0   # assumption: the district's special supervision team
+BRANCH_HOURS_PER_DAY = 1.0        # assumption: a compound branch's members, together
+HEAD_HOURS_PER_DAY = 0.15         # assumption: a building head's mediation time
+FIRM_COMPLAINT_SHARE = 0.5        # assumption: firm staff time on complaints
+
+
+def allocate(total: int, pops: np.ndarray, rule: str, committee: int) -> np.ndarray:
+    """Headcount per community for ``total`` staff.
+
+    uniform: ``committee`` members per community whatever its size (F9), the rest in equal
+    shares; proportional: the whole headcount in proportion to population.
+    """
+    n = len(pops)
+    if rule == "proportional":
+        return split_integer(total, pops)
+    core = min(committee, total // n) if n else 0
+    return core + split_integer(total - core * n, np.ones(n))
+
+
+@dataclass
+class Units:
+    """Unit table: compounds, then communities, streets, firms, departments, supervision."""
+    type: np.ndarray
+    street: np.ndarray
+    community: np.ndarray      # -1 for units above the community
+    base_hours: np.ndarray     # hours/day from staff, before volunteers and funding
+    first: dict[str, int]
+
+    def __len__(self) -> int:
+        return len(self.type)
+
+    def of(self, kind: str, index: np.ndarray | int) -> np.ndarray | int:
+        return self.first[kind] + index
+
+
+def staff_counts(p: Params, d: District) -> tuple[np.ndarray, np.ndarray]:
+    """(staff, welfare posts) per community."""
+    base = d.community_pop.sum() / 10_000
+    total = round(p.staffing_per_10k * base)
+    welfare = round(p.welfare_posts_per_10k * base)
+    staff = allocate(total, d.community_pop, p.staff_allocation, p.committee_per_community)
+    posts = allocate(welfare, d.community_pop, p.staff_allocation, 0)
+    return staff, np.minimum(posts, staff)
+
+
+def build_units(p: Params, d: District, staff_hours: np.ndarray) -> Units:
+    """Lay out the units and their staff hours; ``staff_hours`` is per community."""
+    n_k, n_c, n_s, n_f = d.n_compounds, d.n_communities, len(d.street_names), len(d.firm_quality)
+    first = {"compound": 0, "community": n_k, "street": n_k + n_c, "firm": n_k + n_c + n_s,
+             "department": n_k + n_c + n_s + n_f, "supervision": n_k + n_c + n_s + n_f + 1}
+    n = first["supervision"] + 1
+    typ = np.empty(n, np.int8)
+    street = np.full(n, -1, np.int64)
+    community = np.full(n, -1, np.int64)
+    for kind, count in (("compound", n_k), ("community", n_c), ("street", n_s), ("firm", n_f),
+                        ("department", 1), ("supervision", 1)):
+        typ[first[kind]: first[kind] + count] = U[kind]
+    street[:n_k], community[:n_k] = d.compound_street, d.compound_community
+    street[n_k:n_k + n_c], community[n_k:n_k + n_c] = d.community_street, np.arange(n_c)
+    street[first["street"]: first["street"] + n_s] = np.arange(n_s)
+    street[first["firm"]: first["firm"] + n_f] = d.firm_street
+
+    grid = min(1.0, p.grid_time_share + (0.2 if p.grid_integration else 0.0))
+    hours = np.zeros(n)
+    share_in_comm = d.compound_pop / d.community_pop[d.compound_community]
+    hours[:n_k] = grid * staff_hours[d.compound_community] * share_in_comm
+    hours[n_k:n_k + n_c] = (1 - grid) * staff_hours
+    day_hours = p.work_hours_per_day * 5 / 7
+    street_pop = np.bincount(d.community_street, d.community_pop, minlength=n_s)
+    hours[first["street"]: first["street"] + n_s] = (
+        p.street_staff_per_10k * street_pop / 10_000 * day_hours)
+    served = np.bincount(d.compound_firm[d.compound_firm >= 0],
+                         d.compound_pop[d.compound_firm >= 0], minlength=n_f)
+    hours[first["firm"]: first["firm"] + n_f] = (
+        p.firm_staff_per_10k * served / 10_000 * day_hours * FIRM_COMPLAINT_SHARE)
+    total_pop = d.community_pop.sum()
+    hours[first["department"]] = p.department_hours_per_10k * total_pop / 10_000
+    hours[first["supervision"]] = SUPERVISION_HOURS_PER_10K * total_pop / 10_000
+    return Units(typ, street, community, hours, first)
+
+
+def compound_party_hours(p: Params, d: District) -> np.ndarray:
+    """Hours a day that compound branches and building heads give, per compound."""
+    heads = np.bincount(d.building_compound, d.building_has_head, minlength=d.n_compounds)
+    return d.compound_has_branch * BRANCH_HOURS_PER_DAY + heads * HEAD_HOURS_PER_DAY

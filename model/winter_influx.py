@@ -1,0 +1,30 @@
+"""Seasonal presence: the winter ('tidal', 潮汐) influx of elderly parents into Longqiao for the
+heating season (F11, F18). Staff capacity does not follow them (P3)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .params import Params
+
+
+def in_heating_season(day: int, p: Params) -> bool:
+    """Day of year (0 = 1 January) inside mid-November .. mid-March."""
+    doy = day % 365
+    return doy >= p.heating_start_day or doy < p.heating_end_day
+
+
+def presence(seasonal: np.ndarray, day: int, p: Params) -> np.ndarray:
+    """Who is present: everyone, except seasonal residents outside the heating season."""
+    if in_heating_season(day, p):
+        return np.ones(len(seasonal), bool)
+    return ~seasonal
+
+
+def update_presence(model) -> bool:
+    """Set ``model.present`` for today; return True when it changed."""
+    now = presence(model.district.seasonal, model.day, model.p)
+    changed = model.present is None or not np.array_equal(now, model.present)
+    if changed:
+        model.present = now
+    return changed
