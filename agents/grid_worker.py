@@ -19,11 +19,12 @@ class GridWorker(mesa.Agent):
         self.skill = skill
         self.courier = courier
 
-    def service_hours_per_day(self) -> float:
-        """Hours a day (averaged over the week) left for residents after administrative tasks.
-        Special grid workers spot problems but do not handle cases."""
+    def case_hours_per_day(self) -> float:
+        """Hours a day (averaged over the week) for residents' cases: what administrative
+        tasks leave, times the share of service time spent on cases. Special grid workers
+        spot problems but do not handle cases."""
         if self.role == "special":
             return 0.0
         p = self.model.p
         admin = p.admin_share_with_list if p.task_admission_list else p.admin_share
-        return p.work_hours_per_day * 5 / 7 * (1.0 - admin) * self.skill
+        return p.work_hours_per_day * 5 / 7 * (1.0 - admin) * p.case_time_share * self.skill

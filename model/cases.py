@@ -23,6 +23,7 @@ COLUMNS: dict[str, tuple[type, float]] = {
     "unit": (np.int32, -1),          # unit whose queue holds or last held the case
     "level": (np.int8, -1),          # current tier: LEVELS index
     "max_level": (np.int8, -1),      # highest tier reached
+    "levels_seen": (np.int8, 0),     # bit i set: the case reached LEVELS[i]
     "opened": (np.int16, -1),
     "ready": (np.int16, -1),         # first day a unit may work on it
     "entered": (np.int16, -1),       # day it entered the current unit

@@ -18,6 +18,9 @@ RESIDENT_CHANNELS = ("silence", "building_head", "grid_worker", "compound_branch
 CODES = np.array([C[c] for c in RESIDENT_CHANNELS])
 DEPT = np.array([K[k] for k in DEPARTMENT_KINDS])
 ENFORCE = np.array([K[k] for k in ENFORCEMENT_KINDS])
+# Quarrels between neighbours or in a family are taken to mediators near home, seldom to a
+# government hotline (assumption).
+MEDIATED = np.array([K["neighbour"], K["family"]])
 # Couriers and riders: hotline, grid worker or silence (assumption); enrolled as special grid
 # workers (policy 6) they report through the grid.
 COURIER_CHANNELS = np.array([C["silence"], C["grid_worker"], C["hotline"]])
@@ -45,7 +48,8 @@ def utilities(model, residents: np.ndarray, kinds: np.ndarray) -> np.ndarray:
     u[:, 3] = np.where(branch, -0.8 + 1.0 * party - 1.5 * dept, -np.inf)
     u[:, 4] = -0.3 + 0.5 * local - 0.5 * young
     u[:, 5] = (-0.9 + p.hotline_propensity + 0.8 * young + 2.0 * (0.6 - trust) + 1.8 * dept
-               + 0.5 * (kinds == K["property"]) + 0.3 * np.isin(kinds, ENFORCE))
+               + 0.5 * (kinds == K["property"]) + 0.3 * np.isin(kinds, ENFORCE)
+               - 1.3 * np.isin(kinds, MEDIATED))
     return u
 
 

@@ -79,15 +79,15 @@ def visit(model) -> None:
     happy = score >= SATISFIED
     np.add.at(model.visits, c.unit[due], 1)
     np.add.at(model.visits_satisfied, c.unit[due], happy)
-    unhappy = due[~happy]
+    # only what is still unresolved is worth supervising; a resolved-but-slow case is closed
+    # and counts against the unit in its evaluation
+    unhappy = due[~happy & ~c.resolved[due]]
     rounds_left = c.supervised[unhappy] < p.supervision_rounds
     supervise = unhappy[rounds_left & (model.rng.random(len(unhappy)) < p.supervision_share)]
     c.discipline[unhappy[~rounds_left]] = True  # 多次督办后仍不满意: discipline inspection
-    if len(supervise):
-        c.supervised[supervise] += 1
-        c.resolved[supervise] = False
-        enqueue(model, supervise, np.full(len(supervise), model.units.first["supervision"]),
-                HOTLINE, priority=2, delay=1.0)
+    c.supervised[supervise] += 1
+    enqueue(model, supervise, np.full(len(supervise), model.units.first["supervision"]),
+            HOTLINE, priority=2, delay=1.0)
     model.close(np.setdiff1d(due, supervise, assume_unique=True))
 
 

@@ -24,12 +24,12 @@ from . import (
     tiered_ladder,
     winter_influx,
 )
+from .calendar import is_month_start, month_of
 from .case_generation import CaseSampler, courier_draw, season_factor
 from .cases import CaseTable
 from .params import Params
-from .vocabulary import DISPUTE_KINDS, KINDS, LONGQIAO, A, C, K, S, STREETS, U
+from .vocabulary import DISPUTE_KINDS, KINDS, LONGQIAO, ORIGINS, A, C, K, S, STREETS, U
 
-MONTH_STARTS = np.array([0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334])
 PATIENCE_BY_AGE = np.array([1.0, 0.7, 1.0, 1.4])  # assumption: the young escalate sooner
 COURIER_PATIENCE = 0.7
 COURIER_EXPECTATION = 0.5                           # assumption
@@ -37,11 +37,6 @@ COURIER_EXPECTATION = 0.5                           # assumption
 # share of each F16 problem that remains (assumption).
 REST_POINT_REMAINING = np.array([0.4, 0.6, 0.2])
 DISPUTES = np.array([K[k] for k in DISPUTE_KINDS])
-
-
-def month_of(day: int) -> int:
-    """Month index (0 = January of the first year) of a simulation day."""
-    return 12 * (day // 365) + int(np.searchsorted(MONTH_STARTS, day % 365, side="right")) - 1
 
 
 class GovernanceModel(mesa.Model):
@@ -116,7 +111,7 @@ class GovernanceModel(mesa.Model):
         self.staff_hours = np.zeros(d.n_communities)
         if workers is not None:
             for w in workers:
-                self.staff_hours[w.community] += w.service_hours_per_day()
+                self.staff_hours[w.community] += w.case_hours_per_day()
         for f in range(len(d.firm_quality)):
             PropertyFirm(self, f, -1, np.flatnonzero(d.compound_firm == f).tolist())
         self.firms = self.agents_by_type[PropertyFirm]
@@ -184,7 +179,7 @@ class GovernanceModel(mesa.Model):
 
     def month_start_processes(self) -> None:
         """Monthly: evaluate units, firms, smart service, secretaries' visits, volunteers."""
-        if self.day == 0 or (self.day % 365) not in MONTH_STARTS:
+        if self.day == 0 or not is_month_start(self.day):
             return
         month = month_of(self.day)
         hotline_loop.evaluate(self)
@@ -283,8 +278,8 @@ class GovernanceModel(mesa.Model):
         return int(np.count_nonzero((st == S["queued"]) | (st == S["awaiting_visit"])))
 
     def utilisation(self) -> float:
-        """Hours used over hours available in the compound and community units today."""
-        staff_units = np.isin(self.units.type, (U["compound"], U["community"]))
+        """Hours used over hours available in the community offices today."""
+        staff_units = self.units.type == U["community"]
         cap = self.capacity[staff_units].sum()
         return float(self.hours_used[staff_units].sum() / cap) if cap > 0 else 0.0
 
@@ -292,6 +287,8 @@ class GovernanceModel(mesa.Model):
         self.n_present = int(self.present.sum())
         self.daily.close_day(self)
         self.datacollector.collect(self)
+        if is_month_start(self.day + 1) or self.day + 1 == self.p.days:
+            self.daily.month_snapshot(self)
 
 
 class _DailyLog:
@@ -303,6 +300,7 @@ class _DailyLog:
         self.reported_by_street = np.zeros((days, n_streets), np.int64)
         self.present_by_street = np.zeros((days, n_streets), np.int64)
         self.today = {}
+        self.snapshots: list[dict[str, np.ndarray | float]] = []
 
     def add_new(self, day: int, c: CaseTable, idx: np.ndarray, reported: np.ndarray) -> None:
         if day >= len(self.new_cases):
@@ -333,6 +331,20 @@ class _DailyLog:
             "longqiao_present": int(np.count_nonzero(model.present & (model.district.street
                                                                        == LONGQIAO))),
         }
+
+
+    def month_snapshot(self, model: GovernanceModel) -> None:
+        """Month-end satisfaction sums by origin and community, and participation."""
+        d = model.district
+        who = model.present_adults()
+        sat = model.satisfaction * who
+        self.snapshots.append({
+            "origin_sum": np.bincount(d.origin, sat, minlength=len(ORIGINS)),
+            "origin_n": np.bincount(d.origin, who, minlength=len(ORIGINS)),
+            "community_sum": np.bincount(d.community, sat, minlength=d.n_communities),
+            "community_n": np.bincount(d.community, who, minlength=d.n_communities),
+            "participation": participation.participation_rate(model),
+        })
 
 
 def _reporter(key: str):

@@ -83,11 +83,11 @@ class Params:
                              "charging", lo=0.0, hi=10.0)
     rate_environment: float = _p(0.03, "assumption (P5)", "green space turned to vegetable "
                                  "plots, sanitation", lo=0.0, hi=10.0)
-    rate_public_service: float = _p(0.035, "assumption (P8: jobs, schools, health care)",
+    rate_public_service: float = _p(0.025, "assumption (P8: jobs, schools, health care)",
                                     "public-service demands", lo=0.0, hi=10.0)
-    rate_heating: float = _p(0.08, "assumption", "heating complaints per year of heating "
+    rate_heating: float = _p(0.06, "assumption", "heating complaints per year of heating "
                              "season", lo=0.0, hi=10.0)
-    rate_other: float = _p(0.03, "assumption", "other matters for district departments "
+    rate_other: float = _p(0.022, "assumption", "other matters for district departments "
                            "(labour, consumer, traffic)", lo=0.0, hi=10.0)
     mixing_effect: float = _p(1.5, "assumption (P1)", "extra neighbour-dispute hazard at full "
                               "origin mixing in the building", lo=0.0, hi=20.0)
@@ -150,8 +150,11 @@ class Params:
     department_hours_per_10k: float = _p(30.0, "assumption", "district-department hours per "
                                          "day per 10,000 residents for dispatched tickets",
                                          lo=0.0, hi=10_000.0)
-    effort_scale: float = _p(1.0, "assumption (sets baseline utilisation near 0.8)",
-                             "multiplier of the staff hours each case needs", lo=0.01, hi=100.0)
+    effort_scale: float = _p(1.0, "assumption", "multiplier of the hours every case needs "
+                             "(all units)", lo=0.01, hi=100.0)
+    case_time_share: float = _p(0.3, "calibrated to an assumed utilisation of 0.75",
+                                "share of community staff service time spent on residents' "
+                                "cases (the rest: other services, campaigns)", lo=0.001, hi=1.0)
 
     # --- hotline closed loop (policy 8) -----------------------------------------------------
     closed_loop: bool = _p(True, "policy 8; State Council 2020 No. 53 (12345 follow-up)",

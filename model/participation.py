@@ -18,6 +18,8 @@ TRUST_SLOPE = 1.0                             # assumption: satisfied residents 
 # Share of in-unit members who actually show up: 'registered but not seen' (P11).
 DOUBLE_REPORT_ACTIVE = 0.3
 DOUBLE_REPORT_ACTIVE_POLICY = 0.8
+# Most volunteering is clean-ups, elderly care, campaigns; a share helps settle cases.
+CASE_SHARE = 0.1  # assumption
 
 
 def volunteer_probability(model) -> np.ndarray:
@@ -36,10 +38,11 @@ def monthly(model) -> None:
     p, d = model.p, model.district
     model.volunteer = model.rng.random(d.n_residents) < volunteer_probability(model)
     per_day = p.volunteer_hours_per_month / 30.0
-    model.volunteer_hours = np.bincount(d.compound, model.volunteer, d.n_compounds) * per_day
+    model.volunteer_hours = (np.bincount(d.compound, model.volunteer, d.n_compounds) * per_day
+                             * CASE_SHARE)
     active = DOUBLE_REPORT_ACTIVE_POLICY if p.double_reporting else DOUBLE_REPORT_ACTIVE
     members = np.bincount(d.community, d.in_unit & model.present, d.n_communities)
-    model.member_hours = members * active * p.double_report_hours_per_month / 30.0
+    model.member_hours = members * active * p.double_report_hours_per_month / 30.0 * CASE_SHARE
 
 
 def participation_rate(model) -> float:

@@ -49,6 +49,7 @@ def enqueue(model, idx: np.ndarray, unit: np.ndarray, level: int, priority: int,
     c.unit[idx] = unit
     c.level[idx] = level
     c.max_level[idx] = np.maximum(c.max_level[idx], level)
+    c.levels_seen[idx] |= np.int8(1 << level)
     c.entered[idx] = model.day
     c.ready[idx] = model.day + int(round(delay))
     c.priority[idx] = priority

@@ -18,7 +18,7 @@ from .vocabulary import U
 
 SUPERVISION_HOURS_PER_10K = 4.0   # assumption: the district's special supervision team
 BRANCH_HOURS_PER_DAY = 1.0        # assumption: a compound branch's members, together
-HEAD_HOURS_PER_DAY = 0.15         # assumption: a building head's mediation time
+HEAD_HOURS_PER_DAY = 0.05         # assumption: a building head's mediation time
 FIRM_COMPLAINT_SHARE = 0.5        # assumption: firm staff time on complaints
 
 

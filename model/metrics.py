@@ -1,0 +1,160 @@
+"""Measures of SEED_FACTS §5, computed from the case table and the daily log into the
+``summary.json`` of the output contract (DESIGN.md). Rates are per resident actually present.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .winter_influx import in_heating_season
+
+from .calendar import month_of
+from .vocabulary import DISPUTE_KINDS, KINDS, LEVELS, ORIGINS, STREETS, C, K, S
+
+MODEL_VERSION = "0.1.0"
+DAYS_PER_MONTH = 365 / 12
+DISPUTES = np.array([K[k] for k in DISPUTE_KINDS])
+
+
+def _share(num: float, den: float) -> float:
+    return float(num / den) if den else 0.0
+
+
+def _mean(x: np.ndarray) -> float | None:
+    return float(np.mean(x)) if len(x) else None
+
+
+def summarise(model, scenario: str = "custom") -> dict[str, Any]:
+    p, d, c = model.p, model.district, model.cases
+    ts = model.datacollector.get_model_vars_dataframe()
+    days = len(ts)
+    population = float(ts["present"].mean())
+    months = days / DAYS_PER_MONTH
+    reported = c.channel != C["silence"]
+    closed = np.isin(c.state, (S["closed_resolved"], S["closed_unresolved"])) & reported
+    dispute = np.isin(c.kind, DISPUTES)
+    tickets = np.bincount(c.kind, c.tickets, minlength=len(KINDS))
+    n_tickets = tickets.sum()
+    staff_total = int(model.staff.sum())
+    summary: dict[str, Any] = {
+        "scenario": scenario,
+        "seed": int(model.seed),
+        "days": days,
+        "scale": p.scale,
+        "population": population,
+        "hotline_tickets_per_10k_per_year": _share(n_tickets * 10_000 * 365, population * days),
+        "category_shares": {k: _share(tickets[i], n_tickets) for i, k in enumerate(KINDS)},
+        "disputes_per_1000_per_month": _share(dispute.sum() * 1000, population * months),
+        "cases_per_1000_per_month": _share(c.n * 1000, population * months),
+        "disputes_by_kind_per_1000_per_month": {
+            k: _share(np.count_nonzero(c.kind == K[k]) * 1000, population * months)
+            for k in DISPUTE_KINDS},
+        "settled_shares": {lev: _share(np.count_nonzero(c.settled_level == i),
+                                       np.count_nonzero(c.resolved))
+                           for i, lev in enumerate(LEVELS)},
+        "resolution_rate": _share(np.count_nonzero(closed & c.resolved), closed.sum()),
+        "mean_days_to_close": _mean((c.closed - c.opened)[closed]),
+        "escalation_shares": {lev: _share(np.count_nonzero(reported & (c.levels_seen >> i & 1)),
+                                          reported.sum()) for i, lev in enumerate(LEVELS)},
+        "silence_share": _share(np.count_nonzero(~reported), c.n),
+        "channel_shares": {ch: _share(np.count_nonzero(c.channel == C[ch]), c.n) for ch in C},
+        "supervised_share": _share(np.count_nonzero(c.supervised > 0), np.count_nonzero(c.tickets)),
+        "discipline_referrals": int(np.count_nonzero(c.discipline)),
+        "overdue_share": _share(np.count_nonzero(c.overdue), np.count_nonzero(c.tickets)),
+        "mean_satisfaction": float(ts["mean_satisfaction"].mean()),
+        "final_satisfaction": float(ts["mean_satisfaction"].iloc[-1]),
+        "satisfaction_sd": float(np.std(model.satisfaction[model.present_adults()])),
+        "satisfaction_by_origin": _snapshot_means(model, "origin", ORIGINS),
+        "participation_rate": float(np.mean([s["participation"] for s in model.daily.snapshots])),
+        "workload_per_worker": _share(reported.sum(), staff_total * months),
+        "utilisation": float(ts["utilisation"].mean()),
+        "staff": staff_total,
+        "by_community": by_community(model, months),
+        "by_street": by_street(model),
+        "by_month": by_month(model, ts),
+        "case_states": c.count_states(),
+        "build_seconds": model.build_seconds,
+        "runtime_seconds": model.build_seconds + model.run_seconds,
+        "model_version": MODEL_VERSION,
+    }
+    return summary
+
+
+def _snapshot_means(model, what: str, names) -> dict[str, float | None]:
+    snaps = model.daily.snapshots
+    tot = sum(s[f"{what}_sum"] for s in snaps)
+    n = sum(s[f"{what}_n"] for s in snaps)
+    return {name: (float(tot[i] / n[i]) if n[i] else None) for i, name in enumerate(names)}
+
+
+def by_community(model, months: float) -> list[dict[str, Any]]:
+    d, c = model.district, model.cases
+    sat = _snapshot_means(model, "community", range(d.n_communities))
+    reported = c.channel != C["silence"]
+    closed = np.isin(c.state, (S["closed_resolved"], S["closed_unresolved"])) & reported
+    disputes = np.bincount(c.community[np.isin(c.kind, DISPUTES)], minlength=d.n_communities)
+    days_sum = np.bincount(c.community[closed], (c.closed - c.opened)[closed],
+                           minlength=d.n_communities)
+    n_closed = np.bincount(c.community[closed], minlength=d.n_communities)
+    # mean present residents: the seasonal ones count for the share of days they were there
+    seasonal = np.bincount(d.community[d.seasonal], minlength=d.n_communities)
+    mean_present = d.community_pop + seasonal * _season_presence(model)
+    out = []
+    for i in range(d.n_communities):
+        out.append({
+            "community": i,
+            "street": STREETS[d.community_street[i]],
+            "population": int(d.community_pop[i]),
+            "staff": int(model.staff[i]),
+            "staff_per_10k": float(model.staff[i] / d.community_pop[i] * 10_000),
+            "disputes_per_1000_per_month": _share(disputes[i] * 1000, mean_present[i] * months),
+            "mean_satisfaction": sat[i],
+            "mean_days_to_close": _share(days_sum[i], n_closed[i]) if n_closed[i] else None,
+        })
+    return out
+
+
+def _season_presence(model) -> float:
+    """Share of simulated days on which seasonal residents were present."""
+    days = len(model.daily.new_cases)
+    return float(np.mean([in_heating_season(t, model.p) for t in range(days)]))
+
+
+def by_street(model) -> list[dict[str, Any]]:
+    """Per street and month: reported cases per community staff member (load per worker)."""
+    d, log = model.district, model.daily
+    staff = np.bincount(d.community_street, model.staff, minlength=len(STREETS))
+    month = month_of(np.arange(len(log.new_cases)))
+    out = []
+    for s, name in enumerate(STREETS):
+        rep = np.bincount(month, log.reported_by_street[:, s])
+        pres = np.bincount(month, log.present_by_street[:, s]) / np.maximum(np.bincount(month), 1)
+        out.append({
+            "street": name,
+            "staff": int(staff[s]),
+            "population": int(np.count_nonzero((d.street == s) & ~d.seasonal)),
+            "monthly_present": pres.tolist(),
+            "monthly_load_per_worker": (rep / max(staff[s], 1)).tolist(),
+        })
+    return out
+
+
+def by_month(model, ts: pd.DataFrame) -> list[dict[str, Any]]:
+    g = ts.groupby("month")
+    out = []
+    for month, frame in g:
+        pop = float(frame["present"].mean())
+        out.append({
+            "month": int(month),
+            "population": pop,
+            "disputes_per_1000": _share(frame["new_disputes"].sum() * 1000, pop),
+            "cases": int(frame["new_cases"].sum()),
+            "hotline_tickets": int(frame["hotline_tickets"].sum()),
+            "mean_satisfaction": float(frame["mean_satisfaction"].mean()),
+            "backlog": int(frame["backlog"].iloc[-1]),
+            "utilisation": float(frame["utilisation"].mean()),
+        })
+    return out

@@ -1,0 +1,97 @@
+"""Scenario files: TOML under ``scenarios/``, each a name, a description, optionally
+``extends = "other"``, and a ``[params]`` table stating only the differences.
+
+Unknown top-level keys, unknown parameters, wrong types and out-of-range values are refused
+with a message naming the key and what is allowed.
+"""
+
+from __future__ import annotations
+
+import difflib
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .params import ParameterError, Params, check_keys, coerce
+
+SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+TOP_LEVEL_KEYS = ("name", "description", "extends", "params")
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    description: str
+    params: Params
+    path: Path
+    values: dict[str, Any]  # the parameter values the file (and its parents) set
+
+
+def available() -> list[str]:
+    return sorted(p.stem for p in SCENARIO_DIR.glob("*.toml"))
+
+
+def resolve(name_or_path: str) -> Path:
+    """A scenario name (file in ``scenarios/``) or a path to a TOML file."""
+    path = Path(name_or_path)
+    if path.suffix == ".toml" or path.exists():
+        if not path.is_file():
+            raise ParameterError(f"scenario file '{name_or_path}' does not exist")
+        return path
+    candidate = SCENARIO_DIR / f"{name_or_path}.toml"
+    if candidate.is_file():
+        return candidate
+    names = available()
+    close = difflib.get_close_matches(name_or_path, names, n=1)
+    hint = f" (did you mean '{close[0]}'?)" if close else ""
+    raise ParameterError(f"unknown scenario '{name_or_path}'{hint}; allowed: {', '.join(names)} "
+                         "or a path to a .toml file")
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as f:
+            data = tomllib.load(f)
+    except tomllib.TOMLDecodeError as e:
+        raise ParameterError(f"scenario file '{path}' is not valid TOML: {e}") from None
+    unknown = [k for k in data if k not in TOP_LEVEL_KEYS]
+    if unknown:
+        close = difflib.get_close_matches(unknown[0], TOP_LEVEL_KEYS, n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        raise ParameterError(f"unknown key '{unknown[0]}' in scenario file '{path}'{hint}; "
+                             f"allowed: {', '.join(TOP_LEVEL_KEYS)} (parameters go under "
+                             "[params])")
+    params = data.get("params", {})
+    if not isinstance(params, dict):
+        raise ParameterError(f"'params' in scenario file '{path}' must be a table")
+    check_keys(params, where=f"scenario file '{path}'")
+    return data
+
+
+def scenario_values(name_or_path: str, _seen: tuple[Path, ...] = ()) -> tuple[Path, dict, dict]:
+    """(path, file data, merged parameter values) following ``extends``."""
+    path = resolve(name_or_path).resolve()
+    if path in _seen:
+        chain = " -> ".join(p.stem for p in (*_seen, path))
+        raise ParameterError(f"scenario 'extends' forms a cycle: {chain}")
+    data = _read(path)
+    values: dict[str, Any] = {}
+    parent = data.get("extends")
+    if parent is not None:
+        if not isinstance(parent, str):
+            raise ParameterError(f"'extends' in scenario file '{path}' must be a scenario name")
+        _, _, values = scenario_values(parent, (*_seen, path))
+    values.update({k: coerce(k, v) for k, v in data.get("params", {}).items()})
+    return path, data, values
+
+
+def load(name_or_path: str, overrides: dict[str, Any] | None = None) -> Scenario:
+    """Load a scenario and apply ``overrides`` (e.g. from ``--set``), validating everything."""
+    path, data, values = scenario_values(name_or_path)
+    overrides = dict(overrides or {})
+    check_keys(overrides, where="--set")
+    values.update({k: coerce(k, v) for k, v in overrides.items()})
+    return Scenario(name=str(data.get("name", path.stem)),
+                    description=str(data.get("description", "")),
+                    params=Params(**values), path=path, values=values)

@@ -1,0 +1,162 @@
+#!/usr/bin/env python3
+"""Command line of the Yanzhou community-governance model.
+
+    python run.py                      the baseline year at full scale, outputs in results/
+    python run.py run --scenario NAME|PATH --set KEY=VALUE ... --seed N --days N --scale F --out DIR
+    python run.py calibrate            fit the free base rates to F3 and F4 (docs/calibration.md)
+    python run.py params               every parameter with its default, range and source
+    python run.py scenarios            the shipped scenarios
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from model import scenarios
+from model.params import FIELDS, ParameterError, describe
+
+DEFAULT_OUT = Path("results")
+
+KPI_ROWS = (
+    ("population", "mean present residents", "{:,.0f}"),
+    ("hotline_tickets_per_10k_per_year", "hotline tickets per 10,000 per year (F3: 588)", "{:.0f}"),
+    ("property_share", "property share of tickets (F4: 13.3 %)", "{:.1%}"),
+    ("disputes_per_1000_per_month", "disputes per 1,000 per month", "{:.2f}"),
+    ("resolution_rate", "resolution rate", "{:.1%}"),
+    ("mean_days_to_close", "mean days to close", "{:.2f}"),
+    ("escalated_past_compound", "share reaching the community or higher", "{:.1%}"),
+    ("mean_satisfaction", "mean satisfaction", "{:.3f}"),
+    ("participation_rate", "participation rate", "{:.2%}"),
+    ("workload_per_worker", "reported cases per worker per month", "{:.1f}"),
+    ("utilisation", "staff utilisation", "{:.2f}"),
+    ("runtime_seconds", "runtime (s)", "{:.1f}"),
+)
+
+
+def kpis(summary: dict[str, Any]) -> dict[str, Any]:
+    """The headline numbers of a summary, flattened."""
+    esc = summary["escalation_shares"]
+    flat = dict(summary)
+    flat["property_share"] = summary["category_shares"]["property"]
+    flat["escalated_past_compound"] = max(esc["community"], esc["street"], esc["hotline"])
+    return {key: flat[key] for key, _, _ in KPI_ROWS}
+
+
+def kpi_table(summary: dict[str, Any]) -> str:
+    values = kpis(summary)
+    width = max(len(label) for _, label, _ in KPI_ROWS)
+    lines = [f"{summary['scenario']} (seed {summary['seed']}, scale {summary['scale']}, "
+             f"{summary['days']} days)"]
+    for key, label, fmt in KPI_ROWS:
+        v = values[key]
+        lines.append(f"  {label:<{width}}  {'n/a' if v is None else fmt.format(v)}")
+    return "\n".join(lines)
+
+
+def parse_sets(items: list[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ParameterError(f"--set expects KEY=VALUE, got '{item}'")
+        out[key.strip()] = value.strip()
+    return out
+
+
+def overrides_from(args: argparse.Namespace) -> dict[str, Any]:
+    values: dict[str, Any] = parse_sets(args.set)
+    for name in ("days", "scale"):
+        if getattr(args, name) is not None:
+            values[name] = getattr(args, name)
+    return values
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from model import GovernanceModel
+    from model.metrics import summarise
+    from model.outputs import write
+
+    scenario = scenarios.load(args.scenario, overrides_from(args))
+    model = GovernanceModel(scenario.params, seed=args.seed)
+    model.run(progress=not args.quiet)
+    summary = summarise(model, scenario.name)
+    out = write(model, summary, Path(args.out), scenario.values)
+    print(kpi_table(summary))
+    print(f"outputs written to {out}/")
+    return 0
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    from model import calibration
+
+    calibration.main(seeds=args.seeds, scale=args.scale, workers=args.workers,
+                     write=not args.dry_run)
+    return 0
+
+
+def cmd_params(args: argparse.Namespace) -> int:
+    for name in FIELDS:
+        print(describe(name))
+    return 0
+
+
+def cmd_scenarios(args: argparse.Namespace) -> int:
+    for name in scenarios.available():
+        s = scenarios.load(name)
+        print(f"{name:<20} {s.description}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="run.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command")
+
+    run = sub.add_parser("run", help="simulate one scenario and write its outputs",
+                         description="Simulate one scenario and write summary.json, "
+                         "timeseries.parquet, cases.parquet and PNG plots to --out.")
+    run.add_argument("--scenario", default="baseline",
+                     help="scenario name in scenarios/ or path to a .toml file "
+                     f"(shipped: {', '.join(scenarios.available())})")
+    run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                     help="override a parameter (repeatable); `python run.py params` lists them")
+    run.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    run.add_argument("--days", type=int, default=None, help="days to simulate (default 365)")
+    run.add_argument("--scale", type=float, default=None,
+                     help="population scale; 1.0 = 244,000 residents (default 1.0)")
+    run.add_argument("--out", default=str(DEFAULT_OUT), help="output directory (default results)")
+    run.add_argument("--quiet", action="store_true", help="no progress bar")
+    run.set_defaults(func=cmd_run)
+
+    cal = sub.add_parser("calibrate", help="fit case_rate_scale, rate_property and case_time_share "
+                         "to F3, F4 and the assumed utilisation, and write them to baseline.toml")
+    cal.add_argument("--seeds", type=int, default=5, help="seeds averaged (default 5)")
+    cal.add_argument("--scale", type=float, default=1.0, help="population scale (default 1.0)")
+    cal.add_argument("--workers", type=int, default=2, help="parallel processes (default 2)")
+    cal.add_argument("--dry-run", action="store_true", help="fit and print, write nothing")
+    cal.set_defaults(func=cmd_calibrate)
+
+    sub.add_parser("params", help="list every parameter with default, range and source"
+                   ).set_defaults(func=cmd_params)
+    sub.add_parser("scenarios", help="list the shipped scenarios").set_defaults(func=cmd_scenarios)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help")):
+        argv = ["run", *argv]  # `python run.py [options]` runs the (baseline) scenario
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except ParameterError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
