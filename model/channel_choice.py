@@ -49,7 +49,7 @@ def utilities(model, residents: np.ndarray, kinds: np.ndarray) -> np.ndarray:
     u[:, 4] = -0.3 + 0.5 * local - 0.5 * young
     u[:, 5] = (-0.9 + p.hotline_propensity + 0.8 * young + 2.0 * (0.6 - trust) + 1.8 * dept
                + 0.5 * (kinds == K["property"]) + 0.3 * np.isin(kinds, ENFORCE)
-               - 1.3 * np.isin(kinds, MEDIATED))
+               - 1.6 * np.isin(kinds, MEDIATED))
     return u
 
 
