@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .vocabulary import K, KINDS, O
+from .vocabulary import KINDS, K, O
 
 RESIDENT_KINDS = tuple(k for k in KINDS if k != "courier_access")
 RK = np.array([K[k] for k in RESIDENT_KINDS])

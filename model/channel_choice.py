@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .vocabulary import A, C, DEPARTMENT_KINDS, ENFORCEMENT_KINDS, K, O
+from .vocabulary import DEPARTMENT_KINDS, ENFORCEMENT_KINDS, A, C, K, O
 
 RESIDENT_CHANNELS = ("silence", "building_head", "grid_worker", "compound_branch", "community",
                      "hotline")

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .params import Params
-from .vocabulary import A, COMPOUND_TYPES, LONGQIAO, O, ORIGINS, STREETS, T
+from .vocabulary import COMPOUND_TYPES, LONGQIAO, ORIGINS, STREETS, A, O, T
 
 # Compound-type mix per street (assumption: Gulou is the old town with relocation compounds
 # such as Kuixinglou; Longqiao is peri-urban with new commercial and village-to-residence

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from .queues import enqueue
-from .vocabulary import DEPARTMENT_KINDS, ENFORCEMENT_KINDS, K, LEVELS, S
+from .vocabulary import DEPARTMENT_KINDS, ENFORCEMENT_KINDS, LEVELS, K, S
 
 HOTLINE = LEVELS.index("hotline")
 DEPT = np.array([K[k] for k in DEPARTMENT_KINDS] + [K["infrastructure"]])

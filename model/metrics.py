@@ -9,10 +9,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .winter_influx import in_heating_season
-
 from .calendar import month_of
 from .vocabulary import DISPUTE_KINDS, KINDS, LEVELS, ORIGINS, STREETS, C, K, S
+from .winter_influx import in_heating_season
 
 MODEL_VERSION = "0.1.0"
 DAYS_PER_MONTH = 365 / 12
@@ -28,7 +27,7 @@ def _mean(x: np.ndarray) -> float | None:
 
 
 def summarise(model, scenario: str = "custom") -> dict[str, Any]:
-    p, d, c = model.p, model.district, model.cases
+    p, c = model.p, model.cases
     ts = model.datacollector.get_model_vars_dataframe()
     days = len(ts)
     population = float(ts["present"].mean())

@@ -28,7 +28,7 @@ from .calendar import is_month_start, month_of
 from .case_generation import CaseSampler, courier_draw, season_factor
 from .cases import CaseTable
 from .params import Params
-from .vocabulary import DISPUTE_KINDS, KINDS, LONGQIAO, ORIGINS, A, C, K, S, STREETS, U
+from .vocabulary import DISPUTE_KINDS, KINDS, LONGQIAO, ORIGINS, STREETS, A, C, K, S, U
 
 PATIENCE_BY_AGE = np.array([1.0, 0.7, 1.0, 1.4])  # assumption: the young escalate sooner
 COURIER_PATIENCE = 0.7

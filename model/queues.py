@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .vocabulary import KINDS, S, UNIT_TYPES
+from .vocabulary import KINDS, UNIT_TYPES, S
 
 # Staff hours a case needs, by kind (assumption; multiplied by effort_scale).
 EFFORT_HOURS = dict(neighbour=6.0, family=6.0, property=4.0, infrastructure=5.0, parking=3.0,

@@ -13,7 +13,7 @@ import numpy as np
 
 from . import hotline_loop
 from .queues import enqueue, serve_queues
-from .vocabulary import ENFORCEMENT_KINDS, K, LEVELS, S, U
+from .vocabulary import ENFORCEMENT_KINDS, LEVELS, K, S, U
 
 L = {name: i for i, name in enumerate(LEVELS)}
 # Probability a handled case is resolved, by unit type (rows) and kind (columns); assumption.
