@@ -152,7 +152,8 @@ def main(seeds: int = 5, scale: float = 1.0, workers: int = 2, write: bool = Tru
     print(table(final))
     print("fitted: " + ", ".join(f"{k} = {v:.6g}" for k, v in values.items()))
     if not within_acceptance(final):
-        print("warning: the final round is outside the acceptance bands")
+        raise SystemExit("calibration failed: the final round is outside the acceptance bands; "
+                         "baseline.toml left unchanged")
     if write:
         write_baseline(values)
         print("written to scenarios/baseline.toml")

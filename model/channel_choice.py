@@ -11,16 +11,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from .vocabulary import DEPARTMENT_KINDS, ENFORCEMENT_KINDS, A, C, K, O
+from .vocabulary import DEPARTMENT_KINDS, ENFORCEMENT_KINDS, MEDIATED_KINDS, A, C, K, O
 
 RESIDENT_CHANNELS = ("silence", "building_head", "grid_worker", "compound_branch", "community",
                      "hotline")
 CODES = np.array([C[c] for c in RESIDENT_CHANNELS])
 DEPT = np.array([K[k] for k in DEPARTMENT_KINDS])
 ENFORCE = np.array([K[k] for k in ENFORCEMENT_KINDS])
-# Quarrels between neighbours or in a family are taken to mediators near home, seldom to a
-# government hotline (assumption).
-MEDIATED = np.array([K["neighbour"], K["family"]])
+MEDIATED = np.array([K[k] for k in MEDIATED_KINDS])
 # Couriers and riders: hotline, grid worker or silence (assumption); enrolled as special grid
 # workers (policy 6) they report through the grid.
 COURIER_CHANNELS = np.array([C["silence"], C["grid_worker"], C["hotline"]])

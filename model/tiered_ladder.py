@@ -13,7 +13,7 @@ import numpy as np
 
 from . import hotline_loop
 from .queues import enqueue, serve_queues
-from .vocabulary import ENFORCEMENT_KINDS, LEVELS, K, S, U
+from .vocabulary import ENFORCEMENT_KINDS, LEVELS, MEDIATED_KINDS, K, S, U
 
 L = {name: i for i, name in enumerate(LEVELS)}
 # Probability a handled case is resolved, by unit type (rows) and kind (columns); assumption.
@@ -31,6 +31,8 @@ RED_PROPERTY_BONUS = 0.15      # assumption: firm branches settle more property 
 # Without the platform a failed case goes up one tier only sometimes (assumption).
 STEP_UP_WITHOUT_PLATFORM = np.array([0.35, 0.25])
 ENFORCE = np.array([K[k] for k in ENFORCEMENT_KINDS])
+MEDIATED = np.array([K[k] for k in MEDIATED_KINDS])
+MEDIATED_HOTLINE = 0.5  # assumption: share of the usual hotline turn after a failed mediation
 
 
 def success_probability(model, idx: np.ndarray) -> np.ndarray:
@@ -83,7 +85,8 @@ def escalate(model, idx: np.ndarray) -> None:
     level = c.level[idx]
     step_p = np.ones(len(idx)) if p.three_tier_platform else np.r_[STEP_UP_WITHOUT_PLATFORM, 0.0][level]
     up = (level < L["street"]) & (rng.random(len(idx)) < step_p)
-    hot = ~up & (rng.random(len(idx)) < p.hotline_after_failure)
+    to_hotline = p.hotline_after_failure * np.where(np.isin(c.kind[idx], MEDIATED), MEDIATED_HOTLINE, 1.0)
+    hot = ~up & (rng.random(len(idx)) < to_hotline)
     for lev in (L["compound"], L["community"]):
         place(model, idx[up & (level == lev)], lev + 1)
     hotline_loop.receive(model, idx[hot])

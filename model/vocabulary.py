@@ -21,6 +21,8 @@ K = {name: i for i, name in enumerate(KINDS)}
 DISPUTE_KINDS = ("neighbour", "family", "property", "parking", "environment")
 # Matters a property firm is pushed to enforce although it has no power to (P5).
 ENFORCEMENT_KINDS = ("parking", "environment")
+# Quarrels taken to mediators near home, seldom to a government hotline (assumption).
+MEDIATED_KINDS = ("neighbour", "family")
 # Matters that belong to district departments or utilities, not to the community.
 DEPARTMENT_KINDS = ("public_service", "heating", "other")
 
