@@ -73,21 +73,21 @@ class Params:
     # --- case generation: base rates per adult resident per year (calibrated: F3, F4) ----
     case_rate_scale: float = _p(1.0, "calibrated to F3", "multiplier of all resident case "
                                 "rates", lo=0.0, hi=100.0)
-    rate_neighbour: float = _p(0.07, "assumption (P1)", "neighbour disputes", lo=0.0, hi=10.0)
+    rate_neighbour: float = _p(0.06, "assumption (P1)", "neighbour disputes", lo=0.0, hi=10.0)
     rate_family: float = _p(0.04, "assumption (P1)", "family disputes", lo=0.0, hi=10.0)
     rate_property: float = _p(0.05, "calibrated to F4", "property-management complaints at "
                               "a service gap of 0.3", lo=0.0, hi=10.0)
     rate_infrastructure: float = _p(0.03, "assumption (P2)", "water, power, roads, pipes in "
                                     "an average compound", lo=0.0, hi=10.0)
-    rate_parking: float = _p(0.028, "assumption (P5)", "parking, fire lanes, flying-wire "
+    rate_parking: float = _p(0.022, "assumption (P5)", "parking, fire lanes, flying-wire "
                              "charging", lo=0.0, hi=10.0)
-    rate_environment: float = _p(0.03, "assumption (P5)", "green space turned to vegetable "
+    rate_environment: float = _p(0.024, "assumption (P5)", "green space turned to vegetable "
                                  "plots, sanitation", lo=0.0, hi=10.0)
     rate_public_service: float = _p(0.013, "assumption (P8: jobs, schools, health care)",
                                     "public-service demands", lo=0.0, hi=10.0)
     rate_heating: float = _p(0.045, "assumption", "heating complaints per year of heating "
                              "season", lo=0.0, hi=10.0)
-    rate_other: float = _p(0.017, "assumption", "other matters for district departments "
+    rate_other: float = _p(0.014, "assumption", "other matters for district departments "
                            "(labour, consumer, traffic)", lo=0.0, hi=10.0)
     mixing_effect: float = _p(1.5, "assumption (P1)", "extra neighbour-dispute hazard at full "
                               "origin mixing in the building", lo=0.0, hi=20.0)
