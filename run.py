@@ -3,6 +3,7 @@
 
     python run.py                      the baseline year at full scale, outputs in results/
     python run.py run --scenario NAME|PATH --set KEY=VALUE ... --seed N --days N --scale F --out DIR
+    python run.py compare --scenarios a,b --seeds 3 --scale 0.25   scenarios side by side
     python run.py calibrate            fit the free base rates to F3 and F4 (docs/calibration.md)
     python run.py params               every parameter with its default, range and source
     python run.py scenarios            the shipped scenarios
@@ -89,6 +90,47 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_summary(job: tuple[str, dict[str, Any], int]) -> dict[str, Any]:
+    from model import GovernanceModel
+    from model.metrics import summarise
+
+    name, overrides, seed = job
+    scenario = scenarios.load(name, overrides)
+    model = GovernanceModel(scenario.params, seed=seed)
+    model.run()
+    return summarise(model, scenario.name)
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    """Scenarios side by side: mean and sd of the KPIs over replicate seeds."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    import pandas as pd
+    from tqdm import tqdm
+
+    from model.calibration import replicate_seeds
+
+    names = [n.strip() for n in args.scenarios.split(",") if n.strip()]
+    overrides = overrides_from(args)
+    for name in names:  # validate everything before running anything
+        scenarios.load(name, overrides)
+    jobs = [(n, overrides, s) for n in names for s in replicate_seeds(args.seeds, args.seed)]
+    with ProcessPoolExecutor(args.workers) as pool:
+        results = list(tqdm(pool.map(_run_summary, jobs), total=len(jobs), desc="runs",
+                            disable=args.quiet))
+    rows = [{"scenario": n, "seed": s, **kpis(r)} for (n, _, s), r in zip(jobs, results, strict=True)]
+    df = pd.DataFrame(rows)
+    table = df.drop(columns="seed").groupby("scenario", sort=False).agg(["mean", "std"])
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    df.to_csv(out / "compare_runs.csv", index=False)
+    table.to_csv(out / "compare.csv")
+    with pd.option_context("display.width", 200, "display.max_columns", 50):
+        print(table.T.to_string(float_format=lambda v: f"{v:.4g}"))
+    print(f"written to {out}/compare.csv")
+    return 0
+
+
 def cmd_calibrate(args: argparse.Namespace) -> int:
     from model import calibration
 
@@ -138,6 +180,20 @@ def build_parser() -> argparse.ArgumentParser:
     cal.add_argument("--workers", type=int, default=2, help="parallel processes (default 2)")
     cal.add_argument("--dry-run", action="store_true", help="fit and print, write nothing")
     cal.set_defaults(func=cmd_calibrate)
+
+    cmp = sub.add_parser("compare", help="run scenarios over replicate seeds and tabulate KPIs")
+    cmp.add_argument("--scenarios", default=",".join(scenarios.available()),
+                     help="comma-separated scenario names or paths (default: all shipped)")
+    cmp.add_argument("--seeds", type=int, default=3, help="replicates per scenario (default 3)")
+    cmp.add_argument("--seed", type=int, default=2021,
+                     help="base seed; replicate seeds come from SeedSequence(seed).spawn(n)")
+    cmp.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    cmp.add_argument("--days", type=int, default=None)
+    cmp.add_argument("--scale", type=float, default=None)
+    cmp.add_argument("--workers", type=int, default=2)
+    cmp.add_argument("--out", default="results/compare")
+    cmp.add_argument("--quiet", action="store_true")
+    cmp.set_defaults(func=cmd_compare)
 
     sub.add_parser("params", help="list every parameter with default, range and source"
                    ).set_defaults(func=cmd_params)
