@@ -31,7 +31,7 @@ KPI_ROWS = (
     ("escalated_past_compound", "share reaching the community or higher", "{:.1%}"),
     ("mean_satisfaction", "mean satisfaction", "{:.3f}"),
     ("participation_rate", "participation rate", "{:.2%}"),
-    ("workload_per_worker", "reported cases per worker per month", "{:.1f}"),
+    ("workload_per_worker", "cases per community worker per month", "{:.1f}"),
     ("utilisation", "staff utilisation", "{:.2f}"),
     ("runtime_seconds", "runtime (s)", "{:.1f}"),
 )

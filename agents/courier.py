@@ -17,7 +17,11 @@ class Courier(mesa.Agent):
         self.high_school = high_school
         self.hard_to_enter, self.hard_to_park, self.no_toilet = problems
         self.special_grid_worker = False
-        self.points = 0
+
+    @property
+    def points(self) -> int:
+        """Points earned as a special grid worker for problems reported (policy 6)."""
+        return int(self.model.courier_points[self.idx])
 
     @property
     def problem_count(self) -> int:

@@ -22,4 +22,4 @@ class PropertyFirm(mesa.Agent):
     def improve(self, amount: float) -> None:
         """Raise service quality (after a poor evaluation, or through a party branch)."""
         q = self.model.district.firm_quality
-        q[self.idx] = min(self.QUALITY_CAP, q[self.idx] + amount)
+        q[self.idx] = max(q[self.idx], min(self.QUALITY_CAP, q[self.idx] + amount))

@@ -107,11 +107,21 @@ def street_populations(p: Params) -> np.ndarray:
 
 
 def community_sizes(pop: int, p: Params, rng: np.random.Generator) -> np.ndarray:
-    """Community sizes log-uniform between the F8 bounds, rescaled to the street total."""
+    """Community sizes drawn log-uniform between the F8 bounds until the street is filled;
+    a remainder too small for a community of its own is spread over the others."""
     lo, hi = np.log(p.community_size_min), np.log(p.community_size_max)
-    mean = (p.community_size_max - p.community_size_min) / (hi - lo) if hi > lo else p.community_size_min
-    n = max(1, round(pop / mean))
-    return split_integer(pop, np.exp(rng.uniform(lo, hi, n)))
+    sizes: list[int] = []
+    left = pop
+    while left > p.community_size_max:
+        size = int(np.exp(rng.uniform(lo, hi)))
+        sizes.append(size)
+        left -= size
+    if left >= p.community_size_min or not sizes:
+        sizes.append(left)
+    else:
+        extra = split_integer(left, np.ones(len(sizes)))
+        sizes = [s + e for s, e in zip(sizes, extra.tolist(), strict=True)]
+    return np.array(sizes, np.int64)
 
 
 def _households(pop: int, mean_size: float, rng: np.random.Generator) -> np.ndarray:

@@ -56,6 +56,7 @@ def summarise(model, scenario: str = "custom") -> dict[str, Any]:
                            for i, lev in enumerate(LEVELS)},
         "resolution_rate": _share(np.count_nonzero(closed & c.resolved), closed.sum()),
         "mean_days_to_close": _mean((c.closed - c.opened)[closed]),
+        "mean_days_to_resolve": _mean((c.closed - c.opened)[closed & c.resolved]),
         "escalation_shares": {lev: _share(np.count_nonzero(reported & (c.levels_seen >> i & 1)),
                                           reported.sum()) for i, lev in enumerate(LEVELS)},
         "silence_share": _share(np.count_nonzero(~reported), c.n),
@@ -68,7 +69,7 @@ def summarise(model, scenario: str = "custom") -> dict[str, Any]:
         "satisfaction_sd": float(np.std(model.satisfaction[model.present_adults()])),
         "satisfaction_by_origin": _snapshot_means(model, "origin", ORIGINS),
         "participation_rate": float(np.mean([s["participation"] for s in model.daily.snapshots])),
-        "workload_per_worker": _share(reported.sum(), staff_total * months),
+        "workload_per_worker": _share(model.daily.staff_load_by_street.sum(), staff_total * months),
         "utilisation": float(ts["utilisation"].mean()),
         "staff": staff_total,
         "by_community": by_community(model, months),
@@ -123,13 +124,13 @@ def _season_presence(model) -> float:
 
 
 def by_street(model) -> list[dict[str, Any]]:
-    """Per street and month: reported cases per community staff member (load per worker)."""
+    """Per street and month: cases entering community staff queues per staff member."""
     d, log = model.district, model.daily
     staff = np.bincount(d.community_street, model.staff, minlength=len(STREETS))
     month = month_of(np.arange(len(log.new_cases)))
     out = []
     for s, name in enumerate(STREETS):
-        rep = np.bincount(month, log.reported_by_street[:, s])
+        rep = np.bincount(month, log.staff_load_by_street[:, s])
         pres = np.bincount(month, log.present_by_street[:, s]) / np.maximum(np.bincount(month), 1)
         out.append({
             "street": name,

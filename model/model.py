@@ -144,6 +144,7 @@ class GovernanceModel(mesa.Model):
         local, aged, school = (rng.random((3, n)) < np.array([[0.915], [0.813], [0.75]]))  # F15
         self.courier_problems = problems
         self.courier_special = np.zeros(n, bool)
+        self.courier_points = np.zeros(n, np.int64)
         if p.special_grid_workers:
             self.courier_special = rng.random(n) < outreach.SPECIAL_SHARE
         for i in range(n):
@@ -229,8 +230,7 @@ class GovernanceModel(mesa.Model):
         tiered_ladder.place(self, idx[compound_level], 0)
         tiered_ladder.place(self, idx[ch == C["community"]], 1)
         hotline_loop.receive(self, idx[ch == C["hotline"]])
-        reported = idx[ch != C["silence"]]
-        self.daily.add_new(self.day, c, idx, reported)
+        self.daily.add_new(self.day, c, idx)
 
     # --- shared helpers ---------------------------------------------------------------------
     def season_factor(self) -> np.ndarray:
@@ -297,17 +297,21 @@ class _DailyLog:
     def __init__(self, days: int, n_streets: int) -> None:
         self.new_cases = np.zeros(days, np.int64)
         self.new_disputes = np.zeros(days, np.int64)
-        self.reported_by_street = np.zeros((days, n_streets), np.int64)
+        self.staff_load_by_street = np.zeros((days, n_streets), np.int64)
         self.present_by_street = np.zeros((days, n_streets), np.int64)
         self.today = {}
         self.snapshots: list[dict[str, np.ndarray | float]] = []
 
-    def add_new(self, day: int, c: CaseTable, idx: np.ndarray, reported: np.ndarray) -> None:
+    def add_staff_load(self, day: int, streets: np.ndarray) -> None:
+        """Cases entering the queues of community staff (compounds and community offices)."""
+        if day < len(self.new_cases):
+            self.staff_load_by_street[day] += np.bincount(streets, minlength=len(STREETS))
+
+    def add_new(self, day: int, c: CaseTable, idx: np.ndarray) -> None:
         if day >= len(self.new_cases):
             return
         self.new_cases[day] += len(idx)
         self.new_disputes[day] += int(np.isin(c.kind[idx], DISPUTES).sum())
-        self.reported_by_street[day] += np.bincount(c.street[reported], minlength=len(STREETS))
 
     def close_day(self, model: GovernanceModel) -> None:
         day = model.day

@@ -82,10 +82,10 @@ def _binary(rows: np.ndarray, cols: np.ndarray, n: int) -> sp.csr_matrix:
 
 
 def influence_matrix(adj: sp.csr_matrix) -> sp.csr_matrix:
-    """Row-stochastic W (isolated residents keep their own opinion through a zero row)."""
+    """Row-stochastic W; an isolated resident listens only to itself (a self-loop)."""
     deg = np.asarray(adj.sum(axis=1)).ravel()
     inv = np.divide(1.0, deg, out=np.zeros_like(deg), where=deg > 0)
-    return sp.diags(inv) @ adj
+    return (sp.diags(inv) @ adj + sp.diags((deg == 0).astype(float))).tocsr()
 
 
 def to_networkx(adj: sp.csr_matrix, d: District | None = None, max_nodes: int = 50_000) -> nx.Graph:

@@ -130,7 +130,7 @@ def plot_winter_load(summary: dict, path: Path) -> None:
         load = np.array(s["monthly_load_per_worker"])
         ax.plot(np.arange(1, len(load) + 1), load, marker="o", label=s["street"])
     ax.set_xlabel("month")
-    ax.set_ylabel("reported cases per community worker")
+    ax.set_ylabel("cases entering staff queues per worker")
     ax.set_title("Load per worker by street (P3: the winter influx in Longqiao)")
     ax.legend(fontsize=8)
     fig.tight_layout()

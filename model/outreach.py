@@ -19,8 +19,10 @@ LOOKBACK_DAYS = 60        # assumption: older silent problems are no longer rais
 
 def _recent_silent(model, kinds: np.ndarray | None) -> np.ndarray:
     c = model.cases
-    sel = (c.state == S["silent"]) & (c.opened >= model.day - LOOKBACK_DAYS) & (c.resident >= 0)
-    if kinds is not None:
+    sel = (c.state == S["silent"]) & (c.opened >= model.day - LOOKBACK_DAYS)
+    if kinds is None:  # secretaries visit residents
+        sel &= c.resident >= 0
+    else:
         sel &= np.isin(c.kind, kinds)
     return np.flatnonzero(sel)
 
@@ -29,9 +31,14 @@ def probes(model) -> np.ndarray:
     """Daily: special grid workers spot silent problems in the compounds they deliver to."""
     if not model.p.special_grid_workers:
         return np.zeros(0, np.int64)
+    if not model.courier_special.any():
+        return np.zeros(0, np.int64)
     per_10k = model.courier_special.sum() / max(model.present.sum(), 1) * 10_000
     found = _recent_silent(model, PROBE_KINDS)
     found = found[model.rng.random(len(found)) < 1 - np.exp(-PROBE_RATE * per_10k)]
+    # each report earns its finder a point (the points scheme of policy 6)
+    finders = model.rng.choice(np.flatnonzero(model.courier_special), len(found))
+    np.add.at(model.courier_points, finders, 1)
     return _reopen(model, found, level=0)
 
 
@@ -45,7 +52,9 @@ def secretaries(model) -> np.ndarray:
 
 
 def _reopen(model, idx: np.ndarray, level: int) -> np.ndarray:
+    # the problem is raised today, through the probe or the secretary
     model.cases.channel[idx] = C["probe"]
+    model.cases.opened[idx] = model.day
     model.cases.closed[idx] = -1
     place(model, idx, level)
     return idx

@@ -47,7 +47,7 @@ class Params:
                                       lo=2, hi=1_000)
     household_size: float = _p(2.62, "7th national census 2020, mean household size",
                                "mean residents per household", lo=1.0, hi=8.0)
-    party_member_share: float = _p(0.069, "CPC statistics 2022: 96.7 M members / 1.41 bn",
+    party_member_share: float = _p(0.084, "CPC statistics 2022: 96.7 M members / ~1.15 bn adults",
                                    "share of adult residents who are party members",
                                    lo=0.0, hi=1.0)
     in_unit_member_share: float = _p(0.4, "assumption", "share of party members employed by "
@@ -113,7 +113,7 @@ class Params:
                                    lo=-10.0, hi=10.0)
     building_head_coverage: float = _p(0.5, "assumption (policy 1 not yet general)",
                                        "share of buildings with a building head", lo=0.0, hi=1.0)
-    compound_branch_coverage: float = _p(0.4, "assumption (P11, F17)", "share of compounds "
+    compound_branch_coverage: float = _p(0.4, "assumption (P11)", "share of compounds "
                                          "with a party branch", lo=0.0, hi=1.0)
     patience_days: float = _p(12.0, "assumption (Erlang-A abandonment)", "mean days a "
                               "resident waits at a tier before escalating", lo=0.5, hi=365.0)

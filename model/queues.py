@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .vocabulary import KINDS, UNIT_TYPES, S
+from .vocabulary import KINDS, UNIT_TYPES, S, U
 
 # Staff hours a case needs, by kind (assumption; multiplied by effort_scale).
 EFFORT_HOURS = dict(neighbour=6.0, family=6.0, property=4.0, infrastructure=5.0, parking=3.0,
@@ -17,16 +17,17 @@ EFFORT = np.array([EFFORT_HOURS[k] for k in KINDS])
 UNIT_EFFORT = dict(compound=0.7, community=1.0, street=1.5, firm=1.0, department=1.0,
                    supervision=1.5)
 UNIT_EFFORT_A = np.array([UNIT_EFFORT[u] for u in UNIT_TYPES])
+STAFF_UNITS = np.array([U["compound"], U["community"]])  # queues worked by community staff
 
 def serve_queues(model) -> np.ndarray:
-    """Spend each unit's hours on its ready queue (priority, then first come, first served).
+    """Spend each unit's hours on its ready queue (priority, then first to arrive at the unit).
     Return the cases finished today; record hours used per unit."""
     c, today = model.cases, model.day
     q = np.flatnonzero((c.state == S["queued"]) & (c.ready <= today))
     model.hours_used[:] = 0.0
     if len(q) == 0:
         return q
-    q = q[np.lexsort((q, -c.priority[q], c.unit[q]))]
+    q = q[np.lexsort((q, c.entered[q], -c.priority[q], c.unit[q]))]
     unit = c.unit[q]
     work = c.work_left[q].astype(np.float64)
     starts = np.flatnonzero(np.r_[True, unit[1:] != unit[:-1]])
@@ -51,7 +52,10 @@ def enqueue(model, idx: np.ndarray, unit: np.ndarray, level: int, priority: int,
     c.max_level[idx] = np.maximum(c.max_level[idx], level)
     c.levels_seen[idx] |= np.int8(1 << level)
     c.entered[idx] = model.day
-    c.ready[idx] = model.day + int(round(delay))
+    # fractional delays round up or down at random, so half a day is half a day on average
+    c.ready[idx] = model.day + np.floor(delay + model.rng.random(len(idx))).astype(np.int64)
     c.priority[idx] = priority
+    staff = np.isin(model.units.type[unit], STAFF_UNITS)
+    model.daily.add_staff_load(model.day, model.units.street[unit[staff]])
     c.work_left[idx] = (EFFORT[c.kind[idx]] * UNIT_EFFORT_A[model.units.type[unit]]
                         * model.p.effort_scale)

@@ -17,7 +17,7 @@ SILENT_PENALTY = 0.03   # assumption: an unvoiced grievance wears trust down a l
 # expectations raise it; funded neighbourhood activities add a little.
 INFRA_WEIGHT = 0.2
 GAP_WEIGHT = 0.3
-REFERENCE_GAP = 0.2
+TYPICAL_GAP = 0.2  # a gap this size leaves the target unchanged
 
 
 def case_score(p, resolved: np.ndarray, delay: np.ndarray, expectation: np.ndarray) -> np.ndarray:
@@ -34,7 +34,7 @@ def living_target(model) -> np.ndarray:
     gap = np.maximum(0.0, d.expectation - quality)
     infra = d.compound_infra[d.compound]
     target = (p.initial_satisfaction + INFRA_WEIGHT * (infra - 0.6)
-              - GAP_WEIGHT * (gap - REFERENCE_GAP) + model.activity_bonus[d.community])
+              - GAP_WEIGHT * (gap - TYPICAL_GAP) + model.activity_bonus[d.community])
     return np.clip(target, 0.0, 1.0)
 
 

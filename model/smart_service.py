@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .vocabulary import K
+from .vocabulary import C, K
 
 ROOT_KINDS = np.array([K[k] for k in ("property", "infrastructure", "parking", "environment",
                                       "heating", "courier_access")])
@@ -24,7 +24,9 @@ def monthly(model) -> int:
     if not model.p.smart_service:
         return 0
     c, d = model.cases, model.district
-    recent = (c.opened >= model.day - WINDOW_DAYS) & np.isin(c.kind, ROOT_KINDS)
+    # the district sees what was reported, not silent grievances
+    recent = ((c.opened >= model.day - WINDOW_DAYS) & np.isin(c.kind, ROOT_KINDS)
+              & (c.channel != C["silence"]))
     counts = np.zeros(model.root_factor.shape)
     np.add.at(counts, (c.compound[recent], c.kind[recent]), 1)
     threshold = np.maximum(MIN_CASES, PER_1000 * d.compound_pop / 1000)[:, None]

@@ -104,7 +104,7 @@ def place(model, idx: np.ndarray, level: int) -> None:
         firm = d.compound_firm[comp]
         kind = c.kind[idx]
         to_firm = (firm >= 0) & ((kind == K["property"])
-                                 | (np.isin(kind, ENFORCE) & ~model.p.joint_meetings))
+                                 | (np.isin(kind, ENFORCE) & (not model.p.joint_meetings)))
         unit = np.where(to_firm, units.of("firm", np.maximum(firm, 0)), unit)
     elif level == L["community"]:
         unit = units.of("community", c.community[idx])
