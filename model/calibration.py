@@ -135,6 +135,21 @@ def write_baseline(values: dict[str, float], path: Path | None = None) -> None:
     path.write_text(text)
 
 
+DOC = Path(__file__).resolve().parent.parent / "docs" / "calibration.md"
+MARKERS = ("<!-- calibration-result:start -->", "<!-- calibration-result:end -->")
+
+
+def write_docs(rounds: list[Round], final: Round, scale: float, path: Path = DOC) -> None:
+    """Put the result table between the markers of docs/calibration.md."""
+    text = path.read_text()
+    start, end = (text.index(m) for m in MARKERS)
+    fitted = ", ".join(f"`{k} = {final.values[k]:.6g}`" for k in FITTED)
+    block = (f"{MARKERS[0]}\nResult of the last calibration ({len(final.tickets)} seeds from "
+             f"SeedSequence({BASE_SEED}), scale {scale}, {len(rounds)} rounds; the last round "
+             f"is the verification run of the fitted values {fitted}):\n\n{table(final)}\n")
+    path.write_text(text[:start] + block + text[end:])
+
+
 def table(r: Round) -> str:
     rows = [
         ("F3 hotline tickets per 10,000 per year", "588 ± 10 %", r.tickets),
@@ -168,5 +183,6 @@ def main(seeds: int = 5, scale: float = 1.0, workers: int = 2, write: bool = Tru
                          "baseline.toml left unchanged")
     if write:
         write_baseline(values)
-        print("written to scenarios/baseline.toml")
+        write_docs(rounds, final, scale)
+        print("written to scenarios/baseline.toml and docs/calibration.md")
     return final

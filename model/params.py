@@ -83,7 +83,7 @@ class Params:
                              "charging", lo=0.0, hi=10.0)
     rate_environment: float = _p(0.024, "assumption (P5)", "green space turned to vegetable "
                                  "plots, sanitation", lo=0.0, hi=10.0)
-    rate_public_service: float = _p(0.013, "assumption (P8: jobs, schools, health care)",
+    rate_public_service: float = _p(0.010, "assumption (P8: jobs, schools, health care)",
                                     "public-service demands", lo=0.0, hi=10.0)
     rate_heating: float = _p(0.045, "assumption", "heating complaints per year of heating "
                              "season", lo=0.0, hi=10.0)
