@@ -85,7 +85,7 @@ class Params:
                                  "plots, sanitation", lo=0.0, hi=10.0)
     rate_public_service: float = _p(0.010, "assumption (P8: jobs, schools, health care)",
                                     "public-service demands", lo=0.0, hi=10.0)
-    rate_heating: float = _p(0.045, "assumption", "heating complaints per year of heating "
+    rate_heating: float = _p(0.035, "assumption", "heating complaints per year of heating "
                              "season", lo=0.0, hi=10.0)
     rate_other: float = _p(0.014, "assumption", "other matters for district departments "
                            "(labour, consumer, traffic)", lo=0.0, hi=10.0)
