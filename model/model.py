@@ -27,8 +27,9 @@ from . import (
 from .calendar import is_month_start, month_of
 from .case_generation import CaseSampler, courier_draw, season_factor
 from .cases import CaseTable
+from .daily_log import DailyLog
 from .params import Params
-from .vocabulary import DISPUTE_KINDS, KINDS, LONGQIAO, ORIGINS, STREETS, A, C, K, S, U
+from .vocabulary import DISPUTE_KINDS, KINDS, STREETS, A, C, K, S, U
 
 PATIENCE_BY_AGE = np.array([1.0, 0.7, 1.0, 1.4])  # assumption: the young escalate sooner
 COURIER_PATIENCE = 0.7
@@ -88,7 +89,7 @@ class GovernanceModel(mesa.Model):
         participation.monthly(self)
         self.update_capacity()
         self.sampler = CaseSampler(self)
-        self.daily = _DailyLog(p.days, len(STREETS))
+        self.daily = DailyLog(len(STREETS))
         self.datacollector = mesa.DataCollector(model_reporters=_REPORTERS)
         self.build_seconds = perf_counter() - t0
         self.run_seconds = 0.0
@@ -159,6 +160,7 @@ class GovernanceModel(mesa.Model):
         """One day, as a list of named processes in order."""
         t0 = perf_counter()
         self.tickets_today = 0
+        self.daily.begin(self.day)
         self.month_start_processes()
         self.seasonal_presence()
         self.new_cases()
@@ -289,66 +291,6 @@ class GovernanceModel(mesa.Model):
         self.datacollector.collect(self)
         if is_month_start(self.day + 1) or self.day + 1 == self.p.days:
             self.daily.month_snapshot(self)
-
-
-class _DailyLog:
-    """Per-day counters the DataCollector and the summary read."""
-
-    def __init__(self, days: int, n_streets: int) -> None:
-        self.new_cases = np.zeros(days, np.int64)
-        self.new_disputes = np.zeros(days, np.int64)
-        self.staff_load_by_street = np.zeros((days, n_streets), np.int64)
-        self.present_by_street = np.zeros((days, n_streets), np.int64)
-        self.today = {}
-        self.snapshots: list[dict[str, np.ndarray | float]] = []
-
-    def add_staff_load(self, day: int, streets: np.ndarray) -> None:
-        """Cases entering the queues of community staff (compounds and community offices)."""
-        if day < len(self.new_cases):
-            self.staff_load_by_street[day] += np.bincount(streets, minlength=len(STREETS))
-
-    def add_new(self, day: int, c: CaseTable, idx: np.ndarray) -> None:
-        if day >= len(self.new_cases):
-            return
-        self.new_cases[day] += len(idx)
-        self.new_disputes[day] += int(np.isin(c.kind[idx], DISPUTES).sum())
-
-    def close_day(self, model: GovernanceModel) -> None:
-        day = model.day
-        if day < len(self.new_cases):
-            self.present_by_street[day] = np.bincount(model.district.street, model.present,
-                                                      minlength=len(STREETS))
-        n_present = max(model.n_present, 1)
-        self.today = {
-            "day": day,
-            "month": month_of(day) + 1,
-            "present": model.n_present,
-            "new_cases": int(self.new_cases[day]) if day < len(self.new_cases) else 0,
-            "new_disputes": int(self.new_disputes[day]) if day < len(self.new_cases) else 0,
-            "disputes_per_1000": (int(self.new_disputes[day]) if day < len(self.new_cases) else 0)
-            / n_present * 1000,
-            "hotline_tickets": model.tickets_today,
-            "backlog": model.backlog(),
-            "mean_satisfaction": model.mean_satisfaction(),
-            "utilisation": model.utilisation(),
-            "volunteers": int(model.volunteer.sum()),
-            "longqiao_present": int(np.count_nonzero(model.present & (model.district.street
-                                                                       == LONGQIAO))),
-        }
-
-
-    def month_snapshot(self, model: GovernanceModel) -> None:
-        """Month-end satisfaction sums by origin and community, and participation."""
-        d = model.district
-        who = model.present_adults()
-        sat = model.satisfaction * who
-        self.snapshots.append({
-            "origin_sum": np.bincount(d.origin, sat, minlength=len(ORIGINS)),
-            "origin_n": np.bincount(d.origin, who, minlength=len(ORIGINS)),
-            "community_sum": np.bincount(d.community, sat, minlength=d.n_communities),
-            "community_n": np.bincount(d.community, who, minlength=d.n_communities),
-            "participation": participation.participation_rate(model),
-        })
 
 
 def _reporter(key: str):

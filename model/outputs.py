@@ -24,11 +24,12 @@ F4_SHARE = 0.133  # F4: property-management share of hotline tickets
 
 
 def write(model, summary: dict[str, Any], out: Path, scenario_values: dict | None = None) -> Path:
-    """Write everything into ``out`` atomically: files go to a temporary directory that is
-    renamed into place, so an interrupted run leaves no half-written output."""
+    """Write the run's files into ``out``: each is written in a temporary directory beside
+    it and moved into place, so an interrupted run leaves no half-written file; other files
+    in ``out`` are left alone."""
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    out.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".run-", dir=out))
     try:
         (tmp / "summary.json").write_text(json.dumps(summary, indent=2, allow_nan=False) + "\n")
         (tmp / "params.json").write_text(json.dumps(
@@ -41,12 +42,10 @@ def write(model, summary: dict[str, Any], out: Path, scenario_values: dict | Non
         plot_communities(summary, tmp / "communities.png")
         plot_categories(summary, tmp / "hotline_categories.png")
         plot_winter_load(summary, tmp / "winter_load.png")
-        if out.exists():
-            shutil.rmtree(out)
-        os.replace(tmp, out)
-    except BaseException:
+        for f in sorted(tmp.iterdir()):
+            os.replace(f, out / f.name)
+    finally:
         shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return out
 
 

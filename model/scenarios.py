@@ -32,9 +32,12 @@ def available() -> list[str]:
     return sorted(p.stem for p in SCENARIO_DIR.glob("*.toml"))
 
 
-def resolve(name_or_path: str) -> Path:
-    """A scenario name (file in ``scenarios/``) or a path to a TOML file."""
+def resolve(name_or_path: str, relative_to: Path | None = None) -> Path:
+    """A scenario name (file in ``scenarios/``) or a path to a TOML file; a relative path in
+    ``extends`` is taken from the folder of the file that extends."""
     path = Path(name_or_path)
+    if relative_to is not None and not path.is_absolute() and (relative_to / path).is_file():
+        path = relative_to / path
     if path.suffix == ".toml" or path.exists():
         if not path.is_file():
             raise ParameterError(f"scenario file '{name_or_path}' does not exist")
@@ -71,7 +74,7 @@ def _read(path: Path) -> dict[str, Any]:
 
 def scenario_values(name_or_path: str, _seen: tuple[Path, ...] = ()) -> tuple[Path, dict, dict]:
     """(path, file data, merged parameter values) following ``extends``."""
-    path = resolve(name_or_path).resolve()
+    path = resolve(name_or_path, _seen[-1].parent if _seen else None).resolve()
     if path in _seen:
         chain = " -> ".join(p.stem for p in (*_seen, path))
         raise ParameterError(f"scenario 'extends' forms a cycle: {chain}")

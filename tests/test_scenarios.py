@@ -141,6 +141,20 @@ def test_diamond_extends_is_not_a_cycle(tmp_path):
     assert sc.params.winter_influx == scenarios.load("baseline").params.winter_influx
 
 
+def test_relative_extends_is_relative_to_the_file(tmp_path, monkeypatch):
+    """A user's scenario that extends a sibling file by relative path must load whatever the
+    working directory is (as a name, ``extends`` finds shipped scenarios anyway)."""
+    folder = tmp_path / "my_scenarios"
+    folder.mkdir()
+    write(folder, "parent", 'name = "parent"\nextends = "baseline"\n\n[params]\n'
+          "staffing_per_10k = 30.0  # x\n")
+    child = write(folder, "child", 'name = "child"\nextends = "parent.toml"\n')
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    assert scenarios.load(str(child)).params.staffing_per_10k == 30.0
+
+
 @pytest.mark.parametrize(("typo", "suggestion"), [("baselin", "baseline"),
                                                   ("staffing18", "staffing_18"),
                                                   ("policy_pakage", "policy_package")])
