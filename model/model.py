@@ -34,6 +34,7 @@ from .vocabulary import DISPUTE_KINDS, KINDS, STREETS, A, C, K, S, U
 PATIENCE_BY_AGE = np.array([1.0, 0.7, 1.0, 1.4])  # assumption: the young escalate sooner
 COURIER_PATIENCE = 0.7
 COURIER_EXPECTATION = 0.5                           # assumption
+SATISFACTION_NOISE = 0.1                            # assumption: spread around the start
 # Couriers' problems once rest points, red-sail stations and access passes exist (policy 4):
 # share of each F16 problem that remains (assumption).
 REST_POINT_REMAINING = np.array([0.4, 0.6, 0.2])
@@ -66,8 +67,6 @@ class GovernanceModel(mesa.Model):
         winter_influx.update_presence(self)
 
         n = d.n_residents
-        self.satisfaction = np.clip(p.initial_satisfaction + self.rng.normal(0, 0.1, n), 0, 1)
-        self.experience = self.satisfaction.copy()
         self.volunteer = np.zeros(n, bool)
         self.activity_factor = funding.activity_factor(p, d.community_pop)
         self.activity_bonus = funding.activity_bonus(p, d.community_pop)
@@ -86,6 +85,10 @@ class GovernanceModel(mesa.Model):
         self.cases = CaseTable()
         self.tickets_today = 0
         self.living_target = satisfaction.living_target(self)
+        # residents start where their living conditions alone would settle them
+        noise = self.rng.normal(0, SATISFACTION_NOISE, d.n_residents)
+        self.satisfaction = np.clip(self.living_target + noise, 0, 1)
+        self.experience = self.satisfaction.copy()
         participation.monthly(self)
         self.update_capacity()
         self.sampler = CaseSampler(self)

@@ -187,7 +187,8 @@ class Params:
                                    lo=1, hi=365)
     drift_rate: float = _p(0.005, "assumption", "daily pull of experience toward living "
                            "conditions", lo=0.0, hi=1.0)
-    initial_satisfaction: float = _p(0.6, "assumption", "mean satisfaction on 1 January",
+    initial_satisfaction: float = _p(0.6, "assumption", "satisfaction that average living "
+                                     "conditions settle at (the 1 January start)",
                                      lo=0.0, hi=1.0)
 
     # --- funding (F13, F14; policy 3c) ---------------------------------------------------
@@ -252,6 +253,17 @@ class Params:
 
 
 FIELDS = {f.name: f for f in fields(Params)}
+_dataclass_init = Params.__init__
+
+
+def _checked_init(self: Params, *args: Any, **kwargs: Any) -> None:
+    # Params(typo=...) should say which key is wrong and suggest the right one, not raise
+    # Python's bare TypeError
+    check_keys(kwargs, where="Params(...)")
+    _dataclass_init(self, *args, **kwargs)
+
+
+Params.__init__ = _checked_init  # type: ignore[method-assign]
 TYPES: dict[str, type] = {f.name: type(f.default) for f in fields(Params)}
 
 
