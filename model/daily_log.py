@@ -7,7 +7,7 @@ import numpy as np
 from .calendar import month_of
 from .cases import CaseTable
 from .participation import participation_rate
-from .vocabulary import DISPUTE_KINDS, LONGQIAO, ORIGINS, K
+from .vocabulary import DISPUTE_KINDS, KINDS, LONGQIAO, ORIGINS, K
 
 DISPUTES = np.array([K[k] for k in DISPUTE_KINDS])
 
@@ -20,6 +20,7 @@ class DailyLog:
         self._new_disputes = np.zeros(capacity, np.int64)
         self._staff_load = np.zeros((capacity, n_streets), np.int64)
         self._present = np.zeros((capacity, n_streets), np.int64)
+        self._tickets = np.zeros((capacity, len(KINDS)), np.int64)
         self.today: dict[str, float | int] = {}
         self.snapshots: list[dict[str, np.ndarray | float]] = []
 
@@ -40,6 +41,11 @@ class DailyLog:
     def present_by_street(self) -> np.ndarray:
         return self._present[: self.days]
 
+    @property
+    def tickets_by_kind(self) -> np.ndarray:
+        """Hotline tickets received per day and kind."""
+        return self._tickets[: self.days]
+
     def begin(self, day: int) -> None:
         """Open the row of ``day``, growing the arrays when a run goes on longer."""
         if day >= len(self._new_cases):
@@ -48,13 +54,23 @@ class DailyLog:
             self._new_disputes = np.r_[self._new_disputes, np.zeros(grow, np.int64)]
             self._staff_load = np.vstack([self._staff_load, np.zeros((grow, self.n_streets), np.int64)])
             self._present = np.vstack([self._present, np.zeros((grow, self.n_streets), np.int64)])
+            self._tickets = np.vstack([self._tickets, np.zeros((grow, len(KINDS)), np.int64)])
         self.days = day + 1
 
     def add_staff_load(self, day: int, streets: np.ndarray) -> None:
         """Cases entering the queues of community staff (compounds and community offices)."""
+        if day < 0:  # warm-up days are not logged
+            return
         self._staff_load[day] += np.bincount(streets, minlength=self.n_streets)
 
+    def add_tickets(self, day: int, kinds: np.ndarray) -> None:
+        if day < 0:
+            return
+        self._tickets[day] += np.bincount(kinds, minlength=len(KINDS))
+
     def add_new(self, day: int, c: CaseTable, idx: np.ndarray) -> None:
+        if day < 0:
+            return
         self._new_cases[day] += len(idx)
         self._new_disputes[day] += int(np.isin(c.kind[idx], DISPUTES).sum())
 
@@ -69,7 +85,7 @@ class DailyLog:
             "new_cases": int(self._new_cases[day]),
             "new_disputes": int(self._new_disputes[day]),
             "disputes_per_1000": self._new_disputes[day] / max(model.n_present, 1) * 1000,
-            "hotline_tickets": model.tickets_today,
+            "hotline_tickets": int(self._tickets[day].sum()),
             "backlog": model.backlog(),
             "mean_satisfaction": model.mean_satisfaction(),
             "utilisation": model.utilisation(),

@@ -51,7 +51,7 @@ def receive(model, idx: np.ndarray) -> None:
     c.tickets[idx] += 1
     delay = p.dispatch_days * (0.5 if p.grid_integration else 1.0)
     enqueue(model, idx, responsible_units(model, idx), HOTLINE, priority=1, delay=delay)
-    model.tickets_today += len(idx)
+    model.daily.add_tickets(model.day, c.kind[idx])
 
 
 def after_handling(model, idx: np.ndarray) -> None:

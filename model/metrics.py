@@ -32,10 +32,13 @@ def summarise(model, scenario: str = "custom") -> dict[str, Any]:
     days = len(ts)
     population = float(ts["present"].mean())
     months = days / DAYS_PER_MONTH
-    reported = c.channel != C["silence"]
-    closed = np.isin(c.state, (S["closed_resolved"], S["closed_unresolved"])) & reported
-    dispute = np.isin(c.kind, DISPUTES)
-    tickets = np.bincount(c.kind, c.tickets, minlength=len(KINDS))
+    # cases raised during the run (not those carried over open from the warm-up); closures
+    # and their durations count every case closed during the run
+    new = c.opened >= 0
+    reported = (c.channel != C["silence"]) & new
+    closed = np.isin(c.state, (S["closed_resolved"], S["closed_unresolved"])) & (c.channel != C["silence"])
+    dispute = np.isin(c.kind, DISPUTES) & new
+    tickets = model.daily.tickets_by_kind.sum(axis=0)
     n_tickets = tickets.sum()
     staff_total = int(model.staff.sum())
     summary: dict[str, Any] = {
@@ -47,20 +50,22 @@ def summarise(model, scenario: str = "custom") -> dict[str, Any]:
         "hotline_tickets_per_10k_per_year": _share(n_tickets * 10_000 * 365, population * days),
         "category_shares": {k: _share(tickets[i], n_tickets) for i, k in enumerate(KINDS)},
         "disputes_per_1000_per_month": _share(dispute.sum() * 1000, population * months),
-        "cases_per_1000_per_month": _share(c.n * 1000, population * months),
+        "cases_per_1000_per_month": _share(new.sum() * 1000, population * months),
         "disputes_by_kind_per_1000_per_month": {
-            k: _share(np.count_nonzero(c.kind == K[k]) * 1000, population * months)
+            k: _share(np.count_nonzero((c.kind == K[k]) & new) * 1000, population * months)
             for k in DISPUTE_KINDS},
-        "settled_shares": {lev: _share(np.count_nonzero(c.settled_level == i),
-                                       np.count_nonzero(c.resolved))
+        "settled_shares": {lev: _share(np.count_nonzero(closed & (c.settled_level == i)),
+                                       np.count_nonzero(closed & c.resolved))
                            for i, lev in enumerate(LEVELS)},
         "resolution_rate": _share(np.count_nonzero(closed & c.resolved), closed.sum()),
         "mean_days_to_close": _mean((c.closed - c.opened)[closed]),
         "mean_days_to_resolve": _mean((c.closed - c.opened)[closed & c.resolved]),
         "escalation_shares": {lev: _share(np.count_nonzero(reported & (c.levels_seen >> i & 1)),
                                           reported.sum()) for i, lev in enumerate(LEVELS)},
-        "silence_share": _share(np.count_nonzero(~reported), c.n),
-        "channel_shares": {ch: _share(np.count_nonzero(c.channel == C[ch]), c.n) for ch in C},
+        "silence_share": _share(np.count_nonzero(new & ~reported), new.sum()),
+        "channel_shares": {ch: _share(np.count_nonzero(new & (c.channel == C[ch])), new.sum())
+                           for ch in C},
+        "carried_over_from_warmup": int(np.count_nonzero(~new)),
         "supervised_share": _share(np.count_nonzero(c.supervised > 0), np.count_nonzero(c.tickets)),
         "discipline_referrals": int(np.count_nonzero(c.discipline)),
         "overdue_share": _share(np.count_nonzero(c.overdue), np.count_nonzero(c.tickets)),
@@ -93,9 +98,9 @@ def _snapshot_means(model, what: str, names) -> dict[str, float | None]:
 def by_community(model, months: float) -> list[dict[str, Any]]:
     d, c = model.district, model.cases
     sat = _snapshot_means(model, "community", range(d.n_communities))
-    reported = c.channel != C["silence"]
-    closed = np.isin(c.state, (S["closed_resolved"], S["closed_unresolved"])) & reported
-    disputes = np.bincount(c.community[np.isin(c.kind, DISPUTES)], minlength=d.n_communities)
+    closed = np.isin(c.state, (S["closed_resolved"], S["closed_unresolved"])) & (c.channel != C["silence"])
+    disputes = np.bincount(c.community[np.isin(c.kind, DISPUTES) & (c.opened >= 0)],
+                           minlength=d.n_communities)
     days_sum = np.bincount(c.community[closed], (c.closed - c.opened)[closed],
                            minlength=d.n_communities)
     n_closed = np.bincount(c.community[closed], minlength=d.n_communities)

@@ -56,7 +56,7 @@ class GovernanceModel(mesa.Model):
         t0 = perf_counter()
         self.p = p = params or Params()
         self.seed = seed
-        self.day = 0
+        self.day = -p.warmup_days
         self.district = d = district.generate(p, self.rng)
         if p.five_level_coverage:
             d.building_has_head[:] = True
@@ -83,7 +83,6 @@ class GovernanceModel(mesa.Model):
         self.hours_used = np.zeros(len(self.units))
         self.treatment_hours = np.zeros(d.n_communities)
         self.cases = CaseTable()
-        self.tickets_today = 0
         self.living_target = satisfaction.living_target(self)
         # residents start where their living conditions alone would settle them
         noise = self.rng.normal(0, SATISFACTION_NOISE, d.n_residents)
@@ -94,6 +93,7 @@ class GovernanceModel(mesa.Model):
         self.sampler = CaseSampler(self)
         self.daily = DailyLog(len(STREETS))
         self.datacollector = mesa.DataCollector(model_reporters=_REPORTERS)
+        self.warm_up()
         self.build_seconds = perf_counter() - t0
         self.run_seconds = 0.0
 
@@ -158,13 +158,30 @@ class GovernanceModel(mesa.Model):
             if courier.special_grid_worker:
                 GridWorker(self, int(rng.integers(d.n_communities)), "special", 0.0, courier=i)
 
+    def warm_up(self) -> None:
+        """Simulate the ``warmup_days`` before 1 January unrecorded; keep the cases still
+        open, so the year starts with queues and satisfaction already in motion."""
+        first = self.day
+        while self.day < 0:
+            self.simulate_day(first_day=self.day == first)
+            self.day += 1
+        c = self.cases
+        self.cases.keep(np.isin(c.state, (S["queued"], S["awaiting_visit"])))
+
     # --- the day --------------------------------------------------------------------------
     def step(self) -> None:
-        """One day, as a list of named processes in order."""
+        """One recorded day."""
         t0 = perf_counter()
-        self.tickets_today = 0
         self.daily.begin(self.day)
-        self.month_start_processes()
+        self.simulate_day(first_day=self.day == 0 and self.p.warmup_days == 0)
+        self.record_day()
+        self.day += 1
+        self.run_seconds += perf_counter() - t0
+
+    def simulate_day(self, first_day: bool = False) -> None:
+        """One day, as a list of named processes in order."""
+        if not first_day:
+            self.month_start_processes()
         self.seasonal_presence()
         self.new_cases()
         outreach.probes(self)
@@ -172,9 +189,6 @@ class GovernanceModel(mesa.Model):
         hotline_loop.check_deadlines(self)
         hotline_loop.visit(self)
         satisfaction.influence(self)
-        self.record_day()
-        self.day += 1
-        self.run_seconds += perf_counter() - t0
 
     def run(self, days: int | None = None, progress: bool = False) -> None:
         from tqdm import tqdm
@@ -185,7 +199,7 @@ class GovernanceModel(mesa.Model):
 
     def month_start_processes(self) -> None:
         """Monthly: evaluate units, firms, smart service, secretaries' visits, volunteers."""
-        if self.day == 0 or not is_month_start(self.day):
+        if not is_month_start(self.day):
             return
         month = month_of(self.day)
         hotline_loop.evaluate(self)

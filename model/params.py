@@ -30,6 +30,9 @@ class Params:
     scale: float = _p(1.0, "run setting", "population scale; 1.0 = the 244,000 urban residents",
                       lo=0.001, hi=10.0)
     days: int = _p(365, "run setting", "days to simulate; day 0 = 1 January", lo=1, hi=3650)
+    warmup_days: int = _p(60, "assumption (burn-in: queues fill within about three weeks)",
+                          "days simulated before 1 January and not recorded, so the year "
+                          "starts with realistic backlogs", lo=0, hi=3650)
 
     # --- population and district (F1, F2, F8, F10, F11, F18) -----------------------------
     urban_population: int = _p(244_000, "F2", "urban resident population at scale 1.0",

@@ -48,7 +48,8 @@ def test_case_dates_are_consistent(any_run):
     closed = np.isin(c.state, CLOSED_STATES)
     open_ = np.isin(c.state, OPEN_STATES)
     assert np.all(closed | open_)
-    assert np.all((c.opened >= 0) & (c.opened <= last_day))
+    # cases carried over open from the warm-up were opened before day 0
+    assert np.all((c.opened >= -m.p.warmup_days) & (c.opened <= last_day))
     assert np.all(c.closed[closed] >= c.opened[closed])
     assert np.all(c.closed[closed] <= last_day)
     assert np.all(c.closed[open_] == -1)
@@ -119,9 +120,13 @@ def test_rates_are_per_present_resident(year_run):
     pop = ts["present"].mean()
     months = days / (365 / 12)
     assert s["days"] == days == m.p.days
+    new = c.opened >= 0
+    tickets = ts["hotline_tickets"].sum()
     assert s["hotline_tickets_per_10k_per_year"] == pytest.approx(
-        c.tickets.sum() * 10_000 * 365 / (pop * days))
-    dispute = np.isin(c.kind, [K[k] for k in DISPUTE_KINDS])
+        tickets * 10_000 * 365 / (pop * days))
+    # the year's tickets: all those of the year's cases, and some of the carried-over ones
+    assert c.tickets[new].sum() <= tickets <= c.tickets.sum()
+    dispute = np.isin(c.kind, [K[k] for k in DISPUTE_KINDS]) & new
     assert s["disputes_per_1000_per_month"] == pytest.approx(dispute.sum() * 1000 / (pop * months))
     # per month: the month's disputes over the residents present in that month
     month_of_case = np.searchsorted(np.cumsum([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]),
@@ -138,8 +143,10 @@ def test_rates_are_per_present_resident(year_run):
     shares = s["category_shares"]
     assert set(shares) == set(KINDS) and sum(shares.values()) == pytest.approx(1.0)
     assert set(s["escalation_shares"]) == set(LEVELS)
+    # escalation shares are over the cases raised during the run
+    raised = reported & new
     assert s["escalation_shares"]["hotline"] == pytest.approx(
-        np.count_nonzero(reported & (c.tickets > 0)) / reported.sum())
+        np.count_nonzero(raised & (c.tickets > 0)) / raised.sum())
     assert len(s["by_month"]) == 12
     assert [e["month"] for e in s["by_month"]] == list(range(1, 13))
 
@@ -148,10 +155,12 @@ def test_daily_log_accounts_for_every_case_and_ticket(year_run):
     m, s = year_run
     c = m.cases
     ts = m.datacollector.get_model_vars_dataframe()
-    assert ts["new_cases"].sum() == len(c) == sum(e["cases"] for e in s["by_month"])
-    assert ts["new_disputes"].sum() == np.isin(c.kind, [K[k] for k in DISPUTE_KINDS]).sum()
-    assert ts["hotline_tickets"].sum() == c.tickets.sum()
-    np.testing.assert_array_equal(ts["new_cases"], np.bincount(c.opened, minlength=len(ts)))
+    new = c.opened >= 0
+    assert ts["new_cases"].sum() == new.sum() == sum(e["cases"] for e in s["by_month"])
+    assert ts["new_disputes"].sum() == np.isin(c.kind[new], [K[k] for k in DISPUTE_KINDS]).sum()
+    assert c.tickets[new].sum() <= ts["hotline_tickets"].sum() <= c.tickets.sum()
+    assert s["carried_over_from_warmup"] == np.count_nonzero(~new)
+    np.testing.assert_array_equal(ts["new_cases"], np.bincount(c.opened[new], minlength=len(ts)))
 
 
 def test_running_past_params_days_keeps_the_log_complete():
@@ -164,7 +173,7 @@ def test_running_past_params_days_keeps_the_log_complete():
         return  # refusing is an acceptable answer
     ts = m.datacollector.get_model_vars_dataframe()
     assert len(ts) == 59
-    assert ts["new_cases"].sum() == len(m.cases)
+    assert ts["new_cases"].sum() == np.count_nonzero(m.cases.opened >= 0)
     s = summarise(m, "past")
     assert [e["month"] for e in s["by_month"]] == [1, 2]
     assert s["by_month"][1]["cases"] == np.count_nonzero(m.cases.opened >= 31)
@@ -178,7 +187,7 @@ def test_two_years():
     base, seasonal = int((~d.seasonal).sum()), int(d.seasonal.sum())
     pops = [e["population"] for e in s["by_month"]]
     assert pops[0] == pops[12] == base + seasonal and pops[6] == pops[18] == base
-    assert ts["new_cases"].sum() == len(m.cases)
+    assert ts["new_cases"].sum() == np.count_nonzero(m.cases.opened >= 0)
     assert len(next(x for x in s["by_street"] if x["street"] == "Longqiao")
                ["monthly_load_per_worker"]) == 24
     heating = m.cases.opened[m.cases.kind == K["heating"]] % 365
@@ -297,3 +306,17 @@ def test_per_capita_rates_comparable_across_scales(by_scale, key):
     diff = means[0] - means[1]
     se = np.hypot(*ses)
     assert abs(diff) < 4 * se, (key, means, se)
+
+
+def test_warm_up_starts_the_year_with_open_cases_only():
+    """The warm-up runs before 1 January unrecorded and keeps only the cases still open."""
+    warm = GovernanceModel(Params(scale=0.05, days=10, warmup_days=60), seed=4)
+    cold = GovernanceModel(Params(scale=0.05, days=10, warmup_days=0), seed=4)
+    assert warm.day == cold.day == 0
+    assert len(cold.cases) == 0
+    assert len(warm.cases) > 0
+    assert np.all(np.isin(warm.cases.state, OPEN_STATES))
+    assert np.all(warm.cases.opened < 0)
+    assert warm.datacollector.get_model_vars_dataframe().empty
+    warm.run()
+    assert len(warm.datacollector.get_model_vars_dataframe()) == 10
