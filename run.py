@@ -28,8 +28,10 @@ KPI_ROWS = (
     ("disputes_per_1000_per_month", "disputes per 1,000 per month", "{:.2f}"),
     ("resolution_rate", "resolution rate", "{:.1%}"),
     ("mean_days_to_close", "mean days to close", "{:.2f}"),
-    ("escalated_past_compound", "share reaching the community or higher", "{:.1%}"),
+    ("reached_community_or_higher", "share reaching the community or higher", "{:.1%}"),
+    ("escalated_share", "share escalated (failed or waited too long)", "{:.1%}"),
     ("mean_satisfaction", "mean satisfaction", "{:.3f}"),
+    ("mean_case_satisfaction", "mean satisfaction with closed cases", "{:.3f}"),
     ("participation_rate", "participation rate", "{:.2%}"),
     ("workload_per_worker", "cases per community worker per month", "{:.1f}"),
     ("utilisation", "staff utilisation", "{:.2f}"),
@@ -39,10 +41,8 @@ KPI_ROWS = (
 
 def kpis(summary: dict[str, Any]) -> dict[str, Any]:
     """The headline numbers of a summary, flattened."""
-    esc = summary["escalation_shares"]
     flat = dict(summary)
     flat["property_share"] = summary["category_shares"]["property"]
-    flat["escalated_past_compound"] = max(esc["community"], esc["street"], esc["hotline"])
     return {key: flat[key] for key, _, _ in KPI_ROWS}
 
 
@@ -55,6 +55,19 @@ def kpi_table(summary: dict[str, Any]) -> str:
         v = values[key]
         lines.append(f"  {label:<{width}}  {'n/a' if v is None else fmt.format(v)}")
     return "\n".join(lines)
+
+
+def _at_least(lowest: int):
+    """An argparse type: an integer not below ``lowest``."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"'{text}' is not an integer") from None
+        if value < lowest:
+            raise argparse.ArgumentTypeError(f"{value} is too small; allowed: {lowest} or more")
+        return value
+    return parse
 
 
 def parse_sets(items: list[str]) -> dict[str, str]:
@@ -165,7 +178,7 @@ def build_parser() -> argparse.ArgumentParser:
                      f"(shipped: {', '.join(scenarios.available())})")
     run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                      help="override a parameter (repeatable); `python run.py params` lists them")
-    run.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    run.add_argument("--seed", type=_at_least(0), default=1, help="random seed (default 1)")
     run.add_argument("--days", type=int, default=None, help="days to simulate (default 365)")
     run.add_argument("--scale", type=float, default=None,
                      help="population scale; 1.0 = 244,000 residents (default 1.0)")
@@ -175,22 +188,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     cal = sub.add_parser("calibrate", help="fit case_rate_scale, rate_property and case_time_share "
                          "to F3, F4 and the assumed utilisation, and write them to baseline.toml")
-    cal.add_argument("--seeds", type=int, default=5, help="seeds averaged (default 5)")
+    cal.add_argument("--seeds", type=_at_least(2), default=5, help="seeds averaged (default 5)")
     cal.add_argument("--scale", type=float, default=1.0, help="population scale (default 1.0)")
-    cal.add_argument("--workers", type=int, default=2, help="parallel processes (default 2)")
+    cal.add_argument("--workers", type=_at_least(1), default=2, help="parallel processes (default 2)")
     cal.add_argument("--dry-run", action="store_true", help="fit and print, write nothing")
     cal.set_defaults(func=cmd_calibrate)
 
     cmp = sub.add_parser("compare", help="run scenarios over replicate seeds and tabulate KPIs")
     cmp.add_argument("--scenarios", default=",".join(scenarios.available()),
                      help="comma-separated scenario names or paths (default: all shipped)")
-    cmp.add_argument("--seeds", type=int, default=3, help="replicates per scenario (default 3)")
-    cmp.add_argument("--seed", type=int, default=2021,
+    cmp.add_argument("--seeds", type=_at_least(1), default=3, help="replicates per scenario (default 3)")
+    cmp.add_argument("--seed", type=_at_least(0), default=2021,
                      help="base seed; replicate seeds come from SeedSequence(seed).spawn(n)")
     cmp.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
     cmp.add_argument("--days", type=int, default=None)
     cmp.add_argument("--scale", type=float, default=None)
-    cmp.add_argument("--workers", type=int, default=2)
+    cmp.add_argument("--workers", type=_at_least(1), default=2)
     cmp.add_argument("--out", default="results/compare")
     cmp.add_argument("--quiet", action="store_true")
     cmp.set_defaults(func=cmd_compare)

@@ -21,6 +21,7 @@ COLUMNS: dict[str, tuple[type, float]] = {
     "street": (np.int8, -1),
     "state": (np.int8, 0),
     "unit": (np.int32, -1),          # unit whose queue holds or last held the case
+    "responsible": (np.int32, -1),   # unit the district loop dispatched it to (for evaluation)
     "level": (np.int8, -1),          # current tier: LEVELS index
     "max_level": (np.int8, -1),      # highest tier reached
     "levels_seen": (np.int8, 0),     # bit i set: the case reached LEVELS[i]

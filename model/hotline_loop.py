@@ -25,6 +25,7 @@ MAX_TICKETS = 3
 ACCOUNTABILITY_RANGE = (0.85, 1.1)
 ACCOUNTABILITY_SLOPE = 0.4    # assumption: per unit of satisfied-share above 0.75
 MIN_VISITS_TO_EVALUATE = 5
+STUCK_AFTER_DEADLINES = 3     # assumption: three deadlines missed and the ticket is escalated
 
 
 def responsible_units(model, idx: np.ndarray) -> np.ndarray:
@@ -43,15 +44,19 @@ def responsible_units(model, idx: np.ndarray) -> np.ndarray:
     return np.where(np.isin(kind, DEPT), units.first["department"], unit)
 
 
-def receive(model, idx: np.ndarray) -> None:
-    """Receive (接) tickets and dispatch (转) them with a deadline."""
+def receive(model, idx: np.ndarray, ticket: bool = True) -> None:
+    """Receive (接) and dispatch (转) with a deadline. ``ticket``: a 12345 call; the loop's other
+    receiving channels (secretaries' visits, grid probes) enter it without a hotline ticket."""
     if len(idx) == 0:
         return
     c, p = model.cases, model.p
-    c.tickets[idx] += 1
     delay = p.dispatch_days * (0.5 if p.grid_integration else 1.0)
-    enqueue(model, idx, responsible_units(model, idx), HOTLINE, priority=1, delay=delay)
-    model.daily.add_tickets(model.day, c.kind[idx])
+    unit = responsible_units(model, idx)
+    c.responsible[idx] = unit
+    enqueue(model, idx, unit, HOTLINE, priority=1, delay=delay)
+    if ticket:
+        c.tickets[idx] += 1
+        model.daily.add_tickets(model.day, c.kind[idx])
 
 
 def after_handling(model, idx: np.ndarray) -> None:
@@ -77,8 +82,9 @@ def visit(model) -> None:
         return
     score = model.case_satisfaction(due)
     happy = score >= SATISFIED
-    np.add.at(model.visits, c.unit[due], 1)
-    np.add.at(model.visits_satisfied, c.unit[due], happy)
+    # the visit judges the unit the ticket was dispatched to, also after supervision
+    np.add.at(model.visits, c.responsible[due], 1)
+    np.add.at(model.visits_satisfied, c.responsible[due], happy)
     # only what is still unresolved is worth supervising; a resolved-but-slow case is closed
     # and counts against the unit in its evaluation
     unhappy = due[~happy & ~c.resolved[due]]
@@ -92,13 +98,23 @@ def visit(model) -> None:
 
 
 def check_deadlines(model) -> None:
-    """Tickets past their deadline are flagged overdue; with the loop they are pushed."""
+    """Tickets past their deadline are flagged overdue; with the loop they are pushed. A
+    ticket stuck far beyond its deadline (a unit without hours) goes to supervision with the
+    loop, and is given up by its caller without it."""
     c, p = model.cases, model.p
-    late = np.flatnonzero((c.state == S["queued"]) & (c.level == HOTLINE) & ~c.overdue
-                          & (model.day - c.entered > p.hotline_deadline_days))
+    waiting = (c.state == S["queued"]) & (c.level == HOTLINE)
+    late = np.flatnonzero(waiting & ~c.overdue & (model.day - c.entered > p.hotline_deadline_days))
     c.overdue[late] = True
     if p.closed_loop:
         c.priority[late] = 2
+    stuck = np.flatnonzero(waiting & (c.unit != model.units.first["supervision"])
+                           & (model.day - c.entered > STUCK_AFTER_DEADLINES * p.hotline_deadline_days))
+    if p.closed_loop:
+        c.supervised[stuck] += 1
+        enqueue(model, stuck, np.full(len(stuck), model.units.first["supervision"]), HOTLINE,
+                priority=2, delay=0.0)
+    else:
+        model.close(stuck)
 
 
 def evaluate(model) -> None:

@@ -16,6 +16,7 @@ from .winter_influx import in_heating_season
 MODEL_VERSION = "0.1.0"
 DAYS_PER_MONTH = 365 / 12
 DISPUTES = np.array([K[k] for k in DISPUTE_KINDS])
+ABOVE_COMPOUND = sum(1 << i for i, lev in enumerate(LEVELS) if lev != "compound")
 
 
 def _share(num: float, den: float) -> float:
@@ -60,8 +61,14 @@ def summarise(model, scenario: str = "custom") -> dict[str, Any]:
         "resolution_rate": _share(np.count_nonzero(closed & c.resolved), closed.sum()),
         "mean_days_to_close": _mean((c.closed - c.opened)[closed]),
         "mean_days_to_resolve": _mean((c.closed - c.opened)[closed & c.resolved]),
+        "mean_days_to_handle": _mean((c.handled - c.opened)[closed & (c.handled >= 0)]),
+        "mean_case_satisfaction": _mean(c.satisfaction[closed]),
         "escalation_shares": {lev: _share(np.count_nonzero(reported & (c.levels_seen >> i & 1)),
                                           reported.sum()) for i, lev in enumerate(LEVELS)},
+        "reached_community_or_higher": _share(
+            np.count_nonzero(reported & (c.levels_seen & ABOVE_COMPOUND > 0)), reported.sum()),
+        "escalated_share": _share(np.count_nonzero(reported & (c.escalations > 0)),
+                                  reported.sum()),
         "silence_share": _share(np.count_nonzero(new & ~reported), new.sum()),
         "channel_shares": {ch: _share(np.count_nonzero(new & (c.channel == C[ch])), new.sum())
                            for ch in C},

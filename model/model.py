@@ -29,7 +29,7 @@ from .case_generation import CaseSampler, courier_draw, season_factor
 from .cases import CaseTable
 from .daily_log import DailyLog
 from .params import Params
-from .vocabulary import DISPUTE_KINDS, KINDS, STREETS, A, C, K, S, U
+from .vocabulary import KINDS, STREETS, A, C, K, S, U
 
 PATIENCE_BY_AGE = np.array([1.0, 0.7, 1.0, 1.4])  # assumption: the young escalate sooner
 COURIER_PATIENCE = 0.7
@@ -38,8 +38,6 @@ SATISFACTION_NOISE = 0.1                            # assumption: spread around 
 # Couriers' problems once rest points, red-sail stations and access passes exist (policy 4):
 # share of each F16 problem that remains (assumption).
 REST_POINT_REMAINING = np.array([0.4, 0.6, 0.2])
-DISPUTES = np.array([K[k] for k in DISPUTE_KINDS])
-
 
 class GovernanceModel(mesa.Model):
     """Residents, property firms, grid workers and party branches governing disputes and
@@ -73,10 +71,15 @@ class GovernanceModel(mesa.Model):
         self.professional_hours = funding.professional_hours(p, d.n_communities)
         self.professional_boost = funding.professional_boost(self.professional_hours)
 
-        self._create_agents()
+        self._create_residents()
+        self._create_staff()
         self.units = staffing.build_units(p, d, self.staff_hours)
+        self._create_firms()
+        self._create_branches()
+        self._create_couriers()
         self.party_hours = staffing.compound_party_hours(p, d)
         self.root_factor = np.ones((d.n_compounds, len(KINDS)))
+        self.last_treated = np.full((d.n_compounds, len(KINDS)), np.iinfo(np.int32).min // 2)
         self.accountability = np.ones(len(self.units))
         self.visits = np.zeros(len(self.units), np.int64)
         self.visits_satisfied = np.zeros(len(self.units), np.int64)
@@ -98,10 +101,13 @@ class GovernanceModel(mesa.Model):
         self.run_seconds = 0.0
 
     # --- set-up -----------------------------------------------------------------------------
-    def _create_agents(self) -> None:
-        p, d = self.p, self.district
-        for i in range(d.n_residents):
+    def _create_residents(self) -> None:
+        for i in range(self.district.n_residents):
             Resident(self, i)
+
+    def _create_staff(self) -> None:
+        """Grid workers per community, and the case hours they give per day."""
+        p, d = self.p, self.district
         staff, posts = staffing.staff_counts(p, d)
         for comm, (s, w) in enumerate(zip(staff.tolist(), posts.tolist(), strict=True)):
             committee = min(p.committee_per_community, s - w)
@@ -116,15 +122,13 @@ class GovernanceModel(mesa.Model):
         if workers is not None:
             for w in workers:
                 self.staff_hours[w.community] += w.case_hours_per_day()
+
+    def _create_firms(self) -> None:
+        d = self.district
         for f in range(len(d.firm_quality)):
-            PropertyFirm(self, f, -1, np.flatnonzero(d.compound_firm == f).tolist())
+            PropertyFirm(self, f, self.units.of("firm", f),
+                         np.flatnonzero(d.compound_firm == f).tolist())
         self.firms = self.agents_by_type[PropertyFirm]
-        self._create_branches()
-        self._create_couriers()
-        n_k, n_c = d.n_compounds, d.n_communities
-        first_firm = n_k + n_c + len(STREETS)
-        for firm in self.firms:
-            firm.unit = first_firm + firm.idx
 
     def _create_branches(self) -> None:
         d = self.district
@@ -208,14 +212,13 @@ class GovernanceModel(mesa.Model):
         outreach.secretaries(self)
         participation.monthly(self)
         self.update_capacity()
+        self.living_target = satisfaction.living_target(self)
         if hazards_changed:
-            self.living_target = satisfaction.living_target(self)
             self.sampler.refresh(self)
 
     def seasonal_presence(self) -> None:
         if winter_influx.update_presence(self):
             self.sampler.refresh(self)
-            self.update_capacity()
 
     def new_cases(self) -> None:
         """Residents' and couriers' new disputes and demands, and where they take them."""
@@ -266,12 +269,14 @@ class GovernanceModel(mesa.Model):
         self.capacity = np.maximum(cap, 0.0)
 
     def case_satisfaction(self, idx: np.ndarray) -> np.ndarray:
-        """Each case's score if judged today (expectancy-disconfirmation)."""
+        """Each case's score if judged today (expectancy-disconfirmation). The delay felt runs
+        to the day the case was last handled (a follow-up visit adds none), or to today."""
         c = self.cases
         res = c.resident[idx]
         expectation = np.where(res >= 0, self.district.expectation[np.maximum(res, 0)],
                                COURIER_EXPECTATION)
-        return satisfaction.case_score(self.p, c.resolved[idx], self.day - c.opened[idx],
+        until = np.where(c.handled[idx] >= 0, c.handled[idx], self.day)
+        return satisfaction.case_score(self.p, c.resolved[idx], until - c.opened[idx],
                                        expectation)
 
     def close(self, idx: np.ndarray) -> None:

@@ -19,6 +19,7 @@ import pandas as pd  # noqa: E402
 
 from .calendar import MONTH_STARTS  # noqa: E402
 from .vocabulary import STREETS  # noqa: E402
+from .winter_influx import in_heating_season  # noqa: E402
 
 F4_SHARE = 0.133  # F4: property-management share of hotline tickets
 
@@ -52,7 +53,7 @@ def write(model, summary: dict[str, Any], out: Path, scenario_values: dict | Non
 def _season_spans(p, days: int) -> list[tuple[int, int]]:
     spans, start = [], None
     for t in range(days + 1):
-        inside = t < days and (t % 365 >= p.heating_start_day or t % 365 < p.heating_end_day)
+        inside = t < days and in_heating_season(t, p)
         if inside and start is None:
             start = t
         if not inside and start is not None:

@@ -1,12 +1,13 @@
 """Outreach that finds unvoiced problems: special grid workers drawn from couriers and riders
 act as 'probes' (探头, policy 6), and people's-condition secretaries (民情书记) sent down each
-month collect residents' concerns (policy 7). Found cases enter the ladder."""
+month collect residents' concerns (policy 7). Found problems go to the district platform, the
+'receive' step of the closed loop, without being 12345 tickets."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from .tiered_ladder import place
+from .hotline_loop import receive
 from .vocabulary import C, K, S
 
 PROBE_KINDS = np.array([K[k] for k in ("infrastructure", "parking", "environment",
@@ -39,7 +40,7 @@ def probes(model) -> np.ndarray:
     # each report earns its finder a point (the points scheme of policy 6)
     finders = model.rng.choice(np.flatnonzero(model.courier_special), len(found))
     np.add.at(model.courier_points, finders, 1)
-    return _reopen(model, found, level=0)
+    return _reopen(model, found)
 
 
 def secretaries(model) -> np.ndarray:
@@ -48,13 +49,14 @@ def secretaries(model) -> np.ndarray:
         return np.zeros(0, np.int64)
     found = _recent_silent(model, None)
     found = found[model.rng.random(len(found)) < SECRETARY_SHARE]
-    return _reopen(model, found, level=1)
+    return _reopen(model, found)
 
 
-def _reopen(model, idx: np.ndarray, level: int) -> np.ndarray:
-    # the problem is raised today, through the probe or the secretary
+def _reopen(model, idx: np.ndarray) -> np.ndarray:
+    """The problem is raised today and goes up to the district platform, which dispatches
+    it to the responsible unit ("grid calls, block responds, department reports")."""
     model.cases.channel[idx] = C["probe"]
     model.cases.opened[idx] = model.day
     model.cases.closed[idx] = -1
-    place(model, idx, level)
+    receive(model, idx, ticket=False)
     return idx

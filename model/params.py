@@ -24,8 +24,10 @@ def _p(default: Any, source: str, doc: str, lo: float | None = None, hi: float |
 ALLOCATION_RULES = ("uniform", "proportional")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Params:
+    """All parameters; ``Params(key=value, ...)`` validates every key and value."""
+
     # --- run -----------------------------------------------------------------------------
     scale: float = _p(1.0, "run setting", "population scale; 1.0 = the 244,000 urban residents",
                       lo=0.001, hi=10.0)
@@ -236,14 +238,18 @@ class Params:
                                    "communities")
     courier_rest_points: bool = _p(False, "policy 4 (F16)", "red-sail stations, rest points "
                                    "and compound access for couriers and riders")
-    grid_integration: bool = _p(False, "policy 5", "one merged grid: faster dispatch, more grid "
-                                "time")
+    grid_integration: bool = _p(False, "policy 5", "one merged grid: 'grid calls, block responds, "
+                                "department reports' (faster dispatch, grid cases settled more "
+                                "often, the grid worker a more obvious channel)")
     special_grid_workers: bool = _p(False, "policy 6 (F15)", "couriers and riders as special "
                                     "grid workers who spot unreported problems")
     double_reporting: bool = _p(False, "policy 7 (F19)", "active double reporting and monthly "
                                 "people's-condition secretaries")
 
-    def __post_init__(self) -> None:
+    def __init__(self, **values: Any) -> None:
+        check_keys(values, where="Params(...)")
+        for f in fields(self):
+            object.__setattr__(self, f.name, values.get(f.name, f.default))
         validate(self)
 
     def to_dict(self) -> dict[str, Any]:
@@ -256,17 +262,6 @@ class Params:
 
 
 FIELDS = {f.name: f for f in fields(Params)}
-_dataclass_init = Params.__init__
-
-
-def _checked_init(self: Params, *args: Any, **kwargs: Any) -> None:
-    # Params(typo=...) should say which key is wrong and suggest the right one, not raise
-    # Python's bare TypeError
-    check_keys(kwargs, where="Params(...)")
-    _dataclass_init(self, *args, **kwargs)
-
-
-Params.__init__ = _checked_init  # type: ignore[method-assign]
 TYPES: dict[str, type] = {f.name: type(f.default) for f in fields(Params)}
 
 

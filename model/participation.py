@@ -29,7 +29,8 @@ def volunteer_probability(model) -> np.ndarray:
                                                    else 1.0), 1.0)
     prob *= POINTS_FACTOR if p.volunteer_points else 1.0
     prob *= np.clip(1.0 + TRUST_SLOPE * (model.satisfaction - 0.6), 0.2, 2.0)
-    return np.clip(prob, 0.0, 1.0) * model.present
+    # seasonal visitors do not join: capacity must not follow the winter influx (P3)
+    return np.clip(prob, 0.0, 1.0) * (model.present & ~d.seasonal)
 
 
 def monthly(model) -> None:

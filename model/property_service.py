@@ -9,8 +9,8 @@ import numpy as np
 from .vocabulary import K
 
 EVALUATE_EVERY_MONTHS = 3        # assumption: quarterly evaluation
-POOR_RATING = 0.5                # assumption: mean case satisfaction below this is poor
-IMPROVEMENT_AFTER_POOR = 0.04    # assumption
+GOOD_RATING = 0.7                # assumption: mean case satisfaction firms are held to
+IMPROVEMENT_PER_SHORTFALL = 0.25  # assumption: quality gained per unit of shortfall
 RED_PROPERTY_MONTHLY = 0.01      # assumption
 
 
@@ -24,8 +24,9 @@ def monthly(model, month: int) -> bool:
     if p.two_evaluations and month % EVALUATE_EVERY_MONTHS == 0:
         for firm in model.firms:
             rating = rating_of(model, firm.compounds)
-            if rating is not None and rating < POOR_RATING:
-                firm.improve(IMPROVEMENT_AFTER_POOR)
+            if rating is not None and rating < GOOD_RATING:
+                # a published, poor evaluation presses the firm in proportion to its shortfall
+                firm.improve(IMPROVEMENT_PER_SHORTFALL * (GOOD_RATING - rating))
                 changed = True
     return changed
 

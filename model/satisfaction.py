@@ -1,5 +1,6 @@
 """Residents' satisfaction (满意度): expectancy-disconfirmation at the close of a case (Van Ryzin
-2004), a slow pull toward living conditions, and social influence over the neighbour network
+2004), a slow pull toward living conditions and toward how well the community settles its
+residents' cases (its reputation), and social influence over the neighbour network
 (Friedkin-Johnsen: x ← λ W x + (1 - λ) own experience).
 
 ``experience`` is what a resident's own cases and living conditions say; ``satisfaction`` is
@@ -18,6 +19,12 @@ SILENT_PENALTY = 0.03   # assumption: an unvoiced grievance wears trust down a l
 INFRA_WEIGHT = 0.2
 GAP_WEIGHT = 0.3
 TYPICAL_GAP = 0.2  # a gap this size leaves the target unchanged
+# Reputation (assumption): residents hear how their community's cases end, not only their own;
+# the mean score of the community's cases closed in the last quarter moves everyone's target.
+REPUTATION_WEIGHT = 0.4
+REPUTATION_WINDOW_DAYS = 90
+# Taking part gives residents the 'sense of participation' the study finds missing (P8, P11).
+PARTICIPATION_BONUS = 0.05  # assumption
 
 
 def case_score(p, resolved: np.ndarray, delay: np.ndarray, expectation: np.ndarray) -> np.ndarray:
@@ -33,9 +40,22 @@ def living_target(model) -> np.ndarray:
     quality = np.where(firm >= 0, d.firm_quality[np.maximum(firm, 0)], NO_FIRM_QUALITY)
     gap = np.maximum(0.0, d.expectation - quality)
     infra = d.compound_infra[d.compound]
+    reputation = community_reputation(model) - p.initial_satisfaction
     target = (p.initial_satisfaction + INFRA_WEIGHT * (infra - 0.6)
-              - GAP_WEIGHT * (gap - TYPICAL_GAP) + model.activity_bonus[d.community])
+              - GAP_WEIGHT * (gap - TYPICAL_GAP) + model.activity_bonus[d.community]
+              + REPUTATION_WEIGHT * reputation[d.community]
+              + PARTICIPATION_BONUS * model.volunteer)
     return np.clip(target, 0.0, 1.0)
+
+
+def community_reputation(model) -> np.ndarray:
+    """Mean score of each community's reported cases closed in the last quarter; neutral
+    (``initial_satisfaction``) where there are none."""
+    c, n = model.cases, model.district.n_communities
+    recent = (c.closed >= model.day - REPUTATION_WINDOW_DAYS) & ~np.isnan(c.satisfaction)
+    total = np.bincount(c.community[recent], c.satisfaction[recent], minlength=n)
+    count = np.bincount(c.community[recent], minlength=n)
+    return np.where(count > 0, total / np.maximum(count, 1), model.p.initial_satisfaction)
 
 
 def record_closed(model, idx: np.ndarray, scores: np.ndarray) -> None:

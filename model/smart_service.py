@@ -17,6 +17,7 @@ PER_1000 = 2.0              # ... and 2 per 1,000 residents of the compound
 ROOT_EFFECT = 0.4           # assumption: root treatment removes 40 % of the hazard
 FLOOR = 0.3                 # no kind disappears entirely
 HOURS_PER_TREATMENT = 16.0  # assumption: staff hours to analyse and fix one pattern
+MAX_OFFICE_SHARE = 0.2      # assumption: root treatment takes at most a fifth of office hours
 
 
 def monthly(model) -> int:
@@ -24,15 +25,21 @@ def monthly(model) -> int:
     if not model.p.smart_service:
         return 0
     c, d = model.cases, model.district
-    # the district sees what was reported, not silent grievances
+    # the district sees what was reported, not silent grievances; a pattern already treated
+    # counts again only with cases raised after its treatment
     recent = ((c.opened >= model.day - WINDOW_DAYS) & np.isin(c.kind, ROOT_KINDS)
               & (c.channel != C["silence"]))
+    recent &= c.opened > model.last_treated[c.compound, c.kind]
     counts = np.zeros(model.root_factor.shape)
     np.add.at(counts, (c.compound[recent], c.kind[recent]), 1)
     threshold = np.maximum(MIN_CASES, PER_1000 * d.compound_pop / 1000)[:, None]
     hit = (counts >= threshold) & (model.root_factor > FLOOR)
     model.root_factor[hit] = np.maximum(FLOOR, model.root_factor[hit] * (1 - ROOT_EFFECT))
+    model.last_treated[hit] = model.day
     comp, _ = np.nonzero(hit)
     cost = np.bincount(d.compound_community[comp], minlength=d.n_communities)
-    model.treatment_hours = cost * HOURS_PER_TREATMENT / 30.0
+    office = model.units.base_hours[model.units.of("community", np.arange(d.n_communities))]
+    # the treatment hours of a month are spread over its days, and never take more than
+    # MAX_OFFICE_SHARE of the office's own hours
+    model.treatment_hours = np.minimum(cost * HOURS_PER_TREATMENT / 30.0, MAX_OFFICE_SHARE * office)
     return int(hit.sum())

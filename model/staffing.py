@@ -78,7 +78,7 @@ def build_units(p: Params, d: District, staff_hours: np.ndarray) -> Units:
     street[first["street"]: first["street"] + n_s] = np.arange(n_s)
     street[first["firm"]: first["firm"] + n_f] = d.firm_street
 
-    grid = min(1.0, p.grid_time_share + (0.2 if p.grid_integration else 0.0))
+    grid = p.grid_time_share
     hours = np.zeros(n)
     share_in_comm = d.compound_pop / d.community_pop[d.compound_community]
     hours[:n_k] = grid * staff_hours[d.compound_community] * share_in_comm

@@ -28,6 +28,7 @@ SUCCESS = np.array([
 ])
 PLATFORM_BONUS = np.array([0.10, 0.05, 0.05, 0.0, 0.0, 0.0])  # by unit type (policy 3a)
 RED_PROPERTY_BONUS = 0.15      # assumption: firm branches settle more property cases
+GRID_BONUS = 0.1               # assumption (policy 5): the merged grid's call is answered
 # Without the platform a failed case goes up one tier only sometimes (assumption).
 STEP_UP_WITHOUT_PLATFORM = np.array([0.35, 0.25])
 ENFORCE = np.array([K[k] for k in ENFORCEMENT_KINDS])
@@ -49,6 +50,8 @@ def success_probability(model, idx: np.ndarray) -> np.ndarray:
         prob[firm] += RED_PROPERTY_BONUS
     if p.three_tier_platform:
         prob += PLATFORM_BONUS[utype]
+    if p.grid_integration:  # departments answer the grid's call on compound matters
+        prob[utype == U["compound"]] += GRID_BONUS
     comm = utype == U["community"]
     dispute = comm & np.isin(kind, (K["neighbour"], K["family"]))
     prob[dispute] += model.professional_boost[model.units.community[unit[dispute]]]
