@@ -79,15 +79,6 @@ class CaseTable:
         self.n = need
         return idx
 
-    def keep(self, mask: np.ndarray) -> None:
-        """Keep only the rows where ``mask`` is true (in order); the rest are dropped."""
-        n = int(np.count_nonzero(mask))
-        for name, (_, fill) in COLUMNS.items():
-            col = self._cols[name]
-            col[:n] = col[: self.n][mask]
-            col[n: self.n] = fill
-        self.n = n
-
     def count_states(self) -> dict[str, int]:
         counts = np.bincount(self.state, minlength=len(STATES))
         return {s: int(c) for s, c in zip(STATES, counts, strict=True)}

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from .calendar import month_of
-from .vocabulary import DISPUTE_KINDS, KINDS, LEVELS, ORIGINS, STREETS, C, K, S
+from .vocabulary import DISPUTE_KINDS, KINDS, LEVELS, OPEN_STATES, ORIGINS, STREETS, C, K, S
 from .winter_influx import in_heating_season
 
 MODEL_VERSION = "0.1.0"
@@ -33,11 +33,11 @@ def summarise(model, scenario: str = "custom") -> dict[str, Any]:
     days = len(ts)
     population = float(ts["present"].mean())
     months = days / DAYS_PER_MONTH
-    # cases raised during the run (not those carried over open from the warm-up); closures
-    # and their durations count every case closed during the run
+    # cases raised during the run (not those of the warm-up); closures and their durations
+    # count every reported case closed during the run, carried-over ones included
     new = c.opened >= 0
     reported = (c.channel != C["silence"]) & new
-    closed = np.isin(c.state, (S["closed_resolved"], S["closed_unresolved"])) & (c.channel != C["silence"])
+    closed = closed_in_run(c)
     dispute = np.isin(c.kind, DISPUTES) & new
     tickets = model.daily.tickets_by_kind.sum(axis=0)
     n_tickets = tickets.sum()
@@ -72,7 +72,8 @@ def summarise(model, scenario: str = "custom") -> dict[str, Any]:
         "silence_share": _share(np.count_nonzero(new & ~reported), new.sum()),
         "channel_shares": {ch: _share(np.count_nonzero(new & (c.channel == C[ch])), new.sum())
                            for ch in C},
-        "carried_over_from_warmup": int(np.count_nonzero(~new)),
+        "carried_over_from_warmup": int(np.count_nonzero(~new & ((c.closed >= 0)
+                                                                 | np.isin(c.state, OPEN_STATES)))),
         "supervised_share": _share(np.count_nonzero(c.supervised > 0), np.count_nonzero(c.tickets)),
         "discipline_referrals": int(np.count_nonzero(c.discipline)),
         "overdue_share": _share(np.count_nonzero(c.overdue), np.count_nonzero(c.tickets)),
@@ -95,6 +96,12 @@ def summarise(model, scenario: str = "custom") -> dict[str, Any]:
     return summary
 
 
+def closed_in_run(c) -> np.ndarray:
+    """Reported cases closed during the recorded run (day >= 0)."""
+    return (np.isin(c.state, (S["closed_resolved"], S["closed_unresolved"]))
+            & (c.channel != C["silence"]) & (c.closed >= 0))
+
+
 def _snapshot_means(model, what: str, names) -> dict[str, float | None]:
     snaps = model.daily.snapshots
     tot = sum(s[f"{what}_sum"] for s in snaps)
@@ -105,7 +112,7 @@ def _snapshot_means(model, what: str, names) -> dict[str, float | None]:
 def by_community(model, months: float) -> list[dict[str, Any]]:
     d, c = model.district, model.cases
     sat = _snapshot_means(model, "community", range(d.n_communities))
-    closed = np.isin(c.state, (S["closed_resolved"], S["closed_unresolved"])) & (c.channel != C["silence"])
+    closed = closed_in_run(c)
     disputes = np.bincount(c.community[np.isin(c.kind, DISPUTES) & (c.opened >= 0)],
                            minlength=d.n_communities)
     days_sum = np.bincount(c.community[closed], (c.closed - c.opened)[closed],

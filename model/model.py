@@ -163,14 +163,13 @@ class GovernanceModel(mesa.Model):
                 GridWorker(self, int(rng.integers(d.n_communities)), "special", 0.0, courier=i)
 
     def warm_up(self) -> None:
-        """Simulate the ``warmup_days`` before 1 January unrecorded; keep the cases still
-        open, so the year starts with queues and satisfaction already in motion."""
+        """Simulate the ``warmup_days`` before 1 January unrecorded, so the year starts with
+        queues, reputations and satisfaction already in motion. Warm-up cases stay in the
+        table (``opened < 0``): the monthly look-backs need them; metrics leave them out."""
         first = self.day
         while self.day < 0:
             self.simulate_day(first_day=self.day == first)
             self.day += 1
-        c = self.cases
-        self.cases.keep(np.isin(c.state, (S["queued"], S["awaiting_visit"])))
 
     # --- the day --------------------------------------------------------------------------
     def step(self) -> None:

@@ -69,8 +69,8 @@ class Params:
                               lo=0.0, hi=50.0)
     ties_compound: float = _p(1.5, "assumption", "mean ties drawn per resident elsewhere in "
                               "the compound", lo=0.0, hi=50.0)
-    ties_cross_compound: float = _p(0.3, "assumption", "mean ties per resident to other "
-                                    "compounds", lo=0.0, hi=10.0)
+    ties_cross_compound: float = _p(0.3, "assumption", "mean ties per resident drawn anywhere "
+                                    "in the community, mostly in other compounds", lo=0.0, hi=10.0)
     origin_homophily: float = _p(0.6, "assumption (homophily; McPherson et al. 2001)",
                                  "probability a building or compound tie is drawn among the "
                                  "same origin", lo=0.0, hi=1.0)

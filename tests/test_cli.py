@@ -107,7 +107,7 @@ def test_tables_and_plots_are_written(small):
     assert pngs
     for png in pngs:
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", png.name
-    assert not [p for p in out.parent.iterdir() if p.name.startswith(".out.")]  # no temp left
+    assert not [p for p in out.iterdir() if p.name.startswith(".run-")]  # no temp dir left
 
 
 # --- bad input ----------------------------------------------------------------------------------

@@ -77,8 +77,9 @@ def test_containment_is_consistent(d25):
 
 @pytest.mark.parametrize(("scale", "seed"), [(0.25, 4), (1.0, 0), (1.0, 1), (1.0, 2)])
 def test_community_sizes_respect_f8_bounds_ratio(scale, seed):
-    """Sizes are drawn between community_size_min and _max (F8: under 5,000 to over 15,000)
-    and rescaled to the street total, which keeps their ratios: max/min <= 16,000/4,000."""
+    """Sizes are drawn one at a time between community_size_min and _max (F8: under 5,000 to
+    over 15,000); a remainder too small for a community is spread over the others, so the
+    ratio stays near max/min = 16,000/4,000."""
     p = Params(scale=scale)
     d = generate(scale, seed=seed)
     bound = p.community_size_max / p.community_size_min

@@ -139,7 +139,8 @@ def test_rates_are_per_present_resident(year_run):
         assert entry["hotline_tickets"] == ts.loc[ts["month"] == entry["month"],
                                                   "hotline_tickets"].sum()
     reported = c.channel != C["silence"]
-    closed = np.isin(c.state, (S["closed_resolved"], S["closed_unresolved"])) & reported
+    # closures during the run (warm-up cases closed before 1 January stay out)
+    closed = np.isin(c.state, (S["closed_resolved"], S["closed_unresolved"])) & reported & (c.closed >= 0)
     assert s["resolution_rate"] == pytest.approx((closed & c.resolved).sum() / closed.sum())
     assert s["mean_days_to_close"] == pytest.approx((c.closed - c.opened)[closed].mean())
     shares = s["category_shares"]
@@ -161,7 +162,8 @@ def test_daily_log_accounts_for_every_case_and_ticket(year_run):
     assert ts["new_cases"].sum() == new.sum() == sum(e["cases"] for e in s["by_month"])
     assert ts["new_disputes"].sum() == np.isin(c.kind[new], [K[k] for k in DISPUTE_KINDS]).sum()
     assert c.tickets[new].sum() <= ts["hotline_tickets"].sum() <= c.tickets.sum()
-    assert s["carried_over_from_warmup"] == np.count_nonzero(~new)
+    carried = ~new & ((c.closed >= 0) | np.isin(c.state, OPEN_STATES))
+    assert s["carried_over_from_warmup"] == np.count_nonzero(carried) > 0
     np.testing.assert_array_equal(ts["new_cases"], np.bincount(c.opened[new], minlength=len(ts)))
 
 
@@ -310,15 +312,18 @@ def test_per_capita_rates_comparable_across_scales(by_scale, key):
     assert abs(diff) < 4 * se, (key, means, se)
 
 
-def test_warm_up_starts_the_year_with_open_cases_only():
-    """The warm-up runs before 1 January unrecorded and keeps only the cases still open."""
+def test_warm_up_starts_the_year_with_open_cases():
+    """The warm-up runs before 1 January unrecorded; its cases stay in the table with
+    negative days, and those still open carry the backlog into the year."""
     warm = GovernanceModel(Params(scale=0.05, days=10, warmup_days=60), seed=4)
     cold = GovernanceModel(Params(scale=0.05, days=10, warmup_days=0), seed=4)
     assert warm.day == cold.day == 0
-    assert len(cold.cases) == 0
-    assert len(warm.cases) > 0
-    assert np.all(np.isin(warm.cases.state, OPEN_STATES))
-    assert np.all(warm.cases.opened < 0)
+    assert len(cold.cases) == 0 and cold.backlog() == 0
+    c = warm.cases
+    assert np.all((c.opened < 0) & (c.opened >= -60))
+    assert warm.backlog() > 0
+    done = ~np.isin(c.state, OPEN_STATES)
+    assert np.all(c.closed[done] < 0)
     assert warm.datacollector.get_model_vars_dataframe().empty
     warm.run()
     assert len(warm.datacollector.get_model_vars_dataframe()) == 10
