@@ -77,7 +77,6 @@ class GovernanceModel(mesa.Model):
         self._create_firms()
         self._create_branches()
         self._create_couriers()
-        self.party_hours = staffing.compound_party_hours(p, d)
         self.root_factor = np.ones((d.n_compounds, len(KINDS)))
         self.last_treated = np.full((d.n_compounds, len(KINDS)), np.iinfo(np.int32).min // 2)
         self.accountability = np.ones(len(self.units))
@@ -140,7 +139,13 @@ class GovernanceModel(mesa.Model):
             members = np.bincount(where, d.party, minlength=len(exists)).astype(int)
             for place in np.flatnonzero(exists).tolist():
                 PartyBranch(self, level, place, int(members[place]))
-
+        # compound branches and building groups settle matters in their compounds
+        self.party_hours = np.zeros(d.n_compounds)
+        for branch in self.agents_by_type[PartyBranch]:
+            if branch.level == "compound_branch":
+                self.party_hours[branch.place] += branch.mediation_hours_per_day()
+            elif branch.level == "building_group":
+                self.party_hours[d.building_compound[branch.place]] += branch.mediation_hours_per_day()
     def _create_couriers(self) -> None:
         p, d, rng = self.p, self.district, self.rng
         n_c, n_r = round(p.couriers * p.scale), round(p.riders * p.scale)
@@ -154,7 +159,10 @@ class GovernanceModel(mesa.Model):
         self.courier_special = np.zeros(n, bool)
         self.courier_points = np.zeros(n, np.int64)
         if p.special_grid_workers:
-            self.courier_special = rng.random(n) < outreach.SPECIAL_SHARE
+            # locals who know the compounds and have schooling enrol most (F15; assumption)
+            weight = local * (1.0 + school)
+            chance = outreach.SPECIAL_SHARE * weight / max(weight.mean(), 1e-9)
+            self.courier_special = rng.random(n) < np.minimum(chance, 1.0)
         for i in range(n):
             courier = Courier(self, i, "courier" if i < n_c else "rider", bool(local[i]),
                               bool(aged[i]), bool(school[i]), tuple(problems[i].tolist()))

@@ -17,8 +17,6 @@ from .params import Params
 from .vocabulary import U
 
 SUPERVISION_HOURS_PER_10K = 4.0   # assumption: the district's special supervision team
-BRANCH_HOURS_PER_DAY = 1.0        # assumption: a compound branch's members, together
-HEAD_HOURS_PER_DAY = 0.05         # assumption: a building head's mediation time
 FIRM_COMPLAINT_SHARE = 0.5        # assumption: firm staff time on complaints
 
 
@@ -96,8 +94,3 @@ def build_units(p: Params, d: District, staff_hours: np.ndarray) -> Units:
     hours[first["supervision"]] = SUPERVISION_HOURS_PER_10K * total_pop / 10_000
     return Units(typ, street, community, hours, first)
 
-
-def compound_party_hours(p: Params, d: District) -> np.ndarray:
-    """Hours a day that compound branches and building heads give, per compound."""
-    heads = np.bincount(d.building_compound, d.building_has_head, minlength=d.n_compounds)
-    return d.compound_has_branch * BRANCH_HOURS_PER_DAY + heads * HEAD_HOURS_PER_DAY
