@@ -20,6 +20,7 @@ from model import scenarios
 from model.params import FIELDS, ParameterError, describe
 
 DEFAULT_OUT = Path("results")
+REPRESENTATIVE_SCALE = 0.25  # below it, streets have too few communities for per-street results
 
 KPI_ROWS = (
     ("population", "mean present residents", "{:,.0f}"),
@@ -94,6 +95,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     from model.outputs import write
 
     scenario = scenarios.load(args.scenario, overrides_from(args))
+    if scenario.params.scale < REPRESENTATIVE_SCALE:
+        print(f"note: at scale {scenario.params.scale} each street has only one or two "
+              "communities; district-wide rates are comparable with scale 1.0, per-street and "
+              f"per-community results need scale >= {REPRESENTATIVE_SCALE}", file=sys.stderr)
     model = GovernanceModel(scenario.params, seed=args.seed)
     model.run(progress=not args.quiet)
     summary = summarise(model, scenario.name)

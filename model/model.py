@@ -39,13 +39,15 @@ SATISFACTION_NOISE = 0.1                            # assumption: spread around 
 # share of each F16 problem that remains (assumption).
 REST_POINT_REMAINING = np.array([0.4, 0.6, 0.2])
 
+
 class GovernanceModel(mesa.Model):
     """Residents, property firms, grid workers and party branches governing disputes and
     demands in the urban district.
 
     Parameters
     ----------
-    params: the validated parameter set (defaults: the 2021 baseline without calibration).
+    params: the validated parameter set. ``Params()`` holds the schema defaults, without the
+        calibrated rates; the calibrated 2021 baseline is ``scenarios.load("baseline").params``.
     seed: the run's seed; all randomness comes from ``self.rng``.
     """
 
@@ -254,8 +256,7 @@ class GovernanceModel(mesa.Model):
         c.state[silent] = S["silent"]
         c.closed[silent] = self.day
         satisfaction.record_silent(self, c.resident[silent][c.resident[silent] >= 0])
-        compound_level = np.isin(ch, (C["building_head"], C["grid_worker"],
-                                      C["compound_branch"], C["probe"]))
+        compound_level = np.isin(ch, (C["building_head"], C["grid_worker"], C["compound_branch"]))
         tiered_ladder.place(self, idx[compound_level], 0)
         tiered_ladder.place(self, idx[ch == C["community"]], 1)
         hotline_loop.receive(self, idx[ch == C["hotline"]])
