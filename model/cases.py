@@ -11,6 +11,9 @@ import pandas as pd
 
 from .vocabulary import CHANNELS, KINDS, LEVELS, STATES, STREETS
 
+# Day columns may hold negative days (the warm-up before 1 January), so "not yet" is NOT_SET.
+NOT_SET = np.iinfo(np.int16).min
+
 COLUMNS: dict[str, tuple[type, float]] = {
     "resident": (np.int32, -1),      # raiser (-1 when a courier raised it)
     "courier": (np.int32, -1),       # raising courier or rider (-1 for residents)
@@ -25,12 +28,13 @@ COLUMNS: dict[str, tuple[type, float]] = {
     "level": (np.int8, -1),          # current tier: LEVELS index
     "max_level": (np.int8, -1),      # highest tier reached
     "levels_seen": (np.int8, 0),     # bit i set: the case reached LEVELS[i]
-    "opened": (np.int16, -1),
-    "ready": (np.int16, -1),         # first day a unit may work on it
-    "entered": (np.int16, -1),       # day it entered the current unit
-    "handled": (np.int16, -1),
-    "visit_day": (np.int16, -1),
-    "closed": (np.int16, -1),
+    "opened": (np.int16, NOT_SET),   # day the problem arose
+    "raised": (np.int16, NOT_SET),   # day it reached a handler (later for found problems)
+    "ready": (np.int16, NOT_SET),    # first day a unit may work on it
+    "entered": (np.int16, NOT_SET),  # day it entered the current unit
+    "handled": (np.int16, NOT_SET),  # day a unit last finished work on it
+    "visit_day": (np.int16, NOT_SET),
+    "closed": (np.int16, NOT_SET),
     "work_left": (np.float32, 0.0),
     "patience": (np.float32, 0.0),
     "priority": (np.int8, 0),        # hotline tickets and supervised cases go first
@@ -83,10 +87,15 @@ class CaseTable:
         counts = np.bincount(self.state, minlength=len(STATES))
         return {s: int(c) for s, c in zip(STATES, counts, strict=True)}
 
-    def to_frame(self) -> pd.DataFrame:
-        """The cases as a tidy table with readable categories."""
-        df = pd.DataFrame({name: getattr(self, name).copy() for name in COLUMNS})
-        df.insert(0, "case_id", np.arange(self.n))
+    def to_frame(self, rows: np.ndarray | None = None) -> pd.DataFrame:
+        """The cases (or those where the mask ``rows`` is true) as a tidy table with readable
+        categories; unset days are empty (NA)."""
+        rows = np.ones(self.n, bool) if rows is None else rows
+        df = pd.DataFrame({name: getattr(self, name)[rows] for name in COLUMNS})
+        df.insert(0, "case_id", np.flatnonzero(rows))
+        for col, (_, fill) in COLUMNS.items():
+            if fill == NOT_SET:
+                df[col] = df[col].astype("Int16").mask(df[col] == NOT_SET)
         decode = {"kind": KINDS, "channel": CHANNELS, "state": STATES, "street": STREETS,
                   "level": LEVELS, "max_level": LEVELS, "settled_level": LEVELS}
         for col, names in decode.items():

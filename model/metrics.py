@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from .calendar import month_of
+from .cases import NOT_SET
 from .vocabulary import DISPUTE_KINDS, KINDS, LEVELS, OPEN_STATES, ORIGINS, STREETS, C, K, S
 from .winter_influx import in_heating_season
 
@@ -38,6 +39,8 @@ def summarise(model, scenario: str = "custom") -> dict[str, Any]:
     new = c.opened >= 0
     reported = (c.channel != C["silence"]) & new
     closed = closed_in_run(c)
+    active = active_in_run(c)
+    in_loop = active & ((c.levels_seen >> LEVELS.index("hotline") & 1) == 1)
     dispute = np.isin(c.kind, DISPUTES) & new
     tickets = model.daily.tickets_by_kind.sum(axis=0)
     n_tickets = tickets.sum()
@@ -59,9 +62,9 @@ def summarise(model, scenario: str = "custom") -> dict[str, Any]:
                                        np.count_nonzero(closed & c.resolved))
                            for i, lev in enumerate(LEVELS)},
         "resolution_rate": _share(np.count_nonzero(closed & c.resolved), closed.sum()),
-        "mean_days_to_close": _mean((c.closed - c.opened)[closed]),
-        "mean_days_to_resolve": _mean((c.closed - c.opened)[closed & c.resolved]),
-        "mean_days_to_handle": _mean((c.handled - c.opened)[closed & (c.handled >= 0)]),
+        "mean_days_to_close": _mean((c.closed - c.raised)[closed]),
+        "mean_days_to_resolve": _mean((c.closed - c.raised)[closed & c.resolved]),
+        "mean_days_to_handle": _mean((c.handled - c.raised)[closed & (c.handled != NOT_SET)]),
         "mean_case_satisfaction": _mean(c.satisfaction[closed]),
         "escalation_shares": {lev: _share(np.count_nonzero(reported & (c.levels_seen >> i & 1)),
                                           reported.sum()) for i, lev in enumerate(LEVELS)},
@@ -72,11 +75,11 @@ def summarise(model, scenario: str = "custom") -> dict[str, Any]:
         "silence_share": _share(np.count_nonzero(new & ~reported), new.sum()),
         "channel_shares": {ch: _share(np.count_nonzero(new & (c.channel == C[ch])), new.sum())
                            for ch in C},
-        "carried_over_from_warmup": int(np.count_nonzero(~new & ((c.closed >= 0)
-                                                                 | np.isin(c.state, OPEN_STATES)))),
-        "supervised_share": _share(np.count_nonzero(c.supervised > 0), np.count_nonzero(c.tickets)),
-        "discipline_referrals": int(np.count_nonzero(c.discipline)),
-        "overdue_share": _share(np.count_nonzero(c.overdue), np.count_nonzero(c.tickets)),
+        "carried_over_from_warmup": int(np.count_nonzero(~new & active)),
+        # of the cases in the district loop during the run (tickets and found problems)
+        "supervised_share": _share(np.count_nonzero(in_loop & (c.supervised > 0)), in_loop.sum()),
+        "overdue_share": _share(np.count_nonzero(in_loop & c.overdue), in_loop.sum()),
+        "discipline_referrals": int(np.count_nonzero(active & c.discipline)),
         "mean_satisfaction": float(ts["mean_satisfaction"].mean()),
         "final_satisfaction": float(ts["mean_satisfaction"].iloc[-1]),
         "satisfaction_sd": float(np.std(model.satisfaction[model.present_adults()])),
@@ -88,12 +91,18 @@ def summarise(model, scenario: str = "custom") -> dict[str, Any]:
         "by_community": by_community(model, months),
         "by_street": by_street(model),
         "by_month": by_month(model, ts),
-        "case_states": c.count_states(),
+        "case_states": {s: int(np.count_nonzero(active & (c.state == S[s]))) for s in S},
         "build_seconds": model.build_seconds,
         "runtime_seconds": model.build_seconds + model.run_seconds,
         "model_version": MODEL_VERSION,
     }
     return summary
+
+
+def active_in_run(c) -> np.ndarray:
+    """Every case the recorded run saw: raised in it, or carried over still open from the
+    warm-up (warm-up cases closed before 1 January are left out)."""
+    return (c.opened >= 0) | (c.closed >= 0) | np.isin(c.state, OPEN_STATES)
 
 
 def closed_in_run(c) -> np.ndarray:
@@ -115,7 +124,7 @@ def by_community(model, months: float) -> list[dict[str, Any]]:
     closed = closed_in_run(c)
     disputes = np.bincount(c.community[np.isin(c.kind, DISPUTES) & (c.opened >= 0)],
                            minlength=d.n_communities)
-    days_sum = np.bincount(c.community[closed], (c.closed - c.opened)[closed],
+    days_sum = np.bincount(c.community[closed], (c.closed - c.raised)[closed],
                            minlength=d.n_communities)
     n_closed = np.bincount(c.community[closed], minlength=d.n_communities)
     # mean present residents: the seasonal ones count for the share of days they were there

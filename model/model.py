@@ -26,7 +26,7 @@ from . import (
 )
 from .calendar import is_month_start, month_of
 from .case_generation import CaseSampler, courier_draw, season_factor
-from .cases import CaseTable
+from .cases import NOT_SET, CaseTable
 from .daily_log import DailyLog
 from .params import Params
 from .vocabulary import KINDS, STREETS, A, C, K, S, U
@@ -93,6 +93,7 @@ class GovernanceModel(mesa.Model):
         self.satisfaction = np.clip(self.living_target + noise, 0, 1)
         self.experience = self.satisfaction.copy()
         participation.monthly(self)
+        self.living_target = satisfaction.living_target(self)  # now with the first volunteers
         self.update_capacity()
         self.sampler = CaseSampler(self)
         self.daily = DailyLog(len(STREETS))
@@ -236,7 +237,7 @@ class GovernanceModel(mesa.Model):
         idx = self.cases.add(
             len(who), resident=who, kind=kinds, channel=channel_choice.choose(self, who, kinds),
             compound=d.compound[who], community=d.community[who], street=d.street[who],
-            opened=self.day, patience=rng.exponential(self.p.patience_days, len(who))
+            opened=self.day, raised=self.day, patience=rng.exponential(self.p.patience_days, len(who))
             * PATIENCE_BY_AGE[d.age[who]])
         couriers = courier_draw(self)
         where = rng.choice(d.n_compounds, len(couriers), p=d.compound_pop / d.compound_pop.sum())
@@ -244,7 +245,7 @@ class GovernanceModel(mesa.Model):
             len(couriers), courier=couriers, kind=K["courier_access"],
             channel=channel_choice.choose_courier(self, couriers), compound=where,
             community=d.compound_community[where], street=d.compound_street[where],
-            opened=self.day,
+            opened=self.day, raised=self.day,
             patience=rng.exponential(self.p.patience_days * COURIER_PATIENCE, len(couriers)))
         self.route(np.r_[idx, cidx])
 
@@ -283,8 +284,8 @@ class GovernanceModel(mesa.Model):
         res = c.resident[idx]
         expectation = np.where(res >= 0, self.district.expectation[np.maximum(res, 0)],
                                COURIER_EXPECTATION)
-        until = np.where(c.handled[idx] >= 0, c.handled[idx], self.day)
-        return satisfaction.case_score(self.p, c.resolved[idx], until - c.opened[idx],
+        until = np.where(c.handled[idx] != NOT_SET, c.handled[idx], self.day)
+        return satisfaction.case_score(self.p, c.resolved[idx], until - c.raised[idx],
                                        expectation)
 
     def close(self, idx: np.ndarray) -> None:

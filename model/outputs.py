@@ -18,6 +18,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from .calendar import MONTH_STARTS  # noqa: E402
+from .metrics import active_in_run  # noqa: E402
 from .vocabulary import STREETS  # noqa: E402
 from .winter_influx import in_heating_season  # noqa: E402
 
@@ -38,7 +39,8 @@ def write(model, summary: dict[str, Any], out: Path, scenario_values: dict | Non
             indent=2) + "\n")
         ts = model.datacollector.get_model_vars_dataframe()
         ts.to_parquet(tmp / "timeseries.parquet", index=False)
-        model.cases.to_frame().to_parquet(tmp / "cases.parquet", index=False)
+        cases = model.cases.to_frame(active_in_run(model.cases))
+        cases.to_parquet(tmp / "cases.parquet", index=False)
         plot_year(ts, summary, tmp / "year.png", model.p)
         plot_communities(summary, tmp / "communities.png")
         plot_categories(summary, tmp / "hotline_categories.png")

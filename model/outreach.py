@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .cases import NOT_SET
 from .hotline_loop import receive
 from .vocabulary import C, K, S
 
@@ -56,7 +57,7 @@ def _reopen(model, idx: np.ndarray) -> np.ndarray:
     """The problem is raised today and goes up to the district platform, which dispatches
     it to the responsible unit ("grid calls, block responds, department reports")."""
     model.cases.channel[idx] = C["probe"]
-    model.cases.opened[idx] = model.day
-    model.cases.closed[idx] = -1
+    model.cases.raised[idx] = model.day
+    model.cases.closed[idx] = NOT_SET
     receive(model, idx, ticket=False)
     return idx

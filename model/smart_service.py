@@ -27,9 +27,9 @@ def monthly(model) -> int:
     c, d = model.cases, model.district
     # the district sees what was reported, not silent grievances; a pattern already treated
     # counts again only with cases raised after its treatment
-    recent = ((c.opened >= model.day - WINDOW_DAYS) & np.isin(c.kind, ROOT_KINDS)
+    recent = ((c.raised >= model.day - WINDOW_DAYS) & np.isin(c.kind, ROOT_KINDS)
               & (c.channel != C["silence"]))
-    recent &= c.opened > model.last_treated[c.compound, c.kind]
+    recent &= c.raised > model.last_treated[c.compound, c.kind]
     counts = np.zeros(model.root_factor.shape)
     np.add.at(counts, (c.compound[recent], c.kind[recent]), 1)
     threshold = np.maximum(MIN_CASES, PER_1000 * d.compound_pop / 1000)[:, None]

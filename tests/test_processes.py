@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from model import GovernanceModel, Params, channel_choice, staffing, winter_influx
 from model.case_generation import RK, rates_per_year
-from model.cases import CaseTable
+from model.cases import NOT_SET, CaseTable
 from model.hotline_loop import VISIT_AFTER_DAYS
 from model.queues import serve_queues
 from model.satisfaction import case_score
@@ -284,7 +284,7 @@ def test_open_loop_never_visits_or_supervises():
     c = m.cases
     assert np.count_nonzero(c.tickets) > 100
     assert not np.any(c.supervised)
-    assert np.all(c.visit_day == -1)
+    assert np.all(c.visit_day == NOT_SET)
     assert not np.any(c.discipline)
     assert c.priority.max() <= 1
     assert np.any(c.tickets > 1)       # unresolved callers call again
