@@ -160,10 +160,12 @@ def by_street(model) -> list[dict[str, Any]]:
     for s, name in enumerate(STREETS):
         rep = np.bincount(month, log.staff_load_by_street[:, s])
         pres = np.bincount(month, log.present_by_street[:, s]) / np.maximum(np.bincount(month), 1)
+        base_pop = int(np.count_nonzero((d.street == s) & ~d.seasonal))
         out.append({
             "street": name,
             "staff": int(staff[s]),
-            "population": int(np.count_nonzero((d.street == s) & ~d.seasonal)),
+            "population": base_pop,
+            "staff_per_10k": _share(staff[s] * 10_000, base_pop),
             "monthly_present": pres.tolist(),
             "monthly_load_per_worker": (rep / max(staff[s], 1)).tolist(),
         })
