@@ -53,7 +53,8 @@ def success_probability(model, idx: np.ndarray) -> np.ndarray:
     if p.grid_integration:  # departments answer the grid's call on compound matters
         prob[utype == U["compound"]] += GRID_BONUS
     comm = utype == U["community"]
-    dispute = comm & np.isin(kind, (K["neighbour"], K["family"]))
+    # counselling and legal aid bought with the funding help with quarrels (policy 3c)
+    dispute = comm & np.isin(kind, MEDIATED)
     prob[dispute] += model.professional_boost[model.units.community[unit[dispute]]]
     prob *= model.accountability[unit]
     return np.clip(prob, 0.0, 0.98)
