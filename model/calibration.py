@@ -145,7 +145,7 @@ def write_docs(rounds: list[Round], final: Round, scale: float, path: Path = DOC
     start, end = (text.index(m) for m in MARKERS)
     fitted = ", ".join(f"`{k} = {final.values[k]:.6g}`" for k in FITTED)
     block = (f"{MARKERS[0]}\nResult of the last calibration ({len(final.tickets)} seeds from "
-             f"SeedSequence({BASE_SEED}), scale {scale}, {len(rounds)} rounds; the last round "
+             f"SeedSequence({BASE_SEED}), scale {scale}, {len(rounds)} round(s); the last round "
              f"is the verification run of the fitted values {fitted}):\n\n{table(final)}\n")
     path.write_text(text[:start] + block + text[end:])
 
