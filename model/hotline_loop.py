@@ -91,9 +91,7 @@ def visit(model) -> None:
     rounds_left = c.supervised[unhappy] < p.supervision_rounds
     supervise = unhappy[rounds_left & (model.rng.random(len(unhappy)) < p.supervision_share)]
     c.discipline[unhappy[~rounds_left]] = True  # 多次督办后仍不满意: discipline inspection
-    c.supervised[supervise] += 1
-    enqueue(model, supervise, np.full(len(supervise), model.units.first["supervision"]),
-            HOTLINE, priority=2, delay=1.0)
+    supervise_cases(model, supervise, delay=1.0)
     model.close(np.setdiff1d(due, supervise, assume_unique=True))
 
 
@@ -110,11 +108,16 @@ def check_deadlines(model) -> None:
     stuck = np.flatnonzero(waiting & (c.unit != model.units.first["supervision"])
                            & (model.day - c.entered > STUCK_AFTER_DEADLINES * p.hotline_deadline_days))
     if p.closed_loop:
-        c.supervised[stuck] += 1
-        enqueue(model, stuck, np.full(len(stuck), model.units.first["supervision"]), HOTLINE,
-                priority=2, delay=0.0)
+        supervise_cases(model, stuck, delay=0.0)
     else:
         model.close(stuck)
+
+
+def supervise_cases(model, idx: np.ndarray, delay: float) -> None:
+    """Supervise (督): the special team takes the cases, first in its queue."""
+    model.cases.supervised[idx] += 1
+    enqueue(model, idx, np.full(len(idx), model.units.first["supervision"]), HOTLINE,
+            priority=2, delay=delay)
 
 
 def evaluate(model) -> None:

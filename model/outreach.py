@@ -31,9 +31,7 @@ def _recent_silent(model, kinds: np.ndarray | None) -> np.ndarray:
 
 def probes(model) -> np.ndarray:
     """Daily: special grid workers spot silent problems in the compounds they deliver to."""
-    if not model.p.special_grid_workers:
-        return np.zeros(0, np.int64)
-    if not model.courier_special.any():
+    if not (model.p.special_grid_workers and model.courier_special.any()):
         return np.zeros(0, np.int64)
     per_10k = model.courier_special.sum() / max(model.present.sum(), 1) * 10_000
     found = _recent_silent(model, PROBE_KINDS)
