@@ -82,6 +82,8 @@ def summarise(model, scenario: str = "custom") -> dict[str, Any]:
         "discipline_referrals": int(np.count_nonzero(active & c.discipline)),
         "mean_satisfaction": float(ts["mean_satisfaction"].mean()),
         "final_satisfaction": float(ts["mean_satisfaction"].iloc[-1]),
+        # share of present adults below the neutral point of the 0..1 scale on the last day
+        "unsatisfied_share": float(np.mean(model.satisfaction[model.present_adults()] < 0.5)),
         "satisfaction_sd": float(np.std(model.satisfaction[model.present_adults()])),
         "satisfaction_by_origin": _snapshot_means(model, "origin", ORIGINS),
         "participation_rate": float(np.mean([s["participation"] for s in model.daily.snapshots])),

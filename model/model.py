@@ -110,7 +110,8 @@ class GovernanceModel(mesa.Model):
     def _create_staff(self) -> None:
         """Grid workers per community, and the case hours they give per day."""
         p, d = self.p, self.district
-        staff, posts = staffing.staff_counts(p, d)
+        load = staffing.expected_load(self) if staffing.needs_load(p) else None
+        staff, posts = staffing.staff_counts(p, d, load)
         for comm, (s, w) in enumerate(zip(staff.tolist(), posts.tolist(), strict=True)):
             committee = min(p.committee_per_community, s - w)
             for role, count, skill in (("committee", committee, 1.0),

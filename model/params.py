@@ -21,7 +21,7 @@ def _p(default: Any, source: str, doc: str, lo: float | None = None, hi: float |
     return field(default=default, metadata=meta)
 
 
-ALLOCATION_RULES = ("uniform", "proportional")
+ALLOCATION_RULES = ("uniform", "proportional", "demand", "mix")
 
 
 @dataclass(frozen=True, init=False)
@@ -130,8 +130,16 @@ class Params:
     staffing_per_10k: float = _p(24.5, "F5", "community staff per 10,000 residents (all "
                                  "kinds, welfare posts included)", lo=0.0, hi=500.0)
     staff_allocation: str = _p("uniform", "F9", "uniform: 7 committee members per community "
-                               "plus equal shares; proportional: by population",
+                               "plus equal shares; proportional: by population; demand: "
+                               "committee plus the rest by expected case load, winter included; "
+                               "mix: committee plus the rest by the staff_weight_* blend",
                                choices=ALLOCATION_RULES)
+    staff_weight_population: float = _p(0.0, "assumption (allocation search)", "with "
+                                         "staff_allocation = mix: weight of population in the "
+                                         "split of staff beyond the committee", lo=0.0, hi=1.0)
+    staff_weight_demand: float = _p(0.0, "assumption (allocation search)", "with "
+                                    "staff_allocation = mix: weight of expected case load; "
+                                    "the rest of the weight is equal shares", lo=0.0, hi=1.0)
     committee_per_community: int = _p(7, "F9", "'two committees' members per community",
                                       lo=0, hi=100)
     welfare_posts_per_10k: float = _p(0.0, "F7", "public-welfare posts per 10,000 residents "
@@ -357,6 +365,10 @@ def _cross_checks(p: Params) -> None:
     if p.welfare_posts_per_10k > p.staffing_per_10k:
         raise ParameterError(f"parameter 'welfare_posts_per_10k' ({p.welfare_posts_per_10k}) "
                              f"must not exceed 'staffing_per_10k' ({p.staffing_per_10k})")
+    if p.staff_weight_population + p.staff_weight_demand > 1.0 + 1e-9:
+        raise ParameterError("parameters 'staff_weight_population' + 'staff_weight_demand' "
+                             f"({p.staff_weight_population} + {p.staff_weight_demand}) must not "
+                             "exceed 1")
     if p.professional_share + p.activity_share > 1.0:
         raise ParameterError("parameters 'professional_share' + 'activity_share' "
                              f"({p.professional_share} + {p.activity_share}) must not exceed 1")

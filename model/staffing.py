@@ -1,7 +1,8 @@
 """Community staffing (社区工作力量) and the handling units that hold case queues.
 
 Staff headcount comes from ``staffing_per_10k`` over the resident (not seasonal) population
-(F5-F7) and is split over communities by ``staff_allocation`` (F9). Each unit (compound,
+(F5-F7) and is split over communities by ``staff_allocation``: today's uniform rule (F9), or
+by population, by expected case load (winter included), or a blend of the three. Each unit (compound,
 community, street, property firm, district departments, the supervision team) has a daily
 capacity in hours; the winter influx does not raise it (P3).
 """
@@ -9,28 +10,62 @@ capacity in hours; the winter influx does not raise it (P3).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 import numpy as np
 
+from . import winter_influx
+from .case_generation import RK, rates_per_year, season_factor
 from .district import District, split_integer
 from .params import Params
-from .vocabulary import U
+from .vocabulary import KINDS, U
 
 SUPERVISION_HOURS_PER_10K = 4.0   # assumption: the district's special supervision team
 FIRM_COMPLAINT_SHARE = 0.5        # assumption: firm staff time on complaints
 
 
-def allocate(total: int, pops: np.ndarray, rule: str, committee: int) -> np.ndarray:
-    """Headcount per community for ``total`` staff.
-
-    uniform: ``committee`` members per community whatever its size (F9), the rest in equal
-    shares; proportional: the whole headcount in proportion to population.
-    """
-    n = len(pops)
-    if rule == "proportional":
-        return split_integer(total, pops)
+def allocate(total: int, weights: np.ndarray, committee: int) -> np.ndarray:
+    """Headcount per community for ``total`` staff: ``committee`` members each (as far as the
+    headcount allows), the rest split in proportion to ``weights`` (largest remainders)."""
+    n = len(weights)
     core = min(committee, total // n) if n else 0
-    return core + split_integer(total - core * n, np.ones(n))
+    return core + split_integer(total - core * n, weights)
+
+
+def allocation_weights(p: Params, pops: np.ndarray, load: np.ndarray | None) -> np.ndarray:
+    """Weights of the communities in the split of staff beyond the committee (F9 rule or the
+    alternatives compared by ``run.py staffing``)."""
+    rule = p.staff_allocation
+    if rule in ("uniform", "proportional"):
+        return np.ones(len(pops)) if rule == "uniform" else pops.astype(float)
+    if load is None:
+        raise ValueError(f"staff_allocation '{rule}' needs the expected case load")
+    if rule == "demand":
+        return load
+    w_pop, w_load = p.staff_weight_population, p.staff_weight_demand
+    return ((1 - w_pop - w_load) / len(pops) + w_pop * pops / pops.sum()
+            + w_load * load / load.sum())
+
+
+def needs_load(p: Params) -> bool:
+    return p.staff_allocation in ("demand", "mix")
+
+
+def expected_load(model) -> np.ndarray:
+    """Expected resident cases per community per year before any policy takes effect: the
+    case hazards with everyone present during the heating season (winter residents included)
+    and without the seasonal residents the rest of the year."""
+    d, p = model.district, model.p
+    winter_days = (365 - p.heating_start_day) + p.heating_end_day
+    load = np.zeros(d.n_communities)
+    for in_season, days in ((False, 365 - winter_days), (True, winter_days)):
+        view = SimpleNamespace(p=p, district=d, activity_factor=model.activity_factor,
+                               root_factor=np.ones((d.n_compounds, len(KINDS))),
+                               present=winter_influx.presence(d.seasonal, 0 if in_season else
+                                                              p.heating_end_day, p))
+        rates = rates_per_year(view) * season_factor(in_season)[RK][:, None]
+        load += np.bincount(d.community, rates.sum(axis=0), minlength=d.n_communities) * days / 365
+    return load
 
 
 @dataclass
@@ -49,13 +84,17 @@ class Units:
         return self.first[kind] + index
 
 
-def staff_counts(p: Params, d: District) -> tuple[np.ndarray, np.ndarray]:
-    """(staff, welfare posts) per community."""
+def staff_counts(p: Params, d: District,
+                 load: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(staff, welfare posts) per community; ``load`` is the expected case load, needed by
+    the demand and mix rules."""
     base = d.community_pop.sum() / 10_000
     total = round(p.staffing_per_10k * base)
     welfare = round(p.welfare_posts_per_10k * base)
-    staff = allocate(total, d.community_pop, p.staff_allocation, p.committee_per_community)
-    posts = allocate(welfare, d.community_pop, p.staff_allocation, 0)
+    weights = allocation_weights(p, d.community_pop, load)
+    committee = 0 if p.staff_allocation == "proportional" else p.committee_per_community
+    staff = allocate(total, weights, committee)
+    posts = allocate(welfare, weights, 0)
     return staff, np.minimum(posts, staff)
 
 

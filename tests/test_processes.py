@@ -14,6 +14,7 @@ from model import GovernanceModel, Params, channel_choice, staffing, winter_infl
 from model.case_generation import RK, rates_per_year
 from model.cases import NOT_SET, CaseTable
 from model.hotline_loop import VISIT_AFTER_DAYS
+from model.params import ParameterError
 from model.queues import serve_queues
 from model.satisfaction import case_score
 from model.vocabulary import LONGQIAO, STREETS, A, C, K, S
@@ -340,7 +341,7 @@ def test_closed_cases_are_scored(year_run):
 def test_allocate_uniform(pops, total):
     pops = np.array(pops)
     n = len(pops)
-    staff = staffing.allocate(total, pops, "uniform", 7)
+    staff = staffing.allocate(total, np.ones(n), 7)
     assert staff.sum() == total
     core = min(7, total // n)
     assert np.all(staff >= core)
@@ -352,22 +353,65 @@ def test_allocate_uniform(pops, total):
 @pytest.mark.parametrize("total", [21, 60, 598])
 def test_allocate_proportional(pops, total):
     pops = np.array(pops)
-    staff = staffing.allocate(total, pops, "proportional", 7)
+    staff = staffing.allocate(total, pops, 0)
     assert staff.sum() == total
     assert np.all(np.abs(staff - total * pops / pops.sum()) < 1)
     assert np.all(np.diff(staff[np.argsort(pops)]) >= 0)
 
 
 def test_allocate_fewer_staff_than_committees():
-    staff = staffing.allocate(10, np.array([5000, 6000, 7000]), "uniform", 7)
+    staff = staffing.allocate(10, np.ones(3), 7)
     assert staff.sum() == 10 and staff.max() - staff.min() <= 1
 
 
-@pytest.mark.parametrize("rule", ["uniform", "proportional"])
+def _load_by_day(m, present_on):
+    """Reference for staffing.expected_load: the hazards summed day by day."""
+    from types import SimpleNamespace
+
+    from model.case_generation import season_factor
+    d = m.district
+    load = np.zeros(d.n_communities)
+    for day in range(365):
+        view = SimpleNamespace(p=m.p, district=d, activity_factor=m.activity_factor,
+                               root_factor=np.ones_like(m.root_factor), present=present_on(day))
+        season = season_factor(winter_influx.in_heating_season(day, m.p))[RK][:, None]
+        load += np.bincount(d.community, (rates_per_year(view) * season).sum(axis=0),
+                            minlength=d.n_communities) / 365
+    return load
+
+
+def test_expected_load_counts_winter_residents():
+    """The demand rule's load is the year's hazards, day by day; the seasonal residents add
+    load to Longqiao's communities only."""
+    m = GovernanceModel(Params(scale=0.05, days=1, warmup_days=0), seed=4)
+    d = m.district
+    load = staffing.expected_load(m)
+    np.testing.assert_allclose(
+        load, _load_by_day(m, lambda day: winter_influx.presence(d.seasonal, day, m.p)), rtol=1e-9)
+    extra = load - _load_by_day(m, lambda day: ~d.seasonal)
+    longqiao = d.community_street == LONGQIAO
+    assert np.all(extra[longqiao] > 0)
+    np.testing.assert_allclose(extra[~longqiao], 0, atol=1e-9)
+
+
+def test_allocation_weights_mix_spans_the_rules():
+    pops = np.array([4000.0, 9000.0, 16000.0])
+    load = np.array([50.0, 300.0, 150.0])
+    def weights(**kw):
+        w = staffing.allocation_weights(Params(staff_allocation="mix", **kw), pops, load)
+        return w / w.sum()
+    np.testing.assert_allclose(weights(), 1 / 3)
+    np.testing.assert_allclose(weights(staff_weight_population=1.0), pops / pops.sum())
+    np.testing.assert_allclose(weights(staff_weight_demand=1.0), load / load.sum())
+    with pytest.raises(ParameterError, match="staff_weight_population"):
+        Params(staff_allocation="mix", staff_weight_population=0.7, staff_weight_demand=0.5)
+
+
+@pytest.mark.parametrize("rule", ["uniform", "proportional", "demand", "mix"])
 def test_model_staff_and_grid_workers(rule):
     from agents import GridWorker
 
-    p = Params(scale=0.25, days=1, staff_allocation=rule)
+    p = Params(scale=0.25, days=1, staff_allocation=rule, staff_weight_demand=0.5)
     m = GovernanceModel(p, seed=8)
     d = m.district
     assert m.staff.sum() == round(p.staffing_per_10k * d.community_pop.sum() / 10_000)
@@ -382,8 +426,14 @@ def test_model_staff_and_grid_workers(rule):
     if rule == "uniform":  # F9: large communities are relatively under-staffed
         big, small = np.argmax(d.community_pop), np.argmin(d.community_pop)
         assert per_10k[big] < per_10k[small]
-    else:
+    elif rule == "proportional":
         assert per_10k.max() - per_10k.min() < 10_000 / d.community_pop.min()
+    else:  # beyond the committee, staff follow the expected case load
+        load = staffing.expected_load(m)
+        share = 0.5 if rule == "mix" else 1.0
+        rest = m.staff - p.committee_per_community
+        target = rest.sum() * (share * load / load.sum() + (1 - share) / len(load))
+        assert np.all(np.abs(rest - target) < 1)
 
 
 def test_winter_does_not_raise_capacity(year_run):
