@@ -4,6 +4,8 @@
     python run.py                      the baseline year at full scale, outputs in results/
     python run.py run --scenario NAME|PATH --set KEY=VALUE ... --seed N --days N --scale F --out DIR
     python run.py compare --scenarios a,b --seeds 3 --scale 0.25   scenarios side by side
+    python run.py sweep --vary staffing_per_10k=18,24.5,43.9 --replicates 5 --out DIR
+    python run.py staffing --total 598 --rules uniform,proportional,demand,optimized --out DIR
     python run.py calibrate            fit the free base rates to F3 and F4 (docs/calibration.md)
     python run.py params               every parameter with its default, range and source
     python run.py scenarios            the shipped scenarios
@@ -16,6 +18,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from experiments.executors import ExperimentError
 from model import scenarios
 from model.params import FIELDS, ParameterError, describe
 
@@ -149,6 +152,41 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sweep(args: argparse.Namespace) -> int:
+    """A factorial and/or design-table sweep with replicates (docs/experiments.md)."""
+    import experiments
+    from experiments.aggregate import table
+
+    if not args.vary and not args.design:
+        print("note: no --vary or --design: the scenario alone, with replicates", file=sys.stderr)
+    runs = experiments.sweep(
+        args.scenario, vary=args.vary, design=args.design, replicates=args.replicates,
+        workers=args.workers, dask=args.dask, scale=args.scale, days=args.days, seed=args.seed,
+        fixed=parse_sets(args.set), series=args.series, out=args.out, progress=not args.quiet)
+    varied = runs.attrs["varied"]
+    print(table(experiments.aggregate(runs, varied), varied))
+    failed = int((runs["status"] != "done").sum())
+    print(f"{len(runs)} runs, {failed} failed; written to {args.out}/ "
+          "(summary.parquet, aggregate.csv, manifest.json, sweep_*.png)")
+    return 1 if failed else 0
+
+
+def cmd_staffing(args: argparse.Namespace) -> int:
+    """Allocation rules for a fixed headcount, side by side (docs/experiments.md)."""
+    from experiments.aggregate import table
+    from experiments.staffing_allocation import compare_staffing
+
+    rules = [r.strip() for r in args.rules.split(",") if r.strip()]
+    result = compare_staffing(
+        total=args.total, rules=rules, replicates=args.replicates, objective=args.objective,
+        scenario=args.scenario, scale=args.scale, days=args.days, seed=args.seed,
+        workers=args.workers, dask=args.dask, step=args.step, out=args.out,
+        progress=not args.quiet)
+    print(table(result, ["rule"]))
+    print(f"written to {args.out}/staffing.csv, staffing_allocation.csv and staffing.png")
+    return 0
+
+
 def cmd_calibrate(args: argparse.Namespace) -> int:
     from model import calibration
 
@@ -168,6 +206,21 @@ def cmd_scenarios(args: argparse.Namespace) -> int:
         s = scenarios.load(name)
         print(f"{name:<20} {s.description}")
     return 0
+
+
+def _experiment_options(cmd: argparse.ArgumentParser, replicates: int, out: str) -> None:
+    cmd.add_argument("--replicates", type=_at_least(1), default=replicates,
+                     help=f"replicate seeds per parameter set (default {replicates})")
+    cmd.add_argument("--seed", type=_at_least(0), default=2021,
+                     help="base seed; replicate seeds are SeedSequence(seed).spawn(R) (default 2021)")
+    cmd.add_argument("--workers", type=_at_least(1), default=2,
+                     help="local processes, or LocalCluster workers with --dask local (default 2)")
+    cmd.add_argument("--dask", default=None, metavar="ADDRESS|local",
+                     help="run on a Dask scheduler at ADDRESS, or 'local' for a LocalCluster")
+    cmd.add_argument("--scale", type=float, default=None, help="population scale (default 1.0)")
+    cmd.add_argument("--days", type=int, default=None, help="days per run (default 365)")
+    cmd.add_argument("--out", default=out, help=f"output directory (default {out})")
+    cmd.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -213,6 +266,38 @@ def build_parser() -> argparse.ArgumentParser:
     cmp.add_argument("--quiet", action="store_true")
     cmp.set_defaults(func=cmd_compare)
 
+    swp = sub.add_parser("sweep", help="parameter sweep with replicates, resumable, local or Dask",
+                         description="Run a scenario over a full factorial (--vary) and/or a "
+                         "design table (--design), R replicates per parameter set; finished runs "
+                         "in --out are reused, so the same command resumes a killed sweep.")
+    swp.add_argument("--scenario", default="baseline", help="base scenario name or path")
+    swp.add_argument("--vary", action="append", default=[], metavar="KEY=V1,V2,...",
+                     help="values of one parameter (repeatable; full factorial)")
+    swp.add_argument("--design", default=None, metavar="FILE.csv",
+                     help="design table: a header of parameter names, one row per set")
+    swp.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                     help="fixed override for every run (repeatable)")
+    _experiment_options(swp, replicates=3, out="results/sweep")
+    swp.add_argument("--series", action="store_true", help="also store each run's daily series")
+    swp.set_defaults(func=cmd_sweep)
+
+    stf = sub.add_parser("staffing", help="compare staff allocation rules for a fixed headcount",
+                         description="Compare how a fixed headcount of community staff is split "
+                         "over communities: uniform (F9), proportional, demand, optimized.")
+    stf.add_argument("--total", type=_at_least(1), default=598,
+                     help="community staff at scale 1.0 (default 598 = 24.5 per 10,000, F5)")
+    stf.add_argument("--rules", default="uniform,proportional,demand,optimized",
+                     help="comma-separated rules (default all four)")
+    stf.add_argument("--objective", default="mean_days_to_close",
+                     help="what the optimized rule minimises or maximises: mean_days_to_close, "
+                     "unsatisfied_share, escalated_share, disputes_per_1000_per_month, "
+                     "mean_satisfaction, mean_case_satisfaction, resolution_rate")
+    stf.add_argument("--step", type=float, default=0.25,
+                     help="initial step of the weight search (halved once; default 0.25)")
+    stf.add_argument("--scenario", default="baseline", help="base scenario name or path")
+    _experiment_options(stf, replicates=5, out="results/staffing")
+    stf.set_defaults(func=cmd_staffing)
+
     sub.add_parser("params", help="list every parameter with default, range and source"
                    ).set_defaults(func=cmd_params)
     sub.add_parser("scenarios", help="list the shipped scenarios").set_defaults(func=cmd_scenarios)
@@ -235,7 +320,7 @@ def _main(argv: list[str] | None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.func(args)
-    except ParameterError as e:
+    except (ParameterError, ExperimentError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
 

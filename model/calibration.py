@@ -38,9 +38,11 @@ BASE_SEED = 2021
 MAX_ROUNDS = 10
 
 
-def replicate_seeds(n: int, base: int = BASE_SEED) -> list[int]:
-    """Replicate seeds from numpy's SeedSequence, as everywhere in the project."""
-    return [int(s.generate_state(1)[0]) for s in np.random.SeedSequence(base).spawn(n)]
+def replicate_seeds(n: int, base: int = BASE_SEED, skip: int = 0) -> list[int]:
+    """Seeds ``skip .. skip + n - 1`` of ``SeedSequence(base).spawn``, as everywhere in the
+    project: the same for every parameter set of an experiment (common random numbers)."""
+    children = np.random.SeedSequence(base).spawn(skip + n)[skip:]
+    return [int(s.generate_state(1)[0]) for s in children]
 
 
 @dataclass

@@ -1,0 +1,13 @@
+"""Experiments on the model: sweeps with replicates on local processes or a Dask cluster,
+a resumable result store, and the staffing-allocation comparison (docs/experiments.md).
+
+    import experiments
+    runs = experiments.sweep("baseline", vary=["staffing_per_10k=18,24.5,43.9"], replicates=5)
+    table = experiments.aggregate(runs, ["staffing_per_10k"])
+"""
+
+from .aggregate import aggregate, mean_ci
+from .designs import factorial, parse_vary, read_design
+from .sweep import run_sets, sweep
+
+__all__ = ["aggregate", "factorial", "mean_ci", "parse_vary", "read_design", "run_sets", "sweep"]

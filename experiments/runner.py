@@ -1,0 +1,82 @@
+"""One run of an experiment, executed in a worker process (local or on a Dask cluster).
+
+The task carries the full parameter values, not a scenario name, so a remote worker needs
+no scenario files; the worker returns the summary (and optionally the daily series) and the
+client writes them, so workers need no shared disk either.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import traceback
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import pandas as pd
+
+from model.metrics import MODEL_VERSION
+from model.params import Params
+
+# Summary keys that identify a run rather than measure it.
+IDENTITY = ("scenario", "seed", "days", "scale", "model_version")
+TIMING = ("build_seconds", "runtime_seconds")
+
+
+def run_key(params: Params, seed: int) -> str:
+    """Hash of (model version, parameters, seed): the identity of a run in the result store."""
+    blob = json.dumps({"model_version": MODEL_VERSION, "params": asdict(params), "seed": seed},
+                      sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()[:24]
+
+
+@dataclass(frozen=True)
+class Task:
+    key: str
+    scenario: str
+    values: dict[str, Any]   # every parameter, typed
+    seed: int
+    series: bool = False     # keep the daily series too
+
+
+def execute(task: Task) -> dict[str, Any]:
+    """Run the model; never raises: an error comes back with its traceback."""
+    try:
+        from model import GovernanceModel
+        from model.metrics import summarise
+
+        model = GovernanceModel(Params(**task.values), seed=task.seed)
+        model.run()
+        summary = summarise(model, task.scenario)
+        series = model.datacollector.get_model_vars_dataframe() if task.series else None
+        return {"key": task.key, "summary": summary, "series": series}
+    except Exception as e:  # noqa: BLE001 - a failing run is recorded, the sweep goes on
+        return {"key": task.key, "error": f"{type(e).__name__}: {e}",
+                "traceback": traceback.format_exc()}
+
+
+def flatten(summary: dict[str, Any]) -> dict[str, Any]:
+    """The scalar measures of a summary: top-level numbers, and one level of named shares
+    (``category_shares.property``); ``property_share`` is repeated as the F4 headline."""
+    flat: dict[str, Any] = {}
+    for key, value in summary.items():
+        if key in IDENTITY:
+            continue
+        if isinstance(value, dict):
+            for sub, v in value.items():
+                if v is None or isinstance(v, int | float):
+                    flat[f"{key}.{sub}"] = v
+        elif value is None or (isinstance(value, int | float) and not isinstance(value, bool)):
+            flat[key] = value
+    flat["property_share"] = summary["category_shares"]["property"]
+    return flat
+
+
+def record(task: Task, result: dict[str, Any]) -> pd.DataFrame:
+    """The one-row table stored for a finished run: key, seed, parameters, measures and the
+    whole summary as JSON (for reports and per-community results)."""
+    summary = result["summary"]
+    row = {"key": task.key, "seed": task.seed, "model_version": summary["model_version"],
+           "scenario": task.scenario, **task.values, **flatten(summary),
+           "summary_json": json.dumps(summary)}
+    return pd.DataFrame([row])

@@ -1,0 +1,208 @@
+"""Staffing allocation (社区工作力量配置): for a fixed headcount of community staff, compare how
+to split it over the communities — today's uniform rule (F9: the same committee everywhere,
+the rest in equal shares), by population, by expected case load (winter included), and an
+allocation optimised with the simulation itself.
+
+The optimised rule searches the blends of the three (``staff_allocation = mix``) by greedy
+marginal gain on a lattice of weights: from the best corner, move ``step`` of weight between
+two components while the objective improves, then halve the step once. The search uses its
+own replicate seeds; every rule, the optimised one included, is then evaluated on the same
+fresh seeds, so the optimised rule is not flattered by the noise it was selected on.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from model import scenarios  # noqa: E402
+from model.calibration import replicate_seeds  # noqa: E402
+from model.params import ParameterError  # noqa: E402
+
+from . import designs  # noqa: E402
+from .aggregate import HEADLINE, aggregate  # noqa: E402
+from .store import atomic_write  # noqa: E402
+from .sweep import finish, run_sets  # noqa: E402
+
+RULES = ("uniform", "proportional", "demand", "optimized")
+# objective -> +1 to minimise, -1 to maximise
+OBJECTIVES = {"mean_days_to_close": 1, "unsatisfied_share": 1, "escalated_share": 1,
+              "disputes_per_1000_per_month": 1, "mean_satisfaction": -1,
+              "mean_case_satisfaction": -1, "resolution_rate": -1}
+WEIGHTS = ("staff_weight_population", "staff_weight_demand")
+MAX_ROUNDS = 12
+
+
+def _check(rules: list[str], objective: str, total: int, step: float) -> None:
+    for rule in rules:
+        if rule not in RULES:
+            raise ParameterError(f"unknown allocation rule '{rule}'; allowed: {', '.join(RULES)}")
+    if not rules or len(set(rules)) != len(rules):
+        raise ParameterError(f"--rules needs distinct rules from: {', '.join(RULES)}")
+    if objective not in OBJECTIVES:
+        raise ParameterError(f"unknown objective '{objective}'; allowed: {', '.join(OBJECTIVES)}")
+    if total < 1:
+        raise ParameterError(f"--total must be a positive headcount, got {total}")
+    if not (0 < step <= 0.5 and abs(1 / step - round(1 / step)) < 1e-9):
+        raise ParameterError(f"--step {step} must divide 1 and be at most 0.5 (e.g. 0.25, 0.2)")
+
+
+def compare_staffing(total: int = 598, rules: list[str] | tuple[str, ...] = RULES,
+                     replicates: int = 5, objective: str = "mean_days_to_close",
+                     scenario: str = "baseline", scale: float | None = None,
+                     days: int | None = None, seed: int = 2021, workers: int = 2,
+                     dask: str | None = None, step: float = 0.25,
+                     out: str | Path = "results/staffing", progress: bool = True) -> pd.DataFrame:
+    """Compare allocation rules for ``total`` staff (a headcount at scale 1.0; it scales with
+    the population). Returns one row per rule: its weights, the mean and 95 % CI of each
+    headline measure over ``replicates`` seeds, and the allocation per community (district
+    of the first seed); also written to ``out/staffing.csv`` with a figure."""
+    rules = list(rules)
+    _check(rules, objective, total, step)
+    out = Path(out)
+    base = scenarios.load(scenario, {k: v for k, v in (("scale", scale), ("days", days))
+                                     if v is not None}).params
+    fixed = {"staffing_per_10k": total * 10_000 / base.urban_population, "scale": base.scale,
+             "days": base.days}
+    chosen = {rule: {"staff_allocation": rule, **dict.fromkeys(WEIGHTS, 0.0)}
+              for rule in rules if rule != "optimized"}
+    trace = None
+    if "optimized" in rules:
+        weights, trace = search(scenario, fixed, objective, replicate_seeds(replicates, seed,
+                                skip=replicates), step, out / "search", workers, dask, progress)
+        chosen["optimized"] = {"staff_allocation": "mix", **dict(zip(WEIGHTS, weights, strict=True))}
+    table = pd.DataFrame(list(chosen.values()))
+    sets = designs.parameter_sets(scenario, table, fixed)
+    runs = run_sets(sets, replicate_seeds(replicates, seed), out, scenario=scenario,
+                    workers=workers, dask=dask, progress=progress, design=table)
+    runs.insert(0, "rule", np.array(list(chosen))[runs["set_id"].to_numpy()])
+    finish(runs, ["rule"], out, {"scenario": scenario, "base_seed": seed,
+                                 "replicates": replicates, "fixed": fixed})
+    result = _rule_table(runs, chosen, total, objective)
+    atomic_write(out / "staffing.csv", lambda tmp: result.to_csv(tmp, index=False))
+    allocation = _allocation_table(runs)
+    atomic_write(out / "staffing_allocation.csv", lambda tmp: allocation.to_csv(tmp, index=False))
+    if trace is not None:
+        atomic_write(out / "search.csv", lambda tmp: trace.to_csv(tmp, index=False))
+    plot_staffing(result, allocation, objective, out / "staffing.png")
+    return result
+
+
+def search(scenario: str, fixed: dict[str, Any], objective: str, seeds: list[int],
+           step: float, out: Path, workers: int, dask: str | None,
+           progress: bool) -> tuple[tuple[float, float], pd.DataFrame]:
+    """Greedy search over the (population, demand) weights of the mix rule; returns the best
+    weights and the trace of every point evaluated."""
+    unit = step / 2                     # the finest lattice, reached after one refinement
+    n = round(1 / unit)
+    scores: dict[tuple[int, int], tuple[float, float]] = {}  # lattice point -> (mean, sd)
+
+    def evaluate(points: list[tuple[int, int]]) -> None:
+        new = [pt for pt in dict.fromkeys(points) if pt not in scores]
+        if not new:
+            return
+        table = pd.DataFrame([{"staff_allocation": "mix", WEIGHTS[0]: a * unit,
+                               WEIGHTS[1]: b * unit} for a, b in new])
+        sets = designs.parameter_sets(scenario, table, fixed)
+        runs = run_sets(sets, seeds, out, scenario=scenario, workers=workers, dask=dask,
+                        progress=progress, design=table)
+        for set_id, pt in enumerate(new):
+            values = runs.loc[(runs["set_id"] == set_id) & (runs["status"] == "done"), objective]
+            scores[pt] = (float(values.mean()) if len(values) else np.nan,
+                          float(values.std(ddof=1)) if len(values) > 1 else np.nan)
+
+    def score(pt: tuple[int, int]) -> float:
+        mean = scores[pt][0]
+        return np.inf if np.isnan(mean) else OBJECTIVES[objective] * mean
+
+    corners = [(0, 0), (n, 0), (0, n)]
+    evaluate(corners)
+    current = min(corners, key=score)
+    stride = 2
+    for _ in range(MAX_ROUNDS):
+        around = _neighbours(current, stride, n)
+        evaluate(around)
+        best = min([current, *around], key=score)
+        if best != current:
+            current = best
+        elif stride > 1:
+            stride = 1
+        else:
+            break
+    trace = pd.DataFrame([{WEIGHTS[0]: a * unit, WEIGHTS[1]: b * unit,
+                           "weight_equal": 1 - (a + b) * unit, f"{objective}_mean": m,
+                           f"{objective}_sd": sd, "chosen": (a, b) == current}
+                          for (a, b), (m, sd) in scores.items()])
+    return (current[0] * unit, current[1] * unit), trace
+
+
+def _neighbours(pt: tuple[int, int], stride: int, n: int) -> list[tuple[int, int]]:
+    """Moves of ``stride`` lattice units of weight between two of (equal, population, demand)."""
+    a, b = pt
+    moves = [(stride, 0), (-stride, 0), (0, stride), (0, -stride), (stride, -stride),
+             (-stride, stride)]
+    return [(a + da, b + db) for da, db in moves
+            if a + da >= 0 and b + db >= 0 and a + da + b + db <= n]
+
+
+def _rule_table(runs: pd.DataFrame, chosen: dict[str, dict], total: int,
+                objective: str) -> pd.DataFrame:
+    agg = aggregate(runs, ["rule"])
+    measures = list(dict.fromkeys([objective, *HEADLINE]))
+    cols = [f"{m}_{s}" for m in measures for s in ("mean", "ci_low", "ci_high")]
+    out = agg[["rule", "runs", "failed", *cols]].copy()
+    for w in WEIGHTS:
+        out.insert(1, w, [chosen[r][w] for r in out["rule"]])
+    out.insert(1, "total_staff_at_scale_1", total)
+    first = runs[(runs["replicate"] == 0) & (runs["status"] == "done")].set_index("rule")
+    out["allocation"] = [json.dumps([c["staff"] for c in _communities(first, r)])
+                         if r in first.index else None for r in out["rule"]]
+    out["community_population"] = [json.dumps([c["population"] for c in _communities(first, r)])
+                                   if r in first.index else None for r in out["rule"]]
+    return out
+
+
+def _communities(first: pd.DataFrame, rule: str) -> list[dict[str, Any]]:
+    return json.loads(first.loc[rule, "summary_json"])["by_community"]
+
+
+def _allocation_table(runs: pd.DataFrame) -> pd.DataFrame:
+    """Per rule and community (district of the first seed, shared by every rule): population,
+    staff and the community's results."""
+    first = runs[(runs["replicate"] == 0) & (runs["status"] == "done")]
+    frames = [pd.DataFrame(json.loads(s)["by_community"]).assign(rule=r)
+              for r, s in zip(first["rule"], first["summary_json"], strict=True)]
+    if not frames:
+        return pd.DataFrame()
+    table = pd.concat(frames, ignore_index=True)
+    return table[["rule", *[c for c in table.columns if c != "rule"]]]
+
+
+def plot_staffing(result: pd.DataFrame, allocation: pd.DataFrame, objective: str,
+                  path: Path) -> None:
+    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5))
+    mean = result[f"{objective}_mean"].to_numpy(float)
+    err = np.nan_to_num(np.vstack([mean - result[f"{objective}_ci_low"],
+                                   result[f"{objective}_ci_high"] - mean]))
+    left.bar(result["rule"], mean, yerr=err, capsize=4, color="#4c72b0")
+    left.set_ylabel(objective)
+    left.set_title(f"{objective} by rule (95 % CI over replicates)")
+    if not allocation.empty:
+        for rule, g in allocation.groupby("rule", sort=False):
+            g = g.sort_values("population")
+            right.plot(g["population"], g["staff_per_10k"], marker="o", ms=3, label=rule)
+        right.set_xlabel("community population (permanent residents)")
+        right.set_ylabel("staff per 10,000 residents")
+        right.set_title("Allocation per community (district of the first seed)")
+        right.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

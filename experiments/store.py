@@ -1,0 +1,76 @@
+"""The result store (结果库): one Parquet file per finished run under ``DIR/runs/``, named by
+the run key (a hash of model version, parameters and seed), written to a temporary file and
+renamed into place, so a file that exists is complete. Failed runs leave a JSON note under
+``DIR/failed/``. ``DIR/manifest.json`` lists the runs of the last sweep by key.
+
+A sweep killed at any moment loses only the runs in flight: their temporary files are
+removed the next time the store is opened.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+TMP_PREFIX = ".tmp-"
+
+
+def atomic_write(path: Path, write) -> None:
+    """Call ``write(tmp_path)``, then rename the temporary file onto ``path``."""
+    tmp = path.with_name(f"{TMP_PREFIX}{os.getpid()}-{path.name}")
+    try:
+        write(tmp)
+        with open(tmp, "rb") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write_json(path: Path, data: Any) -> None:
+    atomic_write(path, lambda tmp: tmp.write_text(json.dumps(data, indent=1, default=str)))
+
+
+class ResultStore:
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root)
+        self.runs = self.root / "runs"
+        self.failed = self.root / "failed"
+        for d in (self.runs, self.failed):
+            d.mkdir(parents=True, exist_ok=True)
+            for stale in d.glob(f"{TMP_PREFIX}*"):  # left by a killed sweep
+                stale.unlink(missing_ok=True)
+
+    def run_path(self, key: str) -> Path:
+        return self.runs / f"{key}.parquet"
+
+    def series_path(self, key: str) -> Path:
+        return self.runs / f"{key}.series.parquet"
+
+    def is_done(self, key: str, series: bool = False) -> bool:
+        return self.run_path(key).exists() and (not series or self.series_path(key).exists())
+
+    def save_run(self, key: str, row: pd.DataFrame, series: pd.DataFrame | None) -> None:
+        if series is not None:  # the series first: the run file marks the run as done
+            atomic_write(self.series_path(key), lambda tmp: series.to_parquet(tmp))
+        atomic_write(self.run_path(key), lambda tmp: row.to_parquet(tmp, index=False))
+        (self.failed / f"{key}.json").unlink(missing_ok=True)
+
+    def save_failure(self, key: str, info: dict[str, Any]) -> None:
+        write_json(self.failed / f"{key}.json", info)
+
+    def failure(self, key: str) -> dict[str, Any] | None:
+        path = self.failed / f"{key}.json"
+        return json.loads(path.read_text()) if path.exists() else None
+
+    def load_runs(self, keys: list[str]) -> pd.DataFrame:
+        """The stored rows of the finished runs among ``keys``, in that order."""
+        frames = [pd.read_parquet(self.run_path(k)) for k in keys if self.run_path(k).exists()]
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["key"])
+
+    def load_series(self, key: str) -> pd.DataFrame:
+        return pd.read_parquet(self.series_path(key))

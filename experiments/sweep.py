@@ -1,0 +1,179 @@
+"""Sweeps (参数扫描): parameter sets × replicate seeds, run in parallel, streamed to the result
+store as they finish, resumable, then gathered into ``summary.parquet`` (one row per run) and
+``aggregate.csv`` (per parameter set, mean and 95 % CI of each measure over replicates).
+"""
+
+from __future__ import annotations
+
+import sys
+from concurrent.futures import FIRST_COMPLETED, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from tqdm import tqdm
+
+from model.calibration import replicate_seeds
+from model.metrics import MODEL_VERSION
+from model.params import Params
+
+from . import designs
+from .aggregate import aggregate
+from .executors import ExperimentError, open_backend
+from .plots import plot_sweep
+from .runner import Task, execute, record, run_key
+from .store import ResultStore, atomic_write, write_json
+
+IN_FLIGHT_PER_SLOT = 2  # bounded submission: enough queued work to keep every slot busy
+
+
+def sweep(scenario: str = "baseline", vary: dict[str, list[Any]] | list[str] | None = None,
+          design: pd.DataFrame | str | Path | None = None, replicates: int = 3,
+          workers: int = 1, dask: str | None = None, scale: float | None = None,
+          days: int | None = None, seed: int = 2021, fixed: dict[str, Any] | None = None,
+          series: bool = False, out: str | Path = "results/sweep",
+          progress: bool = True) -> pd.DataFrame:
+    """Run ``scenario`` for every parameter set of the design, ``replicates`` times each, and
+    return the per-run summary (also in ``out/summary.parquet``; ``attrs["varied"]`` names
+    the varied parameters; the per-set aggregate is in
+    ``out/aggregate.csv``, figures in ``out/sweep_<param>.png``).
+
+    ``vary`` gives a full factorial ({KEY: [values]} or ["KEY=V1,V2", ...]); ``design`` a
+    table (DataFrame or CSV path) with one row per parameter set; both may be combined (the
+    table crossed with the factorial). Replicate seeds come from
+    ``SeedSequence(seed).spawn(replicates)``, the same for every set. Everything is
+    validated before any run starts; finished runs in ``out`` are reused.
+    """
+    if isinstance(vary, list):
+        vary = designs.parse_vary(vary)
+    if isinstance(design, str | Path):
+        design = designs.read_design(design)
+    table = designs.combine(vary or {}, design)
+    varied = list(table.columns)
+    fixed = dict(fixed or {})
+    fixed.update({k: v for k, v in (("scale", scale), ("days", days)) if v is not None})
+    param_sets = designs.parameter_sets(scenario, table, fixed)
+    summary = run_sets(param_sets, replicate_seeds(replicates, seed), out, scenario=scenario,
+                       workers=workers, dask=dask, series=series, progress=progress,
+                       design=table)
+    finish(summary, varied, Path(out), {"scenario": scenario, "base_seed": seed,
+                                        "replicates": replicates, "fixed": fixed})
+    summary.attrs["varied"] = varied
+    return summary
+
+
+def run_sets(param_sets: list[Params], seeds: list[int], out: str | Path, *,
+             scenario: str = "custom", workers: int = 1, dask: str | None = None,
+             series: bool = False, progress: bool = True,
+             design: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Every parameter set × every seed through the store; returns one row per run with
+    ``set_id``, ``replicate``, ``status`` (done / failed) and ``error``."""
+    plan = plan_runs(param_sets, seeds, scenario, series)
+    return run_plan(plan, out, workers=workers, dask=dask, progress=progress, design=design)
+
+
+def plan_runs(param_sets: list[Params], seeds: list[int], scenario: str = "custom",
+              series: bool = False) -> list[tuple[int, int, Task]]:
+    """(set_id, replicate, task) for every parameter set and seed."""
+    return [(set_id, rep, Task(run_key(p, s), scenario, asdict(p), s, series))
+            for set_id, p in enumerate(param_sets) for rep, s in enumerate(seeds)]
+
+
+def run_plan(plan: list[tuple[int, int, Task]], out: str | Path, *, workers: int = 1,
+             dask: str | None = None, progress: bool = True,
+             design: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Run what the store does not hold yet, then gather one row per planned run."""
+    store = ResultStore(out)
+    unique = list({t.key: t for _, _, t in plan}.values())
+    todo = [t for t in unique if not store.is_done(t.key, t.series)]
+    if len(todo) < len(unique):
+        print(f"skipping {len(unique) - len(todo)} finished run(s) found in {out}/runs",
+              file=sys.stderr)
+    _execute(todo, store, workers, dask, progress, skipped=len(unique) - len(todo))
+    return _gather(plan, store, design)
+
+
+def _execute(todo: list[Task], store: ResultStore, workers: int, dask: str | None,
+             progress: bool, skipped: int) -> None:
+    if not todo:
+        return
+    counts = {"done": 0, "failed": 0, "skipped": skipped}
+    queue = iter(todo)
+    with open_backend(workers, dask) as backend, tqdm(
+            total=len(todo), desc="runs", unit="run", disable=not progress,
+            postfix=counts) as bar:
+        pending: dict[Any, Task] = {}
+
+        def top_up() -> None:
+            while len(pending) < IN_FLIGHT_PER_SLOT * backend.slots:
+                task = next(queue, None)
+                if task is None:
+                    return
+                pending[backend.executor.submit(execute, task)] = task
+
+        top_up()
+        while pending:
+            finished, _ = wait(list(pending), return_when=FIRST_COMPLETED)
+            for future in finished:
+                task = pending.pop(future)
+                status = _store_result(store, task, _result(future, task))
+                counts[status] += 1
+                bar.set_postfix(counts, refresh=False)
+                bar.update()
+            try:
+                top_up()
+            except BrokenProcessPool:
+                raise ExperimentError("a worker process died (out of memory?); the finished runs "
+                                   "are stored: run the same command again to resume") from None
+
+
+def _result(future, task: Task) -> dict[str, Any]:
+    try:
+        return future.result()
+    except Exception as e:  # noqa: BLE001 - the worker itself died or the cluster failed
+        return {"key": task.key, "error": f"{type(e).__name__}: {e}", "traceback": ""}
+
+
+def _store_result(store: ResultStore, task: Task, result: dict[str, Any]) -> str:
+    if "error" in result:
+        store.save_failure(task.key, {"key": task.key, "seed": task.seed, "params": task.values,
+                                      "error": result["error"], "traceback": result["traceback"]})
+        return "failed"
+    store.save_run(task.key, record(task, result), result.get("series"))
+    return "done"
+
+
+def _gather(plan, store: ResultStore, design: pd.DataFrame | None) -> pd.DataFrame:
+    keys = list(dict.fromkeys(t.key for _, _, t in plan))
+    done = store.load_runs(keys).set_index("key")
+    rows = []
+    for set_id, rep, task in plan:
+        head = {"set_id": set_id, "replicate": rep, "key": task.key, "seed": task.seed}
+        if task.key in done.index:
+            rows.append({**head, "status": "done", "error": None,
+                         **done.loc[task.key].drop("seed").to_dict()})
+        else:
+            failure = store.failure(task.key) or {"error": "not run"}
+            rows.append({**head, "status": "failed", "error": failure["error"], **task.values})
+    summary = pd.DataFrame(rows)
+    if design is not None:  # the design's own columns keep their order and types
+        for col in design.columns:
+            summary[col] = design[col].to_numpy()[summary["set_id"].to_numpy()]
+    return summary
+
+
+def finish(summary: pd.DataFrame, varied: list[str], out: Path, meta: dict[str, Any]) -> pd.DataFrame:
+    """Write summary.parquet, aggregate.csv, manifest.json and the figures of a sweep."""
+    agg = aggregate(summary, varied)
+    atomic_write(out / "summary.parquet", lambda tmp: summary.to_parquet(tmp, index=False))
+    atomic_write(out / "aggregate.csv", lambda tmp: agg.to_csv(tmp, index=False))
+    write_json(out / "manifest.json", {
+        "model_version": MODEL_VERSION, **meta, "varied": varied,
+        "runs": {k: {"file": f"runs/{k}.parquet", "status": s, "set_id": int(i),
+                     "replicate": int(r), "seed": int(seed)}
+                 for k, s, i, r, seed in summary[["key", "status", "set_id", "replicate",
+                                                  "seed"]].itertuples(index=False)}})
+    plot_sweep(summary, varied, out)
+    return agg
