@@ -8,6 +8,8 @@ a resumable result store, and the staffing-allocation comparison (docs/experimen
 
 from .aggregate import aggregate, mean_ci
 from .designs import factorial, parse_vary, read_design
+from .staffing_allocation import compare_staffing
 from .sweep import run_sets, sweep
 
-__all__ = ["aggregate", "factorial", "mean_ci", "parse_vary", "read_design", "run_sets", "sweep"]
+__all__ = ["aggregate", "compare_staffing", "factorial", "mean_ci", "parse_vary", "read_design",
+           "run_sets", "sweep"]
