@@ -113,20 +113,23 @@ def _execute(todo: list[Task], store: ResultStore, workers: int, dask: str | Non
                     return
                 pending[backend.executor.submit(execute, task)] = task
 
-        top_up()
-        while pending:
-            finished, _ = wait(list(pending), return_when=FIRST_COMPLETED)
-            for future in finished:
-                task = pending.pop(future)
-                status = _store_result(store, task, _result(future, task))
-                counts[status] += 1
-                bar.set_postfix(counts, refresh=False)
-                bar.update()
-            try:
+        try:
+            top_up()
+            while pending:
+                finished, _ = wait(list(pending), return_when=FIRST_COMPLETED)
+                for future in finished:
+                    task = pending.pop(future)
+                    status = _store_result(store, task, _result(future, task))
+                    counts[status] += 1
+                    bar.set_postfix(counts, refresh=False)
+                    bar.update()
                 top_up()
-            except BrokenProcessPool:
-                raise ExperimentError("a worker process died (out of memory?); the finished runs "
-                                   "are stored: run the same command again to resume") from None
+        except BrokenProcessPool:
+            raise ExperimentError("a worker process died (out of memory?); the finished runs "
+                                  "are stored: run the same command again to resume") from None
+        finally:  # on Ctrl-C or an error, do not start what is still queued
+            for future in pending:
+                future.cancel()
 
 
 def _result(future, task: Task) -> dict[str, Any]:
