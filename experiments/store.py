@@ -16,12 +16,12 @@ from typing import Any
 
 import pandas as pd
 
-TMP_PREFIX = ".tmp-"
+TMP_SUFFIX = ".tmp"  # hidden, and never matched by *.parquet
 
 
 def atomic_write(path: Path, write) -> None:
     """Call ``write(tmp_path)``, then rename the temporary file onto ``path``."""
-    tmp = path.with_name(f"{TMP_PREFIX}{os.getpid()}-{path.name}")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}{TMP_SUFFIX}")
     try:
         write(tmp)
         with open(tmp, "rb") as f:
@@ -42,7 +42,7 @@ class ResultStore:
         self.failed = self.root / "failed"
         for d in (self.runs, self.failed):
             d.mkdir(parents=True, exist_ok=True)
-            for stale in d.glob(f"{TMP_PREFIX}*"):  # left by a killed sweep
+            for stale in d.glob(f".*{TMP_SUFFIX}"):  # left by a killed sweep
                 stale.unlink(missing_ok=True)
 
     def run_path(self, key: str) -> Path:

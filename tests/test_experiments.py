@@ -227,7 +227,7 @@ def test_sweep_killed_part_way_resumes_to_the_same_results(tmp_path):
     resumed = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=300)
     assert resumed.returncode == 0, resumed.stderr
     assert f"skipping {len(finished)} finished run(s)" in resumed.stderr
-    assert not list((out / "runs").glob(".tmp-*"))
+    assert not list((out / "runs").glob(".*.tmp"))
     clean = experiments.sweep("baseline", vary=["staffing_per_10k=16,18,20,22,24,26,28,30,32,34"],
                               replicates=2, workers=2, fixed={**TINY, "days": 60},
                               out=tmp_path / "clean", progress=False)
