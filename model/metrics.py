@@ -14,7 +14,7 @@ from .cases import NOT_SET
 from .vocabulary import DISPUTE_KINDS, KINDS, LEVELS, OPEN_STATES, ORIGINS, STREETS, C, K, S
 from .winter_influx import in_heating_season
 
-MODEL_VERSION = "0.1.0"
+MODEL_VERSION = "0.2.0"
 DAYS_PER_MONTH = 365 / 12
 DISPUTES = np.array([K[k] for k in DISPUTE_KINDS])
 ABOVE_COMPOUND = sum(1 << i for i, lev in enumerate(LEVELS) if lev != "compound")
