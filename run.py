@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -111,39 +112,26 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_summary(job: tuple[str, dict[str, Any], int]) -> dict[str, Any]:
-    from model import GovernanceModel
-    from model.metrics import summarise
-
-    name, overrides, seed = job
-    scenario = scenarios.load(name, overrides)
-    model = GovernanceModel(scenario.params, seed=seed)
-    model.run()
-    return summarise(model, scenario.name)
-
-
 def cmd_compare(args: argparse.Namespace) -> int:
     """Scenarios side by side: mean and sd of the KPIs over replicate seeds."""
-    from concurrent.futures import ProcessPoolExecutor
-
     import pandas as pd
-    from tqdm import tqdm
 
+    from experiments import run_sets
     from model.calibration import replicate_seeds
 
     names = [n.strip() for n in args.scenarios.split(",") if n.strip()]
     overrides = overrides_from(args)
-    for name in names:  # validate everything before running anything
-        scenarios.load(name, overrides)
-    jobs = [(n, overrides, s) for n in names for s in replicate_seeds(args.seeds, args.seed)]
-    with ProcessPoolExecutor(args.workers) as pool:
-        results = list(tqdm(pool.map(_run_summary, jobs), total=len(jobs), desc="runs",
-                            disable=args.quiet))
-    rows = [{"scenario": n, "seed": s, **kpis(r)} for (n, _, s), r in zip(jobs, results, strict=True)]
+    loaded = [scenarios.load(n, overrides) for n in names]  # validate all before running any
+    out = Path(args.out)
+    runs = run_sets([s.params for s in loaded], replicate_seeds(args.seeds, args.seed),
+                    out / "runs", workers=args.workers, progress=not args.quiet)
+    if (runs["status"] != "done").any():
+        raise ExperimentError(f"some runs failed: see {out}/runs/failed/")
+    summaries = [json.loads(text) for text in runs["summary_json"]]
+    rows = [{"scenario": loaded[i].name, "seed": seed, **kpis(summary)}
+            for i, seed, summary in zip(runs["set_id"], runs["seed"], summaries, strict=True)]
     df = pd.DataFrame(rows)
     table = df.drop(columns="seed").groupby("scenario", sort=False).agg(["mean", "std"])
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     df.to_csv(out / "compare_runs.csv", index=False)
     table.to_csv(out / "compare.csv")
     with pd.option_context("display.width", 200, "display.max_columns", 50):
@@ -184,7 +172,7 @@ def cmd_staffing(args: argparse.Namespace) -> int:
         progress=not args.quiet)
     print(table(result, ["rule"]))
     print(f"written to {args.out}/staffing.csv, staffing_allocation.csv and staffing.png")
-    return 0
+    return 1 if result["failed"].any() else 0
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
@@ -323,6 +311,10 @@ def _main(argv: list[str] | None) -> int:
     except (ParameterError, ExperimentError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("\ninterrupted; finished runs are kept: run the same command again to resume",
+              file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ before anything runs.
 
 from __future__ import annotations
 
+import csv
 import itertools
 from pathlib import Path
 from typing import Any
@@ -48,20 +49,33 @@ def read_design(path: str | Path) -> pd.DataFrame:
     path = Path(path)
     if not path.is_file():
         raise ParameterError(f"design file '{path}' not found")
-    table = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
-    if table.empty or not len(table.columns):
+    with open(path, newline="") as f:
+        lines = [(n, row) for n, row in enumerate(csv.reader(f), start=1)
+                 if any(cell.strip() for cell in row)]
+    if len(lines) < 2:
         raise ParameterError(f"design file '{path}' has no rows; expected a header of "
                              "parameter names and one row per parameter set")
-    check_keys(dict.fromkeys(table.columns), where=f"design file '{path}' (header)")
-    typed = {}
-    for name in table.columns:
-        values = []
-        for row, text in enumerate(table[name], start=2):  # line 1 is the header
+    header = [name.strip() for name in lines[0][1]]
+    where = f"design file '{path}'"
+    check_keys(dict.fromkeys(header), where=f"{where} (header)")
+    if len(set(header)) != len(header):
+        twice = next(h for h in header if header.count(h) > 1)
+        raise ParameterError(f"{where}: column '{twice}' appears twice in the header")
+    rows = []
+    for n, row in lines[1:]:
+        if len(row) != len(header):
+            raise ParameterError(f"{where}, line {n}: {len(row)} values for {len(header)} "
+                                 f"columns ({', '.join(header)})")
+        for name, text in zip(header, row, strict=True):
             if not text.strip():
-                raise ParameterError(f"design file '{path}', line {row}: no value for '{name}'")
-            values.append(coerce(name, text))
-        typed[name] = values
-    return pd.DataFrame(typed)
+                raise ParameterError(f"{where}, line {n}: no value for '{name}'")
+        rows.append([coerce(name, text) for name, text in zip(header, row, strict=True)])
+    return pd.DataFrame(rows, columns=header)
+
+
+def check_vary(vary: dict[str, list[Any]]) -> dict[str, list[Any]]:
+    """A factorial given as a mapping (Python API): the same checks as ``--vary``."""
+    return parse_vary([f"{k}={','.join(map(str, v))}" for k, v in vary.items()])
 
 
 def combine(vary: dict[str, list[Any]], design: pd.DataFrame | None) -> pd.DataFrame:
@@ -78,7 +92,12 @@ def combine(vary: dict[str, list[Any]], design: pd.DataFrame | None) -> pd.DataF
 
 def parameter_sets(scenario: str, design: pd.DataFrame,
                    fixed: dict[str, Any] | None = None) -> list[Params]:
-    """The validated parameters of every row: the scenario, then ``fixed``, then the row."""
+    """The validated parameters of every row: the scenario, then ``fixed``, then the row. A
+    parameter both fixed and varied is refused rather than silently overridden."""
+    both = sorted(set(fixed or {}) & set(design.columns))
+    if both:
+        raise ParameterError(f"parameter '{both[0]}' is both fixed (--set, --scale or --days) "
+                             "and varied; give it in one place")
     out = []
     for i, row in enumerate(design.to_dict("records")):
         values = {**(fixed or {}), **row}

@@ -24,7 +24,8 @@ class Backend:
 @contextmanager
 def open_backend(workers: int = 1, dask: str | None = None) -> Iterator[Backend]:
     """Local processes (``workers``), or Dask: ``dask="local"`` starts a LocalCluster of
-    ``workers`` single-threaded processes, any other value is a scheduler address."""
+    ``workers`` single-threaded processes, any other value is a scheduler address (whose
+    workers' threads are the slots; ``workers`` is then not used)."""
     if dask is None:
         # forkserver: workers fork from a clean single-threaded server (the client may run
         # threads: tqdm, pyarrow), with the model imported once
@@ -43,7 +44,12 @@ def open_backend(workers: int = 1, dask: str | None = None) -> Iterator[Backend]
             yield Backend(client.get_executor(pure=False), workers,
                           f"Dask LocalCluster of {workers} process(es)")
         return
-    with Client(dask) as client:
+    try:
+        client = Client(dask, timeout="10s")
+    except (OSError, ValueError, TimeoutError) as e:
+        raise ExperimentError(f"cannot reach a Dask scheduler at '{dask}' ({e}); give its "
+                              "address as tcp://HOST:PORT, or --dask local") from None
+    with client:
         slots = max(1, sum(client.nthreads().values()))
         yield Backend(client.get_executor(pure=False), slots,
                       f"Dask scheduler {dask} ({slots} thread(s))")

@@ -13,6 +13,7 @@ import traceback
 from dataclasses import asdict, dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from model.metrics import MODEL_VERSION
@@ -20,7 +21,6 @@ from model.params import Params
 
 # Summary keys that identify a run rather than measure it.
 IDENTITY = ("scenario", "seed", "days", "scale", "model_version")
-TIMING = ("build_seconds", "runtime_seconds")
 
 
 def run_key(params: Params, seed: int) -> str:
@@ -56,19 +56,18 @@ def execute(task: Task) -> dict[str, Any]:
 
 
 def flatten(summary: dict[str, Any]) -> dict[str, Any]:
-    """The scalar measures of a summary: top-level numbers, and one level of named shares
-    (``category_shares.property``); ``property_share`` is repeated as the F4 headline."""
-    flat: dict[str, Any] = {}
+    """The scalar measures of a summary as floats (None, "nothing to measure", becomes NaN so
+    that every run stores the same column types): top-level numbers, and one level of named
+    shares (``category_shares.property``); ``property_share`` repeats the F4 headline."""
+    flat: dict[str, float] = {}
     for key, value in summary.items():
         if key in IDENTITY:
             continue
-        if isinstance(value, dict):
-            for sub, v in value.items():
-                if v is None or isinstance(v, int | float):
-                    flat[f"{key}.{sub}"] = v
-        elif value is None or (isinstance(value, int | float) and not isinstance(value, bool)):
-            flat[key] = value
-    flat["property_share"] = summary["category_shares"]["property"]
+        items = value.items() if isinstance(value, dict) else [(None, value)]
+        for sub, v in items:
+            if v is None or (isinstance(v, int | float) and not isinstance(v, bool)):
+                flat[key if sub is None else f"{key}.{sub}"] = np.nan if v is None else float(v)
+    flat["property_share"] = flat["category_shares.property"]
     return flat
 
 

@@ -3,16 +3,19 @@ to split it over the communities — today's uniform rule (F9: the same committe
 the rest in equal shares), by population, by expected case load (winter included), and an
 allocation optimised with the simulation itself.
 
-The optimised rule searches the blends of the three (``staff_allocation = mix``) by greedy
-marginal gain on a lattice of weights: from the best corner, move ``step`` of weight between
-two components while the objective improves, then halve the step once. The search uses its
-own replicate seeds; every rule, the optimised one included, is then evaluated on the same
-fresh seeds, so the optimised rule is not flattered by the noise it was selected on.
+The optimised rule keeps every community's committee (F9: a statutory body) and searches how
+to split the rest — the blends of equal shares, population and expected load
+(``staff_allocation = mix``) — by greedy marginal gain on a lattice of weights: from the
+best corner, move ``step`` of weight between two components while the objective improves,
+then halve the step once. The search uses its own replicate seeds; every rule, the optimised
+one included, is then evaluated on the same fresh seeds, so the optimised rule is not
+flattered by the noise it was selected on.
 """
 
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -25,10 +28,11 @@ import pandas as pd  # noqa: E402
 
 from model import scenarios  # noqa: E402
 from model.calibration import replicate_seeds  # noqa: E402
-from model.params import ParameterError  # noqa: E402
+from model.params import ParameterError, Params  # noqa: E402
 
 from . import designs  # noqa: E402
 from .aggregate import HEADLINE, aggregate  # noqa: E402
+from .executors import Backend, open_backend  # noqa: E402
 from .store import atomic_write  # noqa: E402
 from .sweep import finish, run_sets  # noqa: E402
 
@@ -75,18 +79,22 @@ def compare_staffing(total: int = 598, rules: list[str] | tuple[str, ...] = RULE
     chosen = {rule: {"staff_allocation": rule, **dict.fromkeys(WEIGHTS, 0.0)}
               for rule in rules if rule != "optimized"}
     trace = None
-    if "optimized" in rules:
-        weights, trace = search(scenario, fixed, objective, replicate_seeds(replicates, seed,
-                                skip=replicates), step, out / "search", workers, dask, progress)
-        chosen["optimized"] = {"staff_allocation": "mix", **dict(zip(WEIGHTS, weights, strict=True))}
-    table = pd.DataFrame(list(chosen.values()))
-    sets = designs.parameter_sets(scenario, table, fixed)
-    runs = run_sets(sets, replicate_seeds(replicates, seed), out, scenario=scenario,
-                    workers=workers, dask=dask, progress=progress, design=table)
+    with open_backend(workers, dask) as backend:
+        if "optimized" in rules:
+            weights, trace = search(scenario, fixed, objective,
+                                    replicate_seeds(replicates, seed, skip=replicates), step,
+                                    out / "search", backend, progress)
+            chosen["optimized"] = {"staff_allocation": "mix",
+                                   **dict(zip(WEIGHTS, weights, strict=True))}
+        table = pd.DataFrame(list(chosen.values()))
+        sets = designs.parameter_sets(scenario, table, fixed)
+        runs = run_sets(sets, replicate_seeds(replicates, seed), out, scenario=scenario,
+                        progress=progress, design=table, backend=backend)
     runs.insert(0, "rule", np.array(list(chosen))[runs["set_id"].to_numpy()])
     finish(runs, ["rule"], out, {"scenario": scenario, "base_seed": seed,
                                  "replicates": replicates, "fixed": fixed})
     result = _rule_table(runs, chosen, total, objective)
+    _warn_if_committees_take_all(runs, sets[0])
     atomic_write(out / "staffing.csv", lambda tmp: result.to_csv(tmp, index=False))
     allocation = _allocation_table(runs)
     atomic_write(out / "staffing_allocation.csv", lambda tmp: allocation.to_csv(tmp, index=False))
@@ -97,7 +105,7 @@ def compare_staffing(total: int = 598, rules: list[str] | tuple[str, ...] = RULE
 
 
 def search(scenario: str, fixed: dict[str, Any], objective: str, seeds: list[int],
-           step: float, out: Path, workers: int, dask: str | None,
+           step: float, out: Path, backend: Backend,
            progress: bool) -> tuple[tuple[float, float], pd.DataFrame]:
     """Greedy search over the (population, demand) weights of the mix rule; returns the best
     weights and the trace of every point evaluated."""
@@ -112,10 +120,11 @@ def search(scenario: str, fixed: dict[str, Any], objective: str, seeds: list[int
         table = pd.DataFrame([{"staff_allocation": "mix", WEIGHTS[0]: a * unit,
                                WEIGHTS[1]: b * unit} for a, b in new])
         sets = designs.parameter_sets(scenario, table, fixed)
-        runs = run_sets(sets, seeds, out, scenario=scenario, workers=workers, dask=dask,
-                        progress=progress, design=table)
+        runs = run_sets(sets, seeds, out, scenario=scenario, progress=progress, design=table,
+                        backend=backend)
         for set_id, pt in enumerate(new):
-            values = runs.loc[(runs["set_id"] == set_id) & (runs["status"] == "done"), objective]
+            ok = runs[(runs["set_id"] == set_id) & (runs["status"] == "done")]
+            values = ok[objective] if len(ok) else pd.Series(dtype=float)
             scores[pt] = (float(values.mean()) if len(values) else np.nan,
                           float(values.std(ddof=1)) if len(values) > 1 else np.nan)
 
@@ -158,20 +167,32 @@ def _rule_table(runs: pd.DataFrame, chosen: dict[str, dict], total: int,
     agg = aggregate(runs, ["rule"])
     measures = list(dict.fromkeys([objective, *HEADLINE]))
     cols = [f"{m}_{s}" for m in measures for s in ("mean", "ci_low", "ci_high")]
-    out = agg[["rule", "runs", "failed", *cols]].copy()
-    for w in WEIGHTS:
-        out.insert(1, w, [chosen[r][w] for r in out["rule"]])
+    out = agg.reindex(columns=["rule", "runs", "failed", *cols])  # NaN if every run failed
     out.insert(1, "total_staff_at_scale_1", total)
+    for i, w in enumerate(WEIGHTS):
+        out.insert(2 + i, w, [chosen[r][w] for r in out["rule"]])
     first = runs[(runs["replicate"] == 0) & (runs["status"] == "done")].set_index("rule")
-    out["allocation"] = [json.dumps([c["staff"] for c in _communities(first, r)])
-                         if r in first.index else None for r in out["rule"]]
-    out["community_population"] = [json.dumps([c["population"] for c in _communities(first, r)])
-                                   if r in first.index else None for r in out["rule"]]
+    for column, field in (("allocation", "staff"), ("community_population", "population")):
+        out[column] = [json.dumps([c[field] for c in _communities(first, r)])
+                       if r in first.index else None for r in out["rule"]]
     return out
 
 
 def _communities(first: pd.DataFrame, rule: str) -> list[dict[str, Any]]:
     return json.loads(first.loc[rule, "summary_json"])["by_community"]
+
+
+def _warn_if_committees_take_all(runs: pd.DataFrame, params: Params) -> None:
+    """With too few staff for more than the committees, every rule allocates the same."""
+    done = runs[runs["status"] == "done"]
+    if done.empty:
+        return
+    communities = json.loads(done["summary_json"].iloc[0])["by_community"]
+    staff = sum(c["staff"] for c in communities)
+    if staff <= params.committee_per_community * len(communities):
+        print(f"warning: {staff} staff at scale {params.scale} do not exceed the committees "
+              f"({params.committee_per_community} x {len(communities)} communities): every rule "
+              "allocates the same; raise --total or --scale", file=sys.stderr)
 
 
 def _allocation_table(runs: pd.DataFrame) -> pd.DataFrame:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ import pandas as pd
 TMP_SUFFIX = ".tmp"  # hidden, and never matched by *.parquet
 
 
-def atomic_write(path: Path, write) -> None:
+def atomic_write(path: Path, write: Callable[[Path], object]) -> None:
     """Call ``write(tmp_path)``, then rename the temporary file onto ``path``."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}{TMP_SUFFIX}")
     try:
@@ -40,8 +41,7 @@ class ResultStore:
         self.root = Path(root)
         self.runs = self.root / "runs"
         self.failed = self.root / "failed"
-        for d in (self.runs, self.failed):
-            d.mkdir(parents=True, exist_ok=True)
+        for d in (self.runs, self.failed):  # created on the first write, not before
             for stale in d.glob(f".*{TMP_SUFFIX}"):  # left by a killed sweep
                 stale.unlink(missing_ok=True)
 
@@ -55,12 +55,14 @@ class ResultStore:
         return self.run_path(key).exists() and (not series or self.series_path(key).exists())
 
     def save_run(self, key: str, row: pd.DataFrame, series: pd.DataFrame | None) -> None:
+        self.runs.mkdir(parents=True, exist_ok=True)
         if series is not None:  # the series first: the run file marks the run as done
             atomic_write(self.series_path(key), lambda tmp: series.to_parquet(tmp))
         atomic_write(self.run_path(key), lambda tmp: row.to_parquet(tmp, index=False))
         (self.failed / f"{key}.json").unlink(missing_ok=True)
 
     def save_failure(self, key: str, info: dict[str, Any]) -> None:
+        self.failed.mkdir(parents=True, exist_ok=True)
         write_json(self.failed / f"{key}.json", info)
 
     def failure(self, key: str) -> dict[str, Any] | None:
@@ -71,6 +73,3 @@ class ResultStore:
         """The stored rows of the finished runs among ``keys``, in that order."""
         frames = [pd.read_parquet(self.run_path(k)) for k in keys if self.run_path(k).exists()]
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["key"])
-
-    def load_series(self, key: str) -> pd.DataFrame:
-        return pd.read_parquet(self.series_path(key))

@@ -6,8 +6,9 @@ store as they finish, resumable, then gathered into ``summary.parquet`` (one row
 from __future__ import annotations
 
 import sys
-from concurrent.futures import FIRST_COMPLETED, wait
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import ExitStack
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -17,11 +18,11 @@ from tqdm import tqdm
 
 from model.calibration import replicate_seeds
 from model.metrics import MODEL_VERSION
-from model.params import Params
+from model.params import ParameterError, Params
 
 from . import designs
 from .aggregate import aggregate
-from .executors import ExperimentError, open_backend
+from .executors import Backend, ExperimentError, open_backend
 from .plots import plot_sweep
 from .runner import Task, execute, record, run_key
 from .store import ResultStore, atomic_write, write_json
@@ -46,14 +47,12 @@ def sweep(scenario: str = "baseline", vary: dict[str, list[Any]] | list[str] | N
     ``SeedSequence(seed).spawn(replicates)``, the same for every set. Everything is
     validated before any run starts; finished runs in ``out`` are reused.
     """
-    if isinstance(vary, list):
-        vary = designs.parse_vary(vary)
+    vary = designs.parse_vary(vary) if isinstance(vary, list) else designs.check_vary(vary or {})
     if isinstance(design, str | Path):
         design = designs.read_design(design)
-    table = designs.combine(vary or {}, design)
+    table = designs.combine(vary, design)
     varied = list(table.columns)
-    fixed = dict(fixed or {})
-    fixed.update({k: v for k, v in (("scale", scale), ("days", days)) if v is not None})
+    fixed = with_run_settings(fixed, scale, days)
     param_sets = designs.parameter_sets(scenario, table, fixed)
     summary = run_sets(param_sets, replicate_seeds(replicates, seed), out, scenario=scenario,
                        workers=workers, dask=dask, series=series, progress=progress,
@@ -64,14 +63,29 @@ def sweep(scenario: str = "baseline", vary: dict[str, list[Any]] | list[str] | N
     return summary
 
 
+def with_run_settings(fixed: dict[str, Any] | None, scale: float | None,
+                      days: int | None) -> dict[str, Any]:
+    """``fixed`` overrides plus ``--scale`` and ``--days``; the same key twice is refused."""
+    fixed = dict(fixed or {})
+    for key, value in (("scale", scale), ("days", days)):
+        if value is not None:
+            if key in fixed:
+                raise ParameterError(f"parameter '{key}' is given both as --{key} and --set; "
+                                     "give it once")
+            fixed[key] = value
+    return fixed
+
+
 def run_sets(param_sets: list[Params], seeds: list[int], out: str | Path, *,
              scenario: str = "custom", workers: int = 1, dask: str | None = None,
-             series: bool = False, progress: bool = True,
-             design: pd.DataFrame | None = None) -> pd.DataFrame:
+             series: bool = False, progress: bool = True, design: pd.DataFrame | None = None,
+             backend: Backend | None = None) -> pd.DataFrame:
     """Every parameter set × every seed through the store; returns one row per run with
-    ``set_id``, ``replicate``, ``status`` (done / failed) and ``error``."""
+    ``set_id``, ``replicate``, ``status`` (done / failed) and ``error``. An open ``backend``
+    is reused (else one is opened for ``workers`` / ``dask`` when something must run)."""
     plan = plan_runs(param_sets, seeds, scenario, series)
-    return run_plan(plan, out, workers=workers, dask=dask, progress=progress, design=design)
+    return run_plan(plan, out, workers=workers, dask=dask, progress=progress, design=design,
+                    backend=backend)
 
 
 def plan_runs(param_sets: list[Params], seeds: list[int], scenario: str = "custom",
@@ -81,9 +95,12 @@ def plan_runs(param_sets: list[Params], seeds: list[int], scenario: str = "custo
             for set_id, p in enumerate(param_sets) for rep, s in enumerate(seeds)]
 
 
-def run_plan(plan: list[tuple[int, int, Task]], out: str | Path, *, workers: int = 1,
-             dask: str | None = None, progress: bool = True,
-             design: pd.DataFrame | None = None) -> pd.DataFrame:
+Plan = list[tuple[int, int, Task]]
+
+
+def run_plan(plan: Plan, out: str | Path, *, workers: int = 1, dask: str | None = None,
+             progress: bool = True, design: pd.DataFrame | None = None,
+             backend: Backend | None = None) -> pd.DataFrame:
     """Run what the store does not hold yet, then gather one row per planned run."""
     store = ResultStore(out)
     unique = list({t.key: t for _, _, t in plan}.values())
@@ -91,19 +108,21 @@ def run_plan(plan: list[tuple[int, int, Task]], out: str | Path, *, workers: int
     if len(todo) < len(unique):
         print(f"skipping {len(unique) - len(todo)} finished run(s) found in {out}/runs",
               file=sys.stderr)
-    _execute(todo, store, workers, dask, progress, skipped=len(unique) - len(todo))
+    if todo:
+        with ExitStack() as stack:
+            backend = backend or stack.enter_context(open_backend(workers, dask))
+            _execute(todo, store, backend, progress, skipped=len(unique) - len(todo))
     return _gather(plan, store, design)
 
 
-def _execute(todo: list[Task], store: ResultStore, workers: int, dask: str | None,
-             progress: bool, skipped: int) -> None:
-    if not todo:
-        return
+def _execute(todo: list[Task], store: ResultStore, backend: Backend, progress: bool,
+             skipped: int) -> None:
     counts = {"done": 0, "failed": 0, "skipped": skipped}
     queue = iter(todo)
-    with open_backend(workers, dask) as backend, tqdm(
-            total=len(todo), desc="runs", unit="run", disable=not progress,
-            postfix=counts) as bar:
+    if progress:
+        print(f"{len(todo)} run(s) on {backend.description}", file=sys.stderr)
+    with tqdm(total=len(todo), desc="runs", unit="run", disable=not progress,
+              postfix=counts) as bar:
         pending: dict[Any, Task] = {}
 
         def top_up() -> None:
@@ -132,7 +151,7 @@ def _execute(todo: list[Task], store: ResultStore, workers: int, dask: str | Non
                 future.cancel()
 
 
-def _result(future, task: Task) -> dict[str, Any]:
+def _result(future: Future, task: Task) -> dict[str, Any]:
     try:
         return future.result()
     except Exception as e:  # noqa: BLE001 - the worker itself died or the cluster failed
@@ -148,15 +167,16 @@ def _store_result(store: ResultStore, task: Task, result: dict[str, Any]) -> str
     return "done"
 
 
-def _gather(plan, store: ResultStore, design: pd.DataFrame | None) -> pd.DataFrame:
+def _gather(plan: Plan, store: ResultStore, design: pd.DataFrame | None) -> pd.DataFrame:
     keys = list(dict.fromkeys(t.key for _, _, t in plan))
     done = store.load_runs(keys).set_index("key")
     rows = []
     for set_id, rep, task in plan:
         head = {"set_id": set_id, "replicate": rep, "key": task.key, "seed": task.seed}
         if task.key in done.index:
+            # a stored run may come from another sweep: this sweep's scenario name applies
             rows.append({**head, "status": "done", "error": None,
-                         **done.loc[task.key].drop("seed").to_dict()})
+                         **done.loc[task.key].drop("seed").to_dict(), "scenario": task.scenario})
         else:
             failure = store.failure(task.key) or {"error": "not run"}
             rows.append({**head, "status": "failed", "error": failure["error"], **task.values})
@@ -168,15 +188,19 @@ def _gather(plan, store: ResultStore, design: pd.DataFrame | None) -> pd.DataFra
 
 
 def finish(summary: pd.DataFrame, varied: list[str], out: Path, meta: dict[str, Any]) -> pd.DataFrame:
-    """Write summary.parquet, aggregate.csv, manifest.json and the figures of a sweep."""
+    """Write summary.parquet, aggregate.csv, manifest.json and the figures of a sweep (the
+    figures of an earlier sweep in ``out`` are removed)."""
+    out.mkdir(parents=True, exist_ok=True)
     agg = aggregate(summary, varied)
     atomic_write(out / "summary.parquet", lambda tmp: summary.to_parquet(tmp, index=False))
     atomic_write(out / "aggregate.csv", lambda tmp: agg.to_csv(tmp, index=False))
     write_json(out / "manifest.json", {
         "model_version": MODEL_VERSION, **meta, "varied": varied,
-        "runs": {k: {"file": f"runs/{k}.parquet", "status": s, "set_id": int(i),
-                     "replicate": int(r), "seed": int(seed)}
+        "runs": {k: {"file": f"runs/{k}.parquet" if s == "done" else f"failed/{k}.json",
+                     "status": s, "set_id": int(i), "replicate": int(r), "seed": int(seed)}
                  for k, s, i, r, seed in summary[["key", "status", "set_id", "replicate",
                                                   "seed"]].itertuples(index=False)}})
+    for old in out.glob("sweep_*.png"):
+        old.unlink()
     plot_sweep(summary, varied, out)
     return agg

@@ -317,9 +317,14 @@ def coerce(name: str, value: Any) -> Any:
                 return False
             raise bad
         try:
-            return kind(float(text)) if kind is float else int(text)
+            number = float(text)
         except ValueError:
             raise bad from None
+        if kind is float:
+            return number
+        if not number.is_integer():  # "20" and "20.0" (as SALib writes) are 20; "20.5" is not
+            raise bad
+        return int(number)
     if kind is bool:
         if not isinstance(value, bool):
             raise bad

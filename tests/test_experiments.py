@@ -19,7 +19,7 @@ import experiments
 from experiments import designs
 from experiments.aggregate import mean_ci
 from experiments.staffing_allocation import compare_staffing
-from experiments.sweep import plan_runs, run_plan
+from experiments.sweep import finish, plan_runs, run_plan
 from model import scenarios
 from model.calibration import replicate_seeds
 from model.params import ParameterError
@@ -129,6 +129,9 @@ def test_bad_vary_fails_before_any_run(tmp_path, vary, match):
     ("patience_days\nfive\n", "'patience_days': 'five' is not a valid float"),
     ("patience_days\n", "has no rows"),
     ("patience_days\n0.1\n", "parameter set 0 \\(patience_days=0.1\\).*out of range"),
+    ("patience_days,closed_loop\n5,true,9\n", "line 2: 3 values for 2 columns"),
+    ("patience_days,patience_days\n5,6\n", "column 'patience_days' appears twice"),
+    ("winter_influx\n20.5\n", "'winter_influx': '20.5' is not a valid int"),
 ])
 def test_bad_design_fails_before_any_run(tmp_path, text, match):
     path = tmp_path / "design.csv"
@@ -139,6 +142,39 @@ def test_bad_design_fails_before_any_run(tmp_path, text, match):
     with pytest.raises(ParameterError, match=match):
         experiments.sweep("baseline", design=path, out=tmp_path / "out", progress=False)
     assert not (tmp_path / "out").exists()
+
+
+def test_design_header_spaces_and_integral_floats(tmp_path):
+    """SALib writes integers as 20.0; spreadsheet headers carry stray spaces."""
+    path = tmp_path / "design.csv"
+    path.write_text(" winter_influx , closed_loop\n20000.0,TRUE\n0,false\n")
+    table = designs.read_design(path)
+    assert list(table.columns) == ["winter_influx", "closed_loop"]
+    assert table["winter_influx"].tolist() == [20000, 0] and table["closed_loop"].tolist() == [True, False]
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"vary": ["staffing_per_10k=18,24"], "fixed": {"staffing_per_10k": "30"}},
+     "'staffing_per_10k' is both fixed"),
+    ({"scale": 0.02, "fixed": {"scale": 0.05}}, "'scale' is given both as --scale and --set"),
+    ({"vary": {"staffing_per_10k": [18, "many"]}}, "'staffing_per_10k': 'many' is not a valid"),
+    ({"vary": {"stafing_per_10k": [18]}}, "unknown parameter 'stafing_per_10k' in --vary"),
+])
+def test_a_parameter_is_given_in_one_place(tmp_path, kwargs, match):
+    with pytest.raises(ParameterError, match=match):
+        experiments.sweep("baseline", out=tmp_path / "out", progress=False, **kwargs)
+    assert not (tmp_path / "out").exists()
+
+
+def test_measures_are_stored_as_floats_with_nan_for_nothing_measured():
+    from experiments.runner import flatten
+
+    summary = {"scenario": "x", "seed": 1, "staff": 12, "mean_days_to_close": None,
+               "category_shares": {"property": 0.1, "other": None}, "by_street": [{"a": 1}]}
+    flat = flatten(summary)
+    assert flat["staff"] == 12.0 and isinstance(flat["staff"], float)
+    assert np.isnan(flat["mean_days_to_close"]) and np.isnan(flat["category_shares.other"])
+    assert flat["property_share"] == 0.1 and "by_street" not in flat and "seed" not in flat
 
 
 def test_missing_design_file(tmp_path):
@@ -205,6 +241,14 @@ def test_failing_run_is_recorded_and_the_others_finish(tmp_path):
     note = json.loads((tmp_path / "failed" / "broken.json").read_text())
     assert "Traceback" in note["traceback"] and note["seed"] == broken.seed
     assert np.isnan(runs.loc[1, "mean_satisfaction"])
+    finish(runs, [], tmp_path, {})
+    manifest = json.loads((tmp_path / "manifest.json").read_text())["runs"]
+    assert manifest["broken"]["status"] == "failed" and manifest["broken"]["file"] == "failed/broken.json"
+    assert pd.read_csv(tmp_path / "aggregate.csv").loc[0, ["runs", "failed"]].tolist() == [2, 1]
+    # the run is retried on the next attempt; once it succeeds its failure note goes
+    plan[1] = (set_id, rep, dataclasses.replace(task, key="broken"))
+    again = run_plan(plan, tmp_path, workers=1, progress=False)
+    assert (again["status"] == "done").all() and not (tmp_path / "failed" / "broken.json").exists()
 
 
 def test_sweep_killed_part_way_resumes_to_the_same_results(tmp_path):
@@ -309,6 +353,13 @@ def test_staffing_bad_input(tmp_path, kwargs, match):
     with pytest.raises(ParameterError, match=match):
         compare_staffing(out=tmp_path / "out", progress=False, **kwargs)
     assert not (tmp_path / "out").exists()
+
+
+def test_staffing_warns_when_committees_take_every_worker(tmp_path, capfd):
+    result = compare_staffing(total=300, rules=["uniform", "demand"], replicates=1, scale=0.05,
+                              days=5, out=tmp_path, progress=False, workers=1)
+    assert "do not exceed the committees" in capfd.readouterr().err
+    assert result["allocation"].nunique() == 1
 
 
 def test_scenario_total_maps_to_staffing_per_10k():
