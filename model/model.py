@@ -7,7 +7,8 @@ from time import perf_counter
 import mesa
 import numpy as np
 
-from agents import Courier, GridWorker, PartyBranch, PropertyFirm, Resident
+from agents import Courier, GridWorker, PartyBranch, PropertyFirm
+from agents.resident import create_residents
 
 from . import (
     channel_choice,
@@ -104,8 +105,7 @@ class GovernanceModel(mesa.Model):
 
     # --- set-up -----------------------------------------------------------------------------
     def _create_residents(self) -> None:
-        for i in range(self.district.n_residents):
-            Resident(self, i)
+        create_residents(self, self.district.n_residents)
 
     def _create_staff(self) -> None:
         """Grid workers per community, and the case hours they give per day."""
