@@ -1,7 +1,9 @@
 """The case table (案件台账): one row per dispute or demand, kept as growable numpy columns.
 
 Every case is in exactly one state of ``vocabulary.STATES``. Columns are views of the first
-``n`` rows, so ``cases.state[idx] = ...`` writes through.
+``n`` rows, so ``cases.state[idx] = ...`` writes through. The views are made when rows are
+added and kept as plain attributes: the daily processes read columns tens of thousands of
+times a run.
 """
 
 from __future__ import annotations
@@ -54,12 +56,12 @@ class CaseTable:
         self.n = 0
         self._cols = {name: np.full(capacity, fill, dtype)
                       for name, (dtype, fill) in COLUMNS.items()}
+        self._make_views()
 
-    def __getattr__(self, name: str) -> np.ndarray:
-        cols = self.__dict__.get("_cols")
-        if cols is None or name not in cols:
-            raise AttributeError(name)
-        return cols[name][: self.n]
+    def _make_views(self) -> None:
+        """Column attributes: views of the first ``n`` rows."""
+        n = self.n
+        self.__dict__.update({name: col[:n] for name, col in self._cols.items()})
 
     def __len__(self) -> int:
         return self.n
@@ -81,6 +83,7 @@ class CaseTable:
         for name, value in values.items():
             self._cols[name][self.n: need] = value
         self.n = need
+        self._make_views()
         return idx
 
     def count_states(self) -> dict[str, int]:

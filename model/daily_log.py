@@ -7,7 +7,7 @@ import numpy as np
 from .calendar import month_of
 from .cases import CaseTable
 from .participation import participation_rate
-from .vocabulary import DISPUTE_KINDS, KINDS, LONGQIAO, ORIGINS, K
+from .vocabulary import DISPUTE_KINDS, IS_DISPUTE, KINDS, LONGQIAO, ORIGINS, K
 
 DISPUTES = np.array([K[k] for k in DISPUTE_KINDS])
 
@@ -72,7 +72,7 @@ class DailyLog:
         if day < 0:
             return
         self._new_cases[day] += len(idx)
-        self._new_disputes[day] += int(np.isin(c.kind[idx], DISPUTES).sum())
+        self._new_disputes[day] += int(np.count_nonzero(IS_DISPUTE[c.kind[idx]]))
 
     def close_day(self, model) -> None:
         day = model.day

@@ -30,7 +30,7 @@ from .case_generation import CaseSampler, courier_draw, season_factor
 from .cases import NOT_SET, CaseTable
 from .daily_log import DailyLog
 from .params import Params
-from .vocabulary import KINDS, STREETS, A, C, K, S, U
+from .vocabulary import CHANNELS, KINDS, STREETS, A, C, K, S, U, member_table
 
 PATIENCE_BY_AGE = np.array([1.0, 0.7, 1.0, 1.4])  # assumption: the young escalate sooner
 COURIER_PATIENCE = 0.7
@@ -39,6 +39,9 @@ SATISFACTION_NOISE = 0.1                            # assumption: spread around 
 # Couriers' problems once rest points, red-sail stations and access passes exist (policy 4):
 # share of each F16 problem that remains (assumption).
 REST_POINT_REMAINING = np.array([0.4, 0.6, 0.2])
+# Channels whose cases start at the compound tier of the ladder.
+AT_COMPOUND = member_table((C["building_head"], C["grid_worker"], C["compound_branch"]),
+                           len(CHANNELS))
 
 
 class GovernanceModel(mesa.Model):
@@ -247,7 +250,7 @@ class GovernanceModel(mesa.Model):
             community=d.compound_community[where], street=d.compound_street[where],
             opened=self.day, raised=self.day,
             patience=rng.exponential(self.p.patience_days * COURIER_PATIENCE, len(couriers)))
-        self.route(np.r_[idx, cidx])
+        self.route(np.concatenate((idx, cidx)))
 
     def route(self, idx: np.ndarray) -> None:
         """Send new cases to their first unit by the channel chosen."""
@@ -257,7 +260,7 @@ class GovernanceModel(mesa.Model):
         c.state[silent] = S["silent"]
         c.closed[silent] = self.day
         satisfaction.record_silent(self, c.resident[silent][c.resident[silent] >= 0])
-        compound_level = np.isin(ch, (C["building_head"], C["grid_worker"], C["compound_branch"]))
+        compound_level = AT_COMPOUND[ch]
         tiered_ladder.place(self, idx[compound_level], 0)
         tiered_ladder.place(self, idx[ch == C["community"]], 1)
         hotline_loop.receive(self, idx[ch == C["hotline"]])

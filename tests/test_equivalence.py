@@ -8,10 +8,33 @@ the results must be identical (bit for bit); the small districts keep this file 
 from __future__ import annotations
 
 import mesa
+import numpy as np
+import pytest
 from mesa.experimental.mesa_signals import ModelSignals
 
+import model.model as model_module
 from agents import Resident
 from agents.resident import create_residents
+from model import GovernanceModel, Params, channel_choice, hotline_loop, queues, tiered_ladder
+from model.cases import COLUMNS
+from model.vocabulary import (
+    CHANNELS,
+    DEPARTMENT_KINDS,
+    DISPUTE_KINDS,
+    ENFORCEMENT_KINDS,
+    IS_DEPARTMENT,
+    IS_DISPUTE,
+    IS_ENFORCEMENT,
+    IS_MEDIATED,
+    KINDS,
+    MEDIATED_KINDS,
+    ORIGINS,
+    UNIT_TYPES,
+    C,
+    K,
+    O,
+    S,
+)
 
 
 class _Marker(mesa.Agent):
@@ -73,3 +96,119 @@ def test_resident_views_read_and_write_rows(fresh_model):
     assert r.idx == 17 and r.compound == int(m.district.compound[17])
     r.satisfaction = 0.25
     assert m.satisfaction[17] == 0.25
+
+
+# --- twin runs: the model with its optimised processes against the plain references ---------
+
+
+def _run(params: Params, days: int, seed: int = 7) -> GovernanceModel:
+    model = GovernanceModel(params, seed=seed)
+    for _ in range(days):
+        model.step()
+    return model
+
+
+def _assert_same_state(a: GovernanceModel, b: GovernanceModel) -> None:
+    assert a.cases.n == b.cases.n
+    for name in COLUMNS:
+        np.testing.assert_array_equal(getattr(a.cases, name), getattr(b.cases, name), err_msg=name)
+    for name in ("satisfaction", "experience", "volunteer", "hours_used", "visits",
+                 "visits_satisfied", "accountability", "capacity"):
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
+    np.testing.assert_array_equal(a.datacollector.get_model_vars_dataframe(),
+                                  b.datacollector.get_model_vars_dataframe())
+
+
+def twin_runs(monkeypatch, patches: dict, params: Params, days: int = 40) -> None:
+    """Run the model as it is, then with ``patches`` (module, name) -> reference function in
+    place; the two must end in the same state."""
+    fast = _run(params, days)
+    for (module, name), reference in patches.items():
+        monkeypatch.setattr(module, name, reference)
+    _assert_same_state(fast, _run(params, days))
+
+
+# References: the processes as first written (np.isin, np.add.at, np.setdiff1d).
+
+def ref_serve_queues(model) -> np.ndarray:
+    c, today = model.cases, model.day
+    q = np.flatnonzero((c.state == S["queued"]) & (c.ready <= today))
+    model.hours_used[:] = 0.0
+    if len(q) == 0:
+        return q
+    q = q[np.lexsort((q, c.entered[q], -c.priority[q], c.unit[q]))]
+    unit = c.unit[q]
+    work = c.work_left[q].astype(np.float64)
+    starts = np.flatnonzero(np.r_[True, unit[1:] != unit[:-1]])
+    group = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(q)]))
+    cum = np.cumsum(work)
+    before = cum - work - (cum - work)[starts][group]
+    cap = model.capacity[unit]
+    done = before + work <= cap
+    partial = ~done & (before < cap)
+    c.work_left[q[partial]] -= (cap - before)[partial].astype(np.float32)
+    c.work_left[q[done]] = 0.0
+    np.add.at(model.hours_used, unit, np.clip(np.minimum(work, cap - before), 0, None))
+    return q[done]
+
+
+def ref_after_handling(model, idx: np.ndarray) -> None:
+    if len(idx) == 0:
+        return
+    c = model.cases
+    if model.p.closed_loop:
+        c.state[idx] = S["awaiting_visit"]
+        c.visit_day[idx] = model.day + hotline_loop.VISIT_AFTER_DAYS
+        return
+    failed = idx[~c.resolved[idx]]
+    again = failed[(model.rng.random(len(failed)) < hotline_loop.REPEAT_CALL)
+                   & (c.tickets[failed] < hotline_loop.MAX_TICKETS)]
+    hotline_loop.receive(model, again)
+    model.close(np.setdiff1d(idx, again, assume_unique=True))
+
+
+def ref_visit(model) -> None:
+    c, p = model.cases, model.p
+    due = np.flatnonzero((c.state == S["awaiting_visit"]) & (c.visit_day <= model.day))
+    if len(due) == 0:
+        return
+    score = model.case_satisfaction(due)
+    happy = score >= hotline_loop.SATISFIED
+    np.add.at(model.visits, c.responsible[due], 1)
+    np.add.at(model.visits_satisfied, c.responsible[due], happy)
+    unhappy = due[~happy & ~c.resolved[due]]
+    rounds_left = c.supervised[unhappy] < p.supervision_rounds
+    supervise = unhappy[rounds_left & (model.rng.random(len(unhappy)) < p.supervision_share)]
+    c.discipline[unhappy[~rounds_left]] = True
+    hotline_loop.supervise_cases(model, supervise, delay=1.0)
+    model.close(np.setdiff1d(due, supervise, assume_unique=True))
+
+
+@pytest.mark.parametrize("closed_loop", [True, False])
+def test_queues_and_loop_match_references(monkeypatch, closed_loop):
+    twin_runs(monkeypatch, {(tiered_ladder, "serve_queues"): ref_serve_queues,
+                            (hotline_loop, "after_handling"): ref_after_handling,
+                            (hotline_loop, "visit"): ref_visit},
+              Params(scale=0.05, days=60, closed_loop=closed_loop))
+
+
+def test_member_tables_are_isin():
+    for table, members, size in ((IS_DISPUTE, DISPUTE_KINDS, len(KINDS)),
+                                 (IS_ENFORCEMENT, ENFORCEMENT_KINDS, len(KINDS)),
+                                 (IS_MEDIATED, MEDIATED_KINDS, len(KINDS)),
+                                 (IS_DEPARTMENT, DEPARTMENT_KINDS, len(KINDS))):
+        codes = np.arange(size)
+        np.testing.assert_array_equal(table[codes], np.isin(codes, [K[k] for k in members]))
+    kinds = np.arange(len(KINDS))
+    np.testing.assert_array_equal(hotline_loop.IS_DISPATCHED_TO_DEPARTMENTS[kinds],
+                                  np.isin(kinds, hotline_loop.DEPT))
+    channels = np.arange(len(CHANNELS))
+    np.testing.assert_array_equal(
+        model_module.AT_COMPOUND[channels],
+        np.isin(channels, (C["building_head"], C["grid_worker"], C["compound_branch"])))
+    origins = np.arange(len(ORIGINS))
+    np.testing.assert_array_equal(
+        channel_choice.IS_NEWCOMER[origins],
+        np.isin(origins, (O["outsider"], O["rural_migrant"], O["seasonal"])))
+    units = np.arange(len(UNIT_TYPES))
+    np.testing.assert_array_equal(queues.IS_STAFF_UNIT[units], np.isin(units, queues.STAFF_UNITS))
