@@ -69,6 +69,7 @@ class Resident(mesa.Agent):
     @satisfaction.setter
     def satisfaction(self, value: float) -> None:
         self.model.satisfaction[self.idx] = value
+        self.model.resident_rows_written()  # totals over residents are memoised
 
     @property
     def experience(self) -> float:

@@ -76,8 +76,7 @@ class DailyLog:
 
     def close_day(self, model) -> None:
         day = model.day
-        d = model.district
-        self._present[day] = np.bincount(d.street, model.present, minlength=self.n_streets)
+        self._present[day] = model.present_by_street()
         self.today = {
             "day": day,
             "month": month_of(day) + 1,
@@ -89,7 +88,7 @@ class DailyLog:
             "backlog": model.backlog(),
             "mean_satisfaction": model.mean_satisfaction(),
             "utilisation": model.utilisation(),
-            "volunteers": int(model.volunteer.sum()),
+            "volunteers": model.n_volunteers(),
             "longqiao_present": int(self._present[day, LONGQIAO]),
         }
 

@@ -29,6 +29,7 @@ from .calendar import is_month_start, month_of
 from .case_generation import CaseSampler, courier_draw, season_factor
 from .cases import NOT_SET, CaseTable
 from .daily_log import DailyLog
+from .memo import ArrayMemo
 from .params import Params
 from .vocabulary import CHANNELS, KINDS, STREETS, A, C, K, S, U, member_table
 
@@ -62,6 +63,7 @@ class GovernanceModel(mesa.Model):
         self.seed = seed
         self.day = -p.warmup_days
         self.district = d = district.generate(p, self.rng)
+        self._memos = _resident_memos()
         if p.five_level_coverage:
             d.building_has_head[:] = True
             d.compound_has_branch[:] = True
@@ -303,11 +305,24 @@ class GovernanceModel(mesa.Model):
         satisfaction.record_closed(self, idx, scores)
 
     # --- measurement ------------------------------------------------------------------------
+    # Totals over all residents, recomputed only when their arrays are replaced (model.memo).
     def present_adults(self) -> np.ndarray:
-        return self.present & (self.district.age > A["child"])
+        """Mask of present adults (shared: do not write into it)."""
+        return self._memos["present_adults"](self)
 
     def mean_satisfaction(self) -> float:
-        return float(self.satisfaction[self.present_adults()].mean())
+        return self._memos["mean_satisfaction"](self)
+
+    def present_by_street(self) -> np.ndarray:
+        return self._memos["present_by_street"](self)
+
+    def n_volunteers(self) -> int:
+        return self._memos["n_volunteers"](self)
+
+    def resident_rows_written(self) -> None:
+        """Call after writing into rows of the resident arrays in place."""
+        for memo in self._memos.values():
+            memo.forget()
 
     def backlog(self) -> int:
         st = self.cases.state
@@ -320,11 +335,23 @@ class GovernanceModel(mesa.Model):
         return float(self.hours_used[staff_units].sum() / cap) if cap > 0 else 0.0
 
     def record_day(self) -> None:
-        self.n_present = int(self.present.sum())
+        self.n_present = self._memos["n_present"](self)
         self.daily.close_day(self)
         self.datacollector.collect(self)
         if is_month_start(self.day + 1) or self.day + 1 == self.p.days:
             self.daily.month_snapshot(self)
+
+
+def _resident_memos() -> dict[str, ArrayMemo]:
+    return {
+        "present_adults": ArrayMemo(lambda m: m.present & (m.district.age > A["child"]), "present"),
+        "mean_satisfaction": ArrayMemo(
+            lambda m: float(m.satisfaction[m.present_adults()].mean()), "satisfaction", "present"),
+        "present_by_street": ArrayMemo(
+            lambda m: np.bincount(m.district.street, m.present, minlength=len(STREETS)), "present"),
+        "n_present": ArrayMemo(lambda m: int(m.present.sum()), "present"),
+        "n_volunteers": ArrayMemo(lambda m: int(m.volunteer.sum()), "volunteer"),
+    }
 
 
 def _reporter(key: str):

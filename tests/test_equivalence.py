@@ -30,6 +30,7 @@ from model.vocabulary import (
     MEDIATED_KINDS,
     ORIGINS,
     UNIT_TYPES,
+    A,
     C,
     K,
     O,
@@ -212,3 +213,39 @@ def test_member_tables_are_isin():
         np.isin(origins, (O["outsider"], O["rural_migrant"], O["seasonal"])))
     units = np.arange(len(UNIT_TYPES))
     np.testing.assert_array_equal(queues.IS_STAFF_UNIT[units], np.isin(units, queues.STAFF_UNITS))
+
+
+# --- memoised totals over residents ---------------------------------------------------------
+
+
+def _plain_totals(monkeypatch) -> None:
+    """The totals computed afresh at every call, as before memoisation."""
+    adults = lambda m: m.present & (m.district.age > A["child"])  # noqa: E731
+    monkeypatch.setattr(GovernanceModel, "present_adults", adults)
+    monkeypatch.setattr(GovernanceModel, "mean_satisfaction",
+                        lambda m: float(m.satisfaction[adults(m)].mean()))
+    monkeypatch.setattr(GovernanceModel, "present_by_street",
+                        lambda m: np.bincount(m.district.street, m.present, minlength=3))
+    monkeypatch.setattr(GovernanceModel, "n_volunteers", lambda m: int(m.volunteer.sum()))
+
+
+def test_memoised_totals_match_daily_recomputation(monkeypatch):
+    # 100 days from 1 January cross the end of the heating season (presence changes), four
+    # month starts (volunteers) and fourteen influence steps (satisfaction)
+    params = Params(scale=0.05, days=120)
+    fast = _run(params, 100)
+    _plain_totals(monkeypatch)
+    slow = _run(params, 100)
+    _assert_same_state(fast, slow)
+    np.testing.assert_array_equal(fast.daily.present_by_street, slow.daily.present_by_street)
+    assert len(set(fast.datacollector.get_model_vars_dataframe()["present"])) == 2
+
+
+def test_memo_follows_writes_through_resident_views(fresh_model):
+    m = fresh_model
+    before = m.mean_satisfaction()
+    adult = int(np.flatnonzero(m.present_adults())[0])
+    resident = next(r for r in m.agents_by_type[Resident] if r.idx == adult)
+    resident.satisfaction = resident.satisfaction + 0.5 if resident.satisfaction < 0.5 else 0.0
+    assert m.mean_satisfaction() != before
+    assert m.mean_satisfaction() == float(m.satisfaction[m.present_adults()].mean())
