@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 MONTH_STARTS = np.array([0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334])
+_MONTH_START_DAYS = frozenset(MONTH_STARTS.tolist())  # asked twice a day: a set, not an array
 
 
 def month_of(day: int | np.ndarray) -> int | np.ndarray:
@@ -15,4 +16,4 @@ def month_of(day: int | np.ndarray) -> int | np.ndarray:
 
 
 def is_month_start(day: int) -> bool:
-    return day % 365 in MONTH_STARTS
+    return day % 365 in _MONTH_START_DAYS

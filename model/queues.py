@@ -31,8 +31,11 @@ def serve_queues(model) -> np.ndarray:
     q = q[np.lexsort((q, c.entered[q], -c.priority[q], c.unit[q]))]
     unit = c.unit[q]
     work = c.work_left[q].astype(np.float64)
-    starts = np.flatnonzero(np.r_[True, unit[1:] != unit[:-1]])
-    group = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(q)]))
+    new_unit = np.empty(len(q), bool)
+    new_unit[0] = True
+    np.not_equal(unit[1:], unit[:-1], out=new_unit[1:])
+    starts = np.flatnonzero(new_unit)
+    group = np.cumsum(new_unit) - 1  # position of each case's unit among the units served
     cum = np.cumsum(work)
     before = cum - work - (cum - work)[starts][group]
     cap = model.capacity[unit]
@@ -48,6 +51,8 @@ def serve_queues(model) -> np.ndarray:
 
 def enqueue(model, idx: np.ndarray, unit: np.ndarray, level: int, priority: int,
             delay: float) -> None:
+    if len(idx) == 0:  # called for every tier and channel, often with nothing to place
+        return
     c = model.cases
     c.state[idx] = S["queued"]
     c.unit[idx] = unit
@@ -58,7 +63,7 @@ def enqueue(model, idx: np.ndarray, unit: np.ndarray, level: int, priority: int,
     # fractional delays round up or down at random, so half a day is half a day on average
     c.ready[idx] = model.day + np.floor(delay + model.rng.random(len(idx))).astype(np.int64)
     c.priority[idx] = priority
-    staff = IS_STAFF_UNIT[model.units.type[unit]]
+    utype = model.units.type[unit]
+    staff = IS_STAFF_UNIT[utype]
     model.daily.add_staff_load(model.day, model.units.street[unit[staff]])
-    c.work_left[idx] = (EFFORT[c.kind[idx]] * UNIT_EFFORT_A[model.units.type[unit]]
-                        * model.p.effort_scale)
+    c.work_left[idx] = EFFORT[c.kind[idx]] * UNIT_EFFORT_A[utype] * model.p.effort_scale

@@ -15,7 +15,18 @@ from mesa.experimental.mesa_signals import ModelSignals
 import model.model as model_module
 from agents import Resident
 from agents.resident import create_residents
-from model import GovernanceModel, Params, channel_choice, hotline_loop, queues, tiered_ladder
+from model import (
+    GovernanceModel,
+    Params,
+    calendar,
+    case_generation,
+    channel_choice,
+    hotline_loop,
+    queues,
+    tiered_ladder,
+    winter_influx,
+)
+from model.calendar import is_month_start
 from model.cases import COLUMNS
 from model.vocabulary import (
     CHANNELS,
@@ -249,3 +260,50 @@ def test_memo_follows_writes_through_resident_views(fresh_model):
     resident.satisfaction = resident.satisfaction + 0.5 if resident.satisfaction < 0.5 else 0.0
     assert m.mean_satisfaction() != before
     assert m.mean_satisfaction() == float(m.satisfaction[m.present_adults()].mean())
+
+
+# --- queues, presence and the calendar --------------------------------------------------------
+
+
+def ref_enqueue(model, idx, unit, level, priority, delay) -> None:
+    c = model.cases
+    c.state[idx] = S["queued"]
+    c.unit[idx] = unit
+    c.level[idx] = level
+    c.max_level[idx] = np.maximum(c.max_level[idx], level)
+    c.levels_seen[idx] |= np.int8(1 << level)
+    c.entered[idx] = model.day
+    c.ready[idx] = model.day + np.floor(delay + model.rng.random(len(idx))).astype(np.int64)
+    c.priority[idx] = priority
+    staff = np.isin(model.units.type[unit], queues.STAFF_UNITS)
+    model.daily.add_staff_load(model.day, model.units.street[unit[staff]])
+    c.work_left[idx] = (queues.EFFORT[c.kind[idx]] * queues.UNIT_EFFORT_A[model.units.type[unit]]
+                        * model.p.effort_scale)
+
+
+def ref_update_presence(model) -> bool:
+    now = winter_influx.presence(model.district.seasonal, model.day, model.p)
+    changed = model.present is None or not np.array_equal(now, model.present)
+    if changed:
+        model.present = now
+    return changed
+
+
+def test_enqueue_and_presence_match_references(monkeypatch):
+    # from 1 January past the end of the heating season
+    twin_runs(monkeypatch, {(tiered_ladder, "enqueue"): ref_enqueue,
+                            (hotline_loop, "enqueue"): ref_enqueue,
+                            (winter_influx, "update_presence"): ref_update_presence},
+              Params(scale=0.05, days=120), days=100)
+
+
+def test_calendar_and_season_tables():
+    for day in range(-60, 800):
+        assert is_month_start(day) == (day % 365 in calendar.MONTH_STARTS.tolist())
+    for in_season in (False, True):
+        f = np.ones(len(KINDS))
+        f[K["heating"]] = 1.0 if in_season else 0.0
+        if in_season:
+            f[K["infrastructure"]] = case_generation.WINTER_INFRASTRUCTURE
+        np.testing.assert_array_equal(case_generation.season_factor(in_season), f)
+        assert not case_generation.season_factor(in_season).flags.writeable
