@@ -10,6 +10,7 @@ from __future__ import annotations
 import mesa
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from mesa.experimental.mesa_signals import ModelSignals
 
 import model.model as model_module
@@ -21,7 +22,9 @@ from model import (
     calendar,
     case_generation,
     channel_choice,
+    district,
     hotline_loop,
+    network,
     queues,
     tiered_ladder,
     winter_influx,
@@ -307,3 +310,44 @@ def test_calendar_and_season_tables():
             f[K["infrastructure"]] = case_generation.WINTER_INFRASTRUCTURE
         np.testing.assert_array_equal(case_generation.season_factor(in_season), f)
         assert not case_generation.season_factor(in_season).flags.writeable
+
+
+# --- the neighbour network ------------------------------------------------------------------
+
+
+def ref_network(d, p, rng) -> sp.csr_matrix:
+    """The network as first built: int64 pairs, float ones, duplicates summed then reset."""
+    def binary(rows, cols, n):
+        keep = rows != cols
+        adj = sp.csr_matrix((np.ones(keep.sum()), (rows[keep], cols[keep])), shape=(n, n))
+        adj.data[:] = 1.0
+        return adj
+
+    n = d.n_residents
+    origin = d.origin.astype(np.int64)
+    parts = [network._random_ties(group, origin, k, p.origin_homophily, rng)
+             for group, k in ((d.building, p.ties_building), (d.compound, p.ties_compound))]
+    parts.append(network._random_ties(d.community, origin, p.ties_cross_compound, 0.0, rng))
+    household = network._household_ties(d.household)
+    parts.append(household)
+    src = np.concatenate([s for s, _ in parts])
+    dst = np.concatenate([t for _, t in parts])
+    adj = binary(np.r_[src, dst], np.r_[dst, src], n)
+    adj = adj + (network.HOUSEHOLD_WEIGHT - 1.0) * binary(*household, n)
+    return adj.tocsr()
+
+
+@pytest.mark.parametrize("seed, homophily", [(1, None), (2, 0.0), (3, 1.0)])
+def test_network_identical_to_reference(seed, homophily):
+    p = Params(scale=0.03)
+    if homophily is not None:
+        p = p.with_updates(origin_homophily=homophily)
+    d = district.generate(p, np.random.default_rng(seed))
+    fast = network.build(d, p, np.random.default_rng(seed + 100))
+    ref = ref_network(d, p, np.random.default_rng(seed + 100))
+    for part in ("indptr", "indices", "data"):
+        a, b = getattr(fast, part), getattr(ref, part)
+        assert a.dtype == b.dtype, part
+        np.testing.assert_array_equal(a, b, err_msg=part)
+    W, W_ref = network.influence_matrix(fast), network.influence_matrix(ref)
+    np.testing.assert_array_equal(W.data, W_ref.data)
