@@ -66,6 +66,7 @@ def after_handling(model, idx: np.ndarray) -> None:
         return
     c = model.cases
     if model.p.closed_loop:
+        c.note_open(idx)
         c.state[idx] = S["awaiting_visit"]
         c.visit_day[idx] = model.day + VISIT_AFTER_DAYS
         return
@@ -80,7 +81,8 @@ def after_handling(model, idx: np.ndarray) -> None:
 def visit(model) -> None:
     """Follow-up visit (访) and supervision (督) of today's due tickets."""
     c, p = model.cases, model.p
-    due = np.flatnonzero((c.state == S["awaiting_visit"]) & (c.visit_day <= model.day))
+    w = c.open_window()
+    due = w.rows((w.state == S["awaiting_visit"]) & (w.visit_day <= model.day))
     if len(due) == 0:
         return
     score = model.case_satisfaction(due)
@@ -107,13 +109,14 @@ def check_deadlines(model) -> None:
     ticket stuck far beyond its deadline (a unit without hours) goes to supervision with the
     loop, and is given up by its caller without it."""
     c, p = model.cases, model.p
-    waiting = (c.state == S["queued"]) & (c.level == HOTLINE)
-    late = np.flatnonzero(waiting & ~c.overdue & (model.day - c.entered > p.hotline_deadline_days))
+    w = c.open_window()
+    waiting = (w.state == S["queued"]) & (w.level == HOTLINE)
+    late = w.rows(waiting & ~w.overdue & (model.day - w.entered > p.hotline_deadline_days))
     c.overdue[late] = True
     if p.closed_loop:
         c.priority[late] = 2
-    stuck = np.flatnonzero(waiting & (c.unit != model.units.first["supervision"])
-                           & (model.day - c.entered > STUCK_AFTER_DEADLINES * p.hotline_deadline_days))
+    stuck = w.rows(waiting & (w.unit != model.units.first["supervision"])
+                   & (model.day - w.entered > STUCK_AFTER_DEADLINES * p.hotline_deadline_days))
     if p.closed_loop:
         supervise_cases(model, stuck, delay=0.0)
     else:

@@ -12,6 +12,7 @@ call ``forget``.
 from __future__ import annotations
 
 from collections.abc import Callable
+from operator import is_
 from typing import Any
 
 
@@ -22,13 +23,13 @@ class ArrayMemo:
     def __init__(self, fn: Callable[[Any], Any], *names: str) -> None:
         self.fn = fn
         self.names = names
-        self._inputs: tuple | None = None  # the arrays last seen (held, so ids stay unique)
+        self._inputs: list | None = None  # the arrays last seen (held, so ids stay unique)
         self._value: Any = None
 
     def __call__(self, model: Any) -> Any:
-        inputs = tuple(getattr(model, name) for name in self.names)
-        if self._inputs is None or any(a is not b for a, b in zip(inputs, self._inputs,
-                                                                   strict=True)):
+        inputs = [getattr(model, name) for name in self.names]
+        last = self._inputs
+        if last is None or not all(map(is_, inputs, last)):
             self._value = self.fn(model)
             self._inputs = inputs
         return self._value

@@ -199,6 +199,7 @@ class GovernanceModel(mesa.Model):
 
     def simulate_day(self, first_day: bool = False) -> None:
         """One day, as a list of named processes in order."""
+        self.cases.advance_first_open()  # the scans for open cases start there
         if not first_day:
             self.month_start_processes()
         self.seasonal_presence()
@@ -245,6 +246,9 @@ class GovernanceModel(mesa.Model):
             opened=self.day, raised=self.day, patience=rng.exponential(self.p.patience_days, len(who))
             * PATIENCE_BY_AGE[d.age[who]])
         couriers = courier_draw(self)
+        if len(couriers) == 0:  # most days at small scales; the draws below would take nothing
+            self.route(idx)
+            return
         where = rng.choice(d.n_compounds, len(couriers), p=d.compound_pop / d.compound_pop.sum())
         cidx = self.cases.add(
             len(couriers), courier=couriers, kind=K["courier_access"],
@@ -325,7 +329,7 @@ class GovernanceModel(mesa.Model):
             memo.forget()
 
     def backlog(self) -> int:
-        st = self.cases.state
+        st = self.cases.open_window().state
         return int(np.count_nonzero((st == S["queued"]) | (st == S["awaiting_visit"])))
 
     def utilisation(self) -> float:

@@ -24,7 +24,8 @@ def serve_queues(model) -> np.ndarray:
     """Spend each unit's hours on its ready queue (priority, then first to arrive at the unit).
     Return the cases finished today; record hours used per unit."""
     c, today = model.cases, model.day
-    q = np.flatnonzero((c.state == S["queued"]) & (c.ready <= today))
+    w = c.open_window()
+    q = w.rows((w.state == S["queued"]) & (w.ready <= today))
     model.hours_used[:] = 0.0
     if len(q) == 0:
         return q
@@ -54,6 +55,7 @@ def enqueue(model, idx: np.ndarray, unit: np.ndarray, level: int, priority: int,
     if len(idx) == 0:  # called for every tier and channel, often with nothing to place
         return
     c = model.cases
+    c.note_open(idx)
     c.state[idx] = S["queued"]
     c.unit[idx] = unit
     c.level[idx] = level

@@ -76,8 +76,9 @@ def handle(model) -> None:
         model.close(settled)
         escalate(model, done[ladder & ~ok])
         hotline_loop.after_handling(model, done[~ladder])
-    impatient = np.flatnonzero((c.state == S["queued"]) & (c.level < L["hotline"])
-                               & (model.day - c.entered > c.patience))
+    w = c.open_window()
+    impatient = w.rows((w.state == S["queued"]) & (w.level < L["hotline"])
+                       & (model.day - w.entered > w.patience))
     escalate(model, impatient)
 
 

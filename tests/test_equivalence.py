@@ -26,6 +26,7 @@ from model import (
     hotline_loop,
     network,
     queues,
+    scenarios,
     tiered_ladder,
     winter_influx,
 )
@@ -351,3 +352,69 @@ def test_network_identical_to_reference(seed, homophily):
         np.testing.assert_array_equal(a, b, err_msg=part)
     W, W_ref = network.influence_matrix(fast), network.influence_matrix(ref)
     np.testing.assert_array_equal(W.data, W_ref.data)
+
+
+# --- scans of open cases from the first open row ---------------------------------------------
+
+
+def ref_handle(model) -> None:
+    c = model.cases
+    L = tiered_ladder.L
+    done = tiered_ladder.serve_queues(model)
+    if len(done):
+        ok = model.rng.random(len(done)) < tiered_ladder.success_probability(model, done)
+        c.handled[done] = model.day
+        c.resolved[done] = ok
+        c.settled_level[done[ok]] = c.level[done[ok]]
+        ladder = c.level[done] < L["hotline"]
+        model.close(done[ladder & ok])
+        tiered_ladder.escalate(model, done[ladder & ~ok])
+        hotline_loop.after_handling(model, done[~ladder])
+    impatient = np.flatnonzero((c.state == S["queued"]) & (c.level < L["hotline"])
+                               & (model.day - c.entered > c.patience))
+    tiered_ladder.escalate(model, impatient)
+
+
+def ref_check_deadlines(model) -> None:
+    c, p = model.cases, model.p
+    waiting = (c.state == S["queued"]) & (c.level == hotline_loop.HOTLINE)
+    late = np.flatnonzero(waiting & ~c.overdue & (model.day - c.entered > p.hotline_deadline_days))
+    c.overdue[late] = True
+    if p.closed_loop:
+        c.priority[late] = 2
+    stuck = np.flatnonzero(waiting & (c.unit != model.units.first["supervision"])
+                           & (model.day - c.entered
+                              > hotline_loop.STUCK_AFTER_DEADLINES * p.hotline_deadline_days))
+    if p.closed_loop:
+        hotline_loop.supervise_cases(model, stuck, delay=0.0)
+    else:
+        model.close(stuck)
+
+
+def ref_backlog(model) -> int:
+    st = model.cases.state
+    return int(np.count_nonzero((st == S["queued"]) | (st == S["awaiting_visit"])))
+
+
+FULL_SCANS = {(tiered_ladder, "serve_queues"): ref_serve_queues,
+              (tiered_ladder, "handle"): ref_handle,
+              (hotline_loop, "visit"): ref_visit,
+              (hotline_loop, "check_deadlines"): ref_check_deadlines,
+              (GovernanceModel, "backlog"): ref_backlog}
+
+
+@pytest.mark.parametrize("scenario, overrides", [
+    ("policy_package", {}),               # probes and secretaries reopen old silent cases
+    ("baseline", {"closed_loop": False}),
+])
+def test_open_window_scans_match_full_scans(monkeypatch, scenario, overrides):
+    sc = scenarios.load(scenario, {"scale": 0.05, "days": 120, **overrides})
+    twin_runs(monkeypatch, FULL_SCANS, sc.params, days=100)
+
+
+def test_open_cases_never_before_first_open(year_run):
+    m, _ = year_run
+    st = m.cases.state
+    open_rows = np.flatnonzero((st == S["queued"]) | (st == S["awaiting_visit"]))
+    assert len(open_rows) and open_rows.min() >= m.cases.first_open
+    assert m.cases.first_open > m.cases.n // 2  # the point: most of the table is skipped
