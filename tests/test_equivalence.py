@@ -418,3 +418,34 @@ def test_open_cases_never_before_first_open(year_run):
     open_rows = np.flatnonzero((st == S["queued"]) | (st == S["awaiting_visit"]))
     assert len(open_rows) and open_rows.min() >= m.cases.first_open
     assert m.cases.first_open > m.cases.n // 2  # the point: most of the table is skipped
+
+
+# --- new cases --------------------------------------------------------------------------------
+
+
+def ref_new_cases(model) -> None:
+    """New cases as first written: the courier draws are made every day, even with none."""
+    d, rng = model.district, model.rng
+    who, kinds = model.sampler.draw(model)
+    idx = model.cases.add(
+        len(who), resident=who, kind=kinds, channel=channel_choice.choose(model, who, kinds),
+        compound=d.compound[who], community=d.community[who], street=d.street[who],
+        opened=model.day, raised=model.day,
+        patience=rng.exponential(model.p.patience_days, len(who))
+        * model_module.PATIENCE_BY_AGE[d.age[who]])
+    couriers = case_generation.courier_draw(model)
+    where = rng.choice(d.n_compounds, len(couriers), p=d.compound_pop / d.compound_pop.sum())
+    cidx = model.cases.add(
+        len(couriers), courier=couriers, kind=K["courier_access"],
+        channel=channel_choice.choose_courier(model, couriers), compound=where,
+        community=d.compound_community[where], street=d.compound_street[where],
+        opened=model.day, raised=model.day,
+        patience=rng.exponential(model.p.patience_days * model_module.COURIER_PATIENCE,
+                                 len(couriers)))
+    model.route(np.r_[idx, cidx])
+
+
+def test_new_cases_match_reference(monkeypatch):
+    # many couriers, so that days with and without courier cases both occur
+    params = Params(scale=0.05, days=60, courier_case_rate=2.0)
+    twin_runs(monkeypatch, {(GovernanceModel, "new_cases"): ref_new_cases}, params)
