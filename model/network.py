@@ -72,8 +72,12 @@ def build(d: District, p: Params, rng: np.random.Generator) -> sp.csr_matrix:
     half = len(rows) // 2
     cols = np.concatenate((rows[half:], rows[:half]))
     adj = _binary(rows, cols, n).astype(np.float64)
-    adj = adj + (HOUSEHOLD_WEIGHT - 1.0) * _binary(*household, n).astype(np.float64)
-    return adj.tocsr()
+    # Kin ties weigh more. Every household pair is among the ties above, so the weights are
+    # set in place (the same matrix as adding a household adjacency, without a sparse sum).
+    row = np.repeat(np.arange(n), np.diff(adj.indptr))
+    kin = d.household[row] == d.household[adj.indices]
+    adj.data[kin] += HOUSEHOLD_WEIGHT - 1.0
+    return adj
 
 
 def _binary(rows: np.ndarray, cols: np.ndarray, n: int) -> sp.csr_matrix:
@@ -90,7 +94,15 @@ def influence_matrix(adj: sp.csr_matrix) -> sp.csr_matrix:
     """Row-stochastic W; an isolated resident listens only to itself (a self-loop)."""
     deg = np.asarray(adj.sum(axis=1)).ravel()
     inv = np.divide(1.0, deg, out=np.zeros_like(deg), where=deg > 0)
-    return (sp.diags(inv) @ adj + sp.diags((deg == 0).astype(float))).tocsr()
+    # each row scaled by 1 / degree, entry by entry (what diag(inv) @ adj computes), keeping
+    # adj's sorted structure
+    row = np.repeat(np.arange(adj.shape[0]), np.diff(adj.indptr))
+    W = sp.csr_matrix((adj.data * inv[row], adj.indices.copy(), adj.indptr.copy()),
+                      shape=adj.shape)
+    isolated = deg == 0
+    if isolated.any():  # rare: only then a sparse sum for the self-loops
+        W = (W + sp.diags(isolated.astype(float))).tocsr()
+    return W
 
 
 def to_networkx(adj: sp.csr_matrix, d: District | None = None, max_nodes: int = 50_000) -> nx.Graph:

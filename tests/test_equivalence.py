@@ -338,11 +338,19 @@ def ref_network(d, p, rng) -> sp.csr_matrix:
     return adj.tocsr()
 
 
-@pytest.mark.parametrize("seed, homophily", [(1, None), (2, 0.0), (3, 1.0)])
-def test_network_identical_to_reference(seed, homophily):
-    p = Params(scale=0.03)
-    if homophily is not None:
-        p = p.with_updates(origin_homophily=homophily)
+def ref_influence_matrix(adj: sp.csr_matrix) -> sp.csr_matrix:
+    deg = np.asarray(adj.sum(axis=1)).ravel()
+    inv = np.divide(1.0, deg, out=np.zeros_like(deg), where=deg > 0)
+    return (sp.diags(inv) @ adj + sp.diags((deg == 0).astype(float))).tocsr()
+
+
+@pytest.mark.parametrize("seed, updates", [
+    (1, {}), (2, {"origin_homophily": 0.0}), (3, {"origin_homophily": 1.0}),
+    # few ties: some residents are isolated and listen only to themselves
+    (4, {"ties_building": 0.0, "ties_compound": 0.1, "ties_cross_compound": 0.0}),
+])
+def test_network_identical_to_reference(seed, updates):
+    p = Params(scale=0.03).with_updates(**updates)
     d = district.generate(p, np.random.default_rng(seed))
     fast = network.build(d, p, np.random.default_rng(seed + 100))
     ref = ref_network(d, p, np.random.default_rng(seed + 100))
@@ -350,8 +358,11 @@ def test_network_identical_to_reference(seed, homophily):
         a, b = getattr(fast, part), getattr(ref, part)
         assert a.dtype == b.dtype, part
         np.testing.assert_array_equal(a, b, err_msg=part)
-    W, W_ref = network.influence_matrix(fast), network.influence_matrix(ref)
-    np.testing.assert_array_equal(W.data, W_ref.data)
+    W, W_ref = network.influence_matrix(fast), ref_influence_matrix(ref)
+    for part in ("indptr", "indices", "data"):
+        np.testing.assert_array_equal(getattr(W, part), getattr(W_ref, part), err_msg=part)
+    if updates.get("ties_building") == 0.0:
+        assert (np.diff(fast.indptr) == 0).any()
 
 
 # --- scans of open cases from the first open row ---------------------------------------------
