@@ -101,12 +101,20 @@ class CaseSampler:
 
 
 def season_factor(in_season: bool) -> np.ndarray:
-    """Multiplier per kind for today's season."""
+    """Multiplier per kind for today's season (read-only: one array per season)."""
+    return _SEASON_FACTORS[bool(in_season)]
+
+
+def _season_factor(in_season: bool) -> np.ndarray:
     f = np.ones(len(KINDS))
     f[K["heating"]] = 1.0 if in_season else 0.0
     if in_season:
         f[K["infrastructure"]] = WINTER_INFRASTRUCTURE
+    f.flags.writeable = False
     return f
+
+
+_SEASON_FACTORS = {season: _season_factor(season) for season in (False, True)}
 
 
 def courier_draw(model) -> np.ndarray:

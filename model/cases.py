@@ -1,7 +1,9 @@
 """The case table (案件台账): one row per dispute or demand, kept as growable numpy columns.
 
 Every case is in exactly one state of ``vocabulary.STATES``. Columns are views of the first
-``n`` rows, so ``cases.state[idx] = ...`` writes through.
+``n`` rows, so ``cases.state[idx] = ...`` writes through. The views are made when rows are
+added and kept as plain attributes: the daily processes read columns tens of thousands of
+times a run.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .vocabulary import CHANNELS, KINDS, LEVELS, STATES, STREETS
+from .vocabulary import CHANNELS, KINDS, LEVELS, STATES, STREETS, S
 
 # Day columns may hold negative days (the warm-up before 1 January), so "not yet" is NOT_SET.
 NOT_SET = np.iinfo(np.int16).min
@@ -54,12 +56,32 @@ class CaseTable:
         self.n = 0
         self._cols = {name: np.full(capacity, fill, dtype)
                       for name, (dtype, fill) in COLUMNS.items()}
+        self._make_views()
+        # No case before this row is open (queued or awaiting a visit). Cases are appended as
+        # they arise and most close within weeks, so the daily scans for open cases look at a
+        # few thousand recent rows instead of the whole year's (see ``open_window``).
+        self.first_open = 0
 
-    def __getattr__(self, name: str) -> np.ndarray:
-        cols = self.__dict__.get("_cols")
-        if cols is None or name not in cols:
-            raise AttributeError(name)
-        return cols[name][: self.n]
+    def note_open(self, idx: np.ndarray) -> None:
+        """Cases ``idx`` are put into an open state (call on every such transition)."""
+        if len(idx):
+            self.first_open = min(self.first_open, int(idx.min()))
+
+    def advance_first_open(self) -> None:
+        """Move ``first_open`` up to the first case still open."""
+        lo = self.first_open
+        state = self.state[lo:]
+        is_open = (state == S["queued"]) | (state == S["awaiting_visit"])
+        self.first_open = lo + int(is_open.argmax()) if is_open.any() else self.n
+
+    def open_window(self) -> CaseWindow:
+        """The rows from ``first_open`` on, which hold every open case."""
+        return CaseWindow(self, self.first_open)
+
+    def _make_views(self) -> None:
+        """Column attributes: views of the first ``n`` rows."""
+        n = self.n
+        self.__dict__.update({name: col[:n] for name, col in self._cols.items()})
 
     def __len__(self) -> int:
         return self.n
@@ -81,6 +103,7 @@ class CaseTable:
         for name, value in values.items():
             self._cols[name][self.n: need] = value
         self.n = need
+        self._make_views()
         return idx
 
     def count_states(self) -> dict[str, int]:
@@ -102,3 +125,20 @@ class CaseTable:
             codes = df[col].to_numpy()
             df[col] = pd.Categorical.from_codes(np.where(codes < 0, -1, codes), categories=list(names))
         return df
+
+
+class CaseWindow:
+    """Columns of a case table from row ``lo`` on (views); ``rows(mask)`` turns a mask over the
+    window into case indices of the table, in order."""
+
+    def __init__(self, table: CaseTable, lo: int) -> None:
+        self._table = table
+        self.lo = lo
+
+    def __getattr__(self, name: str) -> np.ndarray:
+        if name not in COLUMNS:
+            raise AttributeError(name)
+        return getattr(self._table, name)[self.lo:]
+
+    def rows(self, mask: np.ndarray) -> np.ndarray:
+        return self.lo + np.flatnonzero(mask)

@@ -11,7 +11,20 @@ from __future__ import annotations
 
 import numpy as np
 
-from .vocabulary import DEPARTMENT_KINDS, ENFORCEMENT_KINDS, MEDIATED_KINDS, A, C, K, O
+from .vocabulary import (
+    DEPARTMENT_KINDS,
+    ENFORCEMENT_KINDS,
+    IS_DEPARTMENT,
+    IS_ENFORCEMENT,
+    IS_MEDIATED,
+    MEDIATED_KINDS,
+    ORIGINS,
+    A,
+    C,
+    K,
+    O,
+    member_table,
+)
 
 RESIDENT_CHANNELS = ("silence", "building_head", "grid_worker", "compound_branch", "community",
                      "hotline")
@@ -24,6 +37,8 @@ MEDIATED = np.array([K[k] for k in MEDIATED_KINDS])
 COURIER_CHANNELS = np.array([C["silence"], C["grid_worker"], C["hotline"]])
 COURIER_PROBS = np.array([0.4, 0.2, 0.4])
 COURIER_PROBS_SPECIAL = np.array([0.1, 0.7, 0.2])
+# Origins that keep quieter: newcomers and visitors (assumption, as the silence utility says).
+IS_NEWCOMER = member_table((O["outsider"], O["rural_migrant"], O["seasonal"]), len(ORIGINS))
 
 
 def utilities(model, residents: np.ndarray, kinds: np.ndarray) -> np.ndarray:
@@ -34,11 +49,11 @@ def utilities(model, residents: np.ndarray, kinds: np.ndarray) -> np.ndarray:
     young = age == A["young"]
     party = d.party[residents]
     trust = model.satisfaction[residents]
-    dept = np.isin(kinds, DEPT)
+    dept = IS_DEPARTMENT[kinds]
     local = ~dept  # matters the compound and community can act on
     u = np.zeros((len(residents), len(RESIDENT_CHANNELS)))
     u[:, 0] = (0.2 + p.silence_propensity + 0.9 * elderly
-               + 0.4 * np.isin(d.origin[residents], (O["outsider"], O["rural_migrant"], O["seasonal"])))
+               + 0.4 * IS_NEWCOMER[d.origin[residents]])
     head = d.building_has_head[d.building[residents]]
     u[:, 1] = np.where(head, -0.3 + 0.5 * elderly + 0.4 * party - 1.5 * dept, -np.inf)
     u[:, 2] = -0.4 + (0.6 if p.grid_integration else 0.0) - 1.5 * dept
@@ -46,8 +61,8 @@ def utilities(model, residents: np.ndarray, kinds: np.ndarray) -> np.ndarray:
     u[:, 3] = np.where(branch, -0.8 + 1.0 * party - 1.5 * dept, -np.inf)
     u[:, 4] = -0.3 + 0.5 * local - 0.5 * young
     u[:, 5] = (-0.9 + p.hotline_propensity + 0.8 * young + 2.0 * (0.6 - trust) + 1.8 * dept
-               + 0.5 * (kinds == K["property"]) + 0.3 * np.isin(kinds, ENFORCE)
-               - 1.6 * np.isin(kinds, MEDIATED))
+               + 0.5 * (kinds == K["property"]) + 0.3 * IS_ENFORCEMENT[kinds]
+               - 1.6 * IS_MEDIATED[kinds])
     return u
 
 

@@ -7,7 +7,7 @@ import numpy as np
 from .calendar import month_of
 from .cases import CaseTable
 from .participation import participation_rate
-from .vocabulary import DISPUTE_KINDS, KINDS, LONGQIAO, ORIGINS, K
+from .vocabulary import DISPUTE_KINDS, IS_DISPUTE, KINDS, LONGQIAO, ORIGINS, K
 
 DISPUTES = np.array([K[k] for k in DISPUTE_KINDS])
 
@@ -72,12 +72,11 @@ class DailyLog:
         if day < 0:
             return
         self._new_cases[day] += len(idx)
-        self._new_disputes[day] += int(np.isin(c.kind[idx], DISPUTES).sum())
+        self._new_disputes[day] += int(np.count_nonzero(IS_DISPUTE[c.kind[idx]]))
 
     def close_day(self, model) -> None:
         day = model.day
-        d = model.district
-        self._present[day] = np.bincount(d.street, model.present, minlength=self.n_streets)
+        self._present[day] = model.present_by_street()
         self.today = {
             "day": day,
             "month": month_of(day) + 1,
@@ -89,7 +88,7 @@ class DailyLog:
             "backlog": model.backlog(),
             "mean_satisfaction": model.mean_satisfaction(),
             "utilisation": model.utilisation(),
-            "volunteers": int(model.volunteer.sum()),
+            "volunteers": model.n_volunteers(),
             "longqiao_present": int(self._present[day, LONGQIAO]),
         }
 

@@ -13,11 +13,12 @@ from __future__ import annotations
 import numpy as np
 
 from .queues import enqueue
-from .vocabulary import DEPARTMENT_KINDS, ENFORCEMENT_KINDS, LEVELS, K, S
+from .vocabulary import DEPARTMENT_KINDS, ENFORCEMENT_KINDS, IS_ENFORCEMENT, KINDS, LEVELS, K, S, member_table
 
 HOTLINE = LEVELS.index("hotline")
 DEPT = np.array([K[k] for k in DEPARTMENT_KINDS] + [K["infrastructure"]])
 ENFORCE = np.array([K[k] for k in ENFORCEMENT_KINDS])
+IS_DISPATCHED_TO_DEPARTMENTS = member_table(DEPT, len(KINDS))
 VISIT_AFTER_DAYS = 2          # assumption: call-back two days after the unit reports
 SATISFIED = 0.6               # assumption: satisfaction at or above counts as "satisfied"
 REPEAT_CALL = 0.3             # assumption: an unresolved caller calls again (loop off)
@@ -36,12 +37,12 @@ def responsible_units(model, idx: np.ndarray) -> np.ndarray:
     unit = units.of("community", c.community[idx])
     firm_unit = units.of("firm", np.maximum(firm, 0))
     unit = np.where((kind == K["property"]) & (firm >= 0), firm_unit, unit)
-    enforce = np.isin(kind, ENFORCE)
+    enforce = IS_ENFORCEMENT[kind]
     if model.p.joint_meetings:  # enforcement goes to the street's law-enforcement team
         unit = np.where(enforce, units.of("street", c.street[idx].astype(np.int64)), unit)
     else:                       # P5: the firm is left to 'enforce'
         unit = np.where(enforce & (firm >= 0), firm_unit, unit)
-    return np.where(np.isin(kind, DEPT), units.first["department"], unit)
+    return np.where(IS_DISPATCHED_TO_DEPARTMENTS[kind], units.first["department"], unit)
 
 
 def receive(model, idx: np.ndarray, ticket: bool = True) -> None:
@@ -65,34 +66,42 @@ def after_handling(model, idx: np.ndarray) -> None:
         return
     c = model.cases
     if model.p.closed_loop:
+        c.note_open(idx)
         c.state[idx] = S["awaiting_visit"]
         c.visit_day[idx] = model.day + VISIT_AFTER_DAYS
         return
-    failed = idx[~c.resolved[idx]]
-    again = failed[(model.rng.random(len(failed)) < REPEAT_CALL) & (c.tickets[failed] < MAX_TICKETS)]
-    receive(model, again)
-    model.close(np.setdiff1d(idx, again, assume_unique=True))
+    failed = np.flatnonzero(~c.resolved[idx])  # positions in idx
+    calls = (model.rng.random(len(failed)) < REPEAT_CALL) & (c.tickets[idx[failed]] < MAX_TICKETS)
+    again = np.zeros(len(idx), bool)
+    again[failed[calls]] = True
+    receive(model, idx[again])
+    model.close(idx[~again])
 
 
 def visit(model) -> None:
     """Follow-up visit (访) and supervision (督) of today's due tickets."""
     c, p = model.cases, model.p
-    due = np.flatnonzero((c.state == S["awaiting_visit"]) & (c.visit_day <= model.day))
+    w = c.open_window()
+    due = w.rows((w.state == S["awaiting_visit"]) & (w.visit_day <= model.day))
     if len(due) == 0:
         return
     score = model.case_satisfaction(due)
     happy = score >= SATISFIED
     # the visit judges the unit the ticket was dispatched to, also after supervision
-    np.add.at(model.visits, c.responsible[due], 1)
-    np.add.at(model.visits_satisfied, c.responsible[due], happy)
+    n_units = len(model.visits)
+    responsible = c.responsible[due]
+    model.visits += np.bincount(responsible, minlength=n_units)
+    model.visits_satisfied += np.bincount(responsible[happy], minlength=n_units)
     # only what is still unresolved is worth supervising; a resolved-but-slow case is closed
     # and counts against the unit in its evaluation
-    unhappy = due[~happy & ~c.resolved[due]]
-    rounds_left = c.supervised[unhappy] < p.supervision_rounds
-    supervise = unhappy[rounds_left & (model.rng.random(len(unhappy)) < p.supervision_share)]
-    c.discipline[unhappy[~rounds_left]] = True  # 多次督办后仍不满意: discipline inspection
-    supervise_cases(model, supervise, delay=1.0)
-    model.close(np.setdiff1d(due, supervise, assume_unique=True))
+    unhappy = np.flatnonzero(~happy & ~c.resolved[due])  # positions in due
+    rounds_left = c.supervised[due[unhappy]] < p.supervision_rounds
+    chosen = rounds_left & (model.rng.random(len(unhappy)) < p.supervision_share)
+    supervise = np.zeros(len(due), bool)
+    supervise[unhappy[chosen]] = True
+    c.discipline[due[unhappy[~rounds_left]]] = True  # 多次督办后仍不满意: discipline inspection
+    supervise_cases(model, due[supervise], delay=1.0)
+    model.close(due[~supervise])
 
 
 def check_deadlines(model) -> None:
@@ -100,13 +109,14 @@ def check_deadlines(model) -> None:
     ticket stuck far beyond its deadline (a unit without hours) goes to supervision with the
     loop, and is given up by its caller without it."""
     c, p = model.cases, model.p
-    waiting = (c.state == S["queued"]) & (c.level == HOTLINE)
-    late = np.flatnonzero(waiting & ~c.overdue & (model.day - c.entered > p.hotline_deadline_days))
+    w = c.open_window()
+    waiting = (w.state == S["queued"]) & (w.level == HOTLINE)
+    late = w.rows(waiting & ~w.overdue & (model.day - w.entered > p.hotline_deadline_days))
     c.overdue[late] = True
     if p.closed_loop:
         c.priority[late] = 2
-    stuck = np.flatnonzero(waiting & (c.unit != model.units.first["supervision"])
-                           & (model.day - c.entered > STUCK_AFTER_DEADLINES * p.hotline_deadline_days))
+    stuck = w.rows(waiting & (w.unit != model.units.first["supervision"])
+                   & (model.day - w.entered > STUCK_AFTER_DEADLINES * p.hotline_deadline_days))
     if p.closed_loop:
         supervise_cases(model, stuck, delay=0.0)
     else:

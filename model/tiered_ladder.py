@@ -13,7 +13,7 @@ import numpy as np
 
 from . import hotline_loop
 from .queues import enqueue, serve_queues
-from .vocabulary import ENFORCEMENT_KINDS, LEVELS, MEDIATED_KINDS, K, S, U
+from .vocabulary import ENFORCEMENT_KINDS, IS_ENFORCEMENT, IS_MEDIATED, LEVELS, MEDIATED_KINDS, K, S, U
 
 L = {name: i for i, name in enumerate(LEVELS)}
 # Probability a handled case is resolved, by unit type (rows) and kind (columns); assumption.
@@ -31,6 +31,7 @@ RED_PROPERTY_BONUS = 0.15      # assumption: firm branches settle more property 
 GRID_BONUS = 0.1               # assumption (policy 5): the merged grid's call is answered
 # Without the platform a failed case goes up one tier only sometimes (assumption).
 STEP_UP_WITHOUT_PLATFORM = np.array([0.35, 0.25])
+STEP_UP_BY_LEVEL = np.r_[STEP_UP_WITHOUT_PLATFORM, 0.0]  # the street tier has nowhere to go
 ENFORCE = np.array([K[k] for k in ENFORCEMENT_KINDS])
 MEDIATED = np.array([K[k] for k in MEDIATED_KINDS])
 MEDIATED_HOTLINE = 0.5  # assumption: share of the usual hotline turn after a failed mediation
@@ -54,7 +55,7 @@ def success_probability(model, idx: np.ndarray) -> np.ndarray:
         prob[utype == U["compound"]] += GRID_BONUS
     comm = utype == U["community"]
     # counselling and legal aid bought with the funding help with quarrels (policy 3c)
-    dispute = comm & np.isin(kind, MEDIATED)
+    dispute = comm & IS_MEDIATED[kind]
     prob[dispute] += model.professional_boost[model.units.community[unit[dispute]]]
     prob *= model.accountability[unit]
     return np.clip(prob, 0.0, 0.98)
@@ -75,8 +76,9 @@ def handle(model) -> None:
         model.close(settled)
         escalate(model, done[ladder & ~ok])
         hotline_loop.after_handling(model, done[~ladder])
-    impatient = np.flatnonzero((c.state == S["queued"]) & (c.level < L["hotline"])
-                               & (model.day - c.entered > c.patience))
+    w = c.open_window()
+    impatient = w.rows((w.state == S["queued"]) & (w.level < L["hotline"])
+                       & (model.day - w.entered > w.patience))
     escalate(model, impatient)
 
 
@@ -87,9 +89,9 @@ def escalate(model, idx: np.ndarray) -> None:
     c, p, rng = model.cases, model.p, model.rng
     c.escalations[idx] += 1
     level = c.level[idx]
-    step_p = np.ones(len(idx)) if p.three_tier_platform else np.r_[STEP_UP_WITHOUT_PLATFORM, 0.0][level]
+    step_p = np.ones(len(idx)) if p.three_tier_platform else STEP_UP_BY_LEVEL[level]
     up = (level < L["street"]) & (rng.random(len(idx)) < step_p)
-    to_hotline = p.hotline_after_failure * np.where(np.isin(c.kind[idx], MEDIATED), MEDIATED_HOTLINE, 1.0)
+    to_hotline = p.hotline_after_failure * np.where(IS_MEDIATED[c.kind[idx]], MEDIATED_HOTLINE, 1.0)
     hot = ~up & (rng.random(len(idx)) < to_hotline)
     for lev in (L["compound"], L["community"]):
         place(model, idx[up & (level == lev)], lev + 1)
@@ -108,7 +110,7 @@ def place(model, idx: np.ndarray, level: int) -> None:
         firm = d.compound_firm[comp]
         kind = c.kind[idx]
         to_firm = (firm >= 0) & ((kind == K["property"])
-                                 | (np.isin(kind, ENFORCE) & (not model.p.joint_meetings)))
+                                 | (IS_ENFORCEMENT[kind] & (not model.p.joint_meetings)))
         unit = np.where(to_firm, units.of("firm", np.maximum(firm, 0)), unit)
     elif level == L["community"]:
         unit = units.of("community", c.community[idx])

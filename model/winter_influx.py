@@ -23,8 +23,15 @@ def presence(seasonal: np.ndarray, day: int, p: Params) -> np.ndarray:
 
 def update_presence(model) -> bool:
     """Set ``model.present`` for today; return True when it changed."""
+    in_season = in_heating_season(model.day, model.p)
+    # Presence depends on the season alone: on the days the season is the one ``present``
+    # was last set for, skip building and comparing a whole array.
+    last_present, last_season = getattr(model, "_presence_set_for", (None, None))
+    if model.present is not None and model.present is last_present and in_season == last_season:
+        return False
     now = presence(model.district.seasonal, model.day, model.p)
     changed = model.present is None or not np.array_equal(now, model.present)
     if changed:
         model.present = now
+    model._presence_set_for = (model.present, in_season)
     return changed
