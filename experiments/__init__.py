@@ -4,6 +4,9 @@ a resumable result store, and the staffing-allocation comparison (docs/experimen
     import experiments
     runs = experiments.sweep("baseline", vary=["staffing_per_10k=18,24.5,43.9"], replicates=5)
     table = experiments.aggregate(runs, ["staffing_per_10k"])
+
+Worker processes import this package too: scipy and matplotlib are imported only where
+intervals are computed and figures drawn.
 """
 
 from .aggregate import aggregate, mean_ci

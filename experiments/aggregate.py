@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from model.params import FIELDS
 
@@ -22,7 +21,7 @@ CONFIDENCE = 0.95
 
 def measure_columns(summary: pd.DataFrame) -> list[str]:
     """Top-level numeric measures of a sweep summary (not parameters, not run bookkeeping)."""
-    skip = set(RUN_COLUMNS) | set(FIELDS) | {"build_seconds", "runtime_seconds"}
+    skip = set(RUN_COLUMNS) | set(FIELDS) | {"build_seconds", "runtime_seconds", "worker_seconds"}
     return [c for c in summary.columns
             if c not in skip and (c == "property_share" or "." not in c)
             and pd.api.types.is_numeric_dtype(summary[c])]
@@ -37,7 +36,9 @@ def mean_ci(values: np.ndarray, confidence: float = CONFIDENCE) -> tuple[float, 
     mean = float(x.mean())
     if len(x) < 2:
         return mean, np.nan, np.nan
-    half = stats.t.ppf(0.5 + confidence / 2, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x))
+    from scipy.stats import t  # here: worker processes that import this module never need it
+
+    half = t.ppf(0.5 + confidence / 2, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x))
     return mean, mean - half, mean + half
 
 

@@ -11,10 +11,10 @@ import hashlib
 import json
 import traceback
 from dataclasses import asdict, dataclass
+from time import perf_counter
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from model.metrics import MODEL_VERSION
 from model.params import Params
@@ -41,6 +41,7 @@ class Task:
 
 def execute(task: Task) -> dict[str, Any]:
     """Run the model; never raises: an error comes back with its traceback."""
+    start = perf_counter()
     try:
         from model import GovernanceModel
         from model.metrics import summarise
@@ -49,7 +50,8 @@ def execute(task: Task) -> dict[str, Any]:
         model.run()
         summary = summarise(model, task.scenario)
         series = model.datacollector.get_model_vars_dataframe() if task.series else None
-        return {"key": task.key, "summary": summary, "series": series}
+        return {"key": task.key, "summary": summary, "series": series,
+                "worker_seconds": perf_counter() - start}
     except Exception as e:  # noqa: BLE001 - a failing run is recorded, the sweep goes on
         return {"key": task.key, "error": f"{type(e).__name__}: {e}",
                 "traceback": traceback.format_exc()}
@@ -71,11 +73,11 @@ def flatten(summary: dict[str, Any]) -> dict[str, Any]:
     return flat
 
 
-def record(task: Task, result: dict[str, Any]) -> pd.DataFrame:
-    """The one-row table stored for a finished run: key, seed, parameters, measures and the
-    whole summary as JSON (for reports and per-community results)."""
+def record(task: Task, result: dict[str, Any]) -> dict[str, Any]:
+    """The row stored for a finished run: key, seed, parameters, measures, the
+    run's wall time in its worker (build, simulate, summarise) and the whole summary as JSON
+    (for reports and per-community results)."""
     summary = result["summary"]
-    row = {"key": task.key, "seed": task.seed, "model_version": summary["model_version"],
-           "scenario": task.scenario, **task.values, **flatten(summary),
-           "summary_json": json.dumps(summary)}
-    return pd.DataFrame([row])
+    return {"key": task.key, "seed": task.seed, "model_version": summary["model_version"],
+            "scenario": task.scenario, **task.values, **flatten(summary),
+            "worker_seconds": result["worker_seconds"], "summary_json": json.dumps(summary)}

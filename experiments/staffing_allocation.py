@@ -19,22 +19,18 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import matplotlib
+import numpy as np
+import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+from model import scenarios
+from model.calibration import replicate_seeds
+from model.params import ParameterError, Params
 
-from model import scenarios  # noqa: E402
-from model.calibration import replicate_seeds  # noqa: E402
-from model.params import ParameterError, Params  # noqa: E402
-
-from . import designs  # noqa: E402
-from .aggregate import HEADLINE, aggregate  # noqa: E402
-from .executors import Backend, open_backend  # noqa: E402
-from .store import atomic_write  # noqa: E402
-from .sweep import finish, run_sets  # noqa: E402
+from . import designs
+from .aggregate import HEADLINE, aggregate
+from .executors import Backend, open_backend
+from .store import atomic_write
+from .sweep import finish, run_sets
 
 RULES = ("uniform", "proportional", "demand", "optimized")
 # objective -> +1 to minimise, -1 to maximise
@@ -209,6 +205,8 @@ def _allocation_table(runs: pd.DataFrame) -> pd.DataFrame:
 
 def plot_staffing(result: pd.DataFrame, allocation: pd.DataFrame, objective: str,
                   path: Path) -> None:
+    from .plots import plt  # matplotlib only where figures are drawn
+
     fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5))
     mean = result[f"{objective}_mean"].to_numpy(float)
     err = np.nan_to_num(np.vstack([mean - result[f"{objective}_ci_low"],

@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 TMP_SUFFIX = ".tmp"  # hidden, and never matched by *.parquet
 
@@ -54,11 +56,13 @@ class ResultStore:
     def is_done(self, key: str, series: bool = False) -> bool:
         return self.run_path(key).exists() and (not series or self.series_path(key).exists())
 
-    def save_run(self, key: str, row: pd.DataFrame, series: pd.DataFrame | None) -> None:
+    def save_run(self, key: str, row: dict[str, Any], series: pd.DataFrame | None) -> None:
         self.runs.mkdir(parents=True, exist_ok=True)
         if series is not None:  # the series first: the run file marks the run as done
             atomic_write(self.series_path(key), lambda tmp: series.to_parquet(tmp))
-        atomic_write(self.run_path(key), lambda tmp: row.to_parquet(tmp, index=False))
+        # straight to Arrow: half the cost of going through a one-row DataFrame
+        table = pa.Table.from_pylist([row])
+        atomic_write(self.run_path(key), lambda tmp: pq.write_table(table, tmp))
         (self.failed / f"{key}.json").unlink(missing_ok=True)
 
     def save_failure(self, key: str, info: dict[str, Any]) -> None:
@@ -71,5 +75,7 @@ class ResultStore:
 
     def load_runs(self, keys: list[str]) -> pd.DataFrame:
         """The stored rows of the finished runs among ``keys``, in that order."""
-        frames = [pd.read_parquet(self.run_path(k)) for k in keys if self.run_path(k).exists()]
-        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["key"])
+        tables = [pq.read_table(self.run_path(k)) for k in keys if self.run_path(k).exists()]
+        if not tables:
+            return pd.DataFrame(columns=["key"])
+        return pa.concat_tables(tables, promote_options="default").to_pandas()

@@ -23,7 +23,6 @@ from model.params import ParameterError, Params
 from . import designs
 from .aggregate import aggregate
 from .executors import Backend, ExperimentError, open_backend
-from .plots import plot_sweep
 from .runner import Task, execute, record, run_key
 from .store import ResultStore, atomic_write, write_json
 
@@ -202,5 +201,7 @@ def finish(summary: pd.DataFrame, varied: list[str], out: Path, meta: dict[str, 
                                                   "seed"]].itertuples(index=False)}})
     for old in out.glob("sweep_*.png"):
         old.unlink()
+    from .plots import plot_sweep  # matplotlib only where figures are drawn
+
     plot_sweep(summary, varied, out)
     return agg

@@ -27,7 +27,7 @@ from model.params import ParameterError
 TINY = {"scale": 0.02, "days": 20, "warmup_days": 5}
 VARY = ["staffing_per_10k=18,43.9", "closed_loop=true,false"]
 # columns that legitimately differ between identical runs: wall-clock time
-TIMING = ["build_seconds", "runtime_seconds", "summary_json"]
+TIMING = ["build_seconds", "runtime_seconds", "worker_seconds", "summary_json"]
 
 
 def results(runs: pd.DataFrame) -> pd.DataFrame:
