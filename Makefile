@@ -23,6 +23,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(VPY) benchmarks/bench_year.py
+	$(VPY) benchmarks/bench_sweep.py
 
 calibrate: $(STAMP)
 	$(VPY) run.py calibrate
