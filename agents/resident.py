@@ -68,8 +68,10 @@ class Resident(mesa.Agent):
 
     @satisfaction.setter
     def satisfaction(self, value: float) -> None:
-        self.model.satisfaction[self.idx] = value
-        self.model.resident_rows_written()  # totals over residents are memoised
+        array = self.model.satisfaction
+        array.flags.writeable = True  # locked by the memoised totals, which are reset here
+        array[self.idx] = value
+        self.model.resident_rows_written()
 
     @property
     def experience(self) -> float:
@@ -100,20 +102,19 @@ def create_residents(model: mesa.Model, n: int) -> list[Resident]:
             r.__dict__ = {"model": model, "unique_id": first + i, "pos": None, "idx": i}
     model.agent_id_counter = first + n
     model._all_agents._agents.update(dict.fromkeys(residents))
-    by_type = model._agents_by_type
-    if Resident in by_type:
-        by_type[Resident]._agents.update(dict.fromkeys(residents))
-    else:
-        by_type[Resident] = _HardKeyAgentSet(residents, random=model.random)
+    model._agents_by_type[Resident] = _HardKeyAgentSet(residents, random=model.random)
     return residents
 
 
 def _can_bulk_register(model: mesa.Model) -> bool:
-    """Mesa's registries are as this module expects, and no one listens to additions."""
+    """Mesa's registries are as this module expects, no one listens to additions, no
+    subclass registers agents its own way, and there are no residents yet."""
     try:
         quiet = (not model._has_subscribers("agents", ModelSignals.AGENT_ADDED)
                  and model._batch_context is None)
         return (quiet and not Resident._datasets
+                and type(model).register_agent is mesa.Model.register_agent
+                and Resident not in model._agents_by_type
                 and isinstance(model._all_agents, _HardKeyAgentSet)
                 and isinstance(model._agents_by_type, dict)
                 and isinstance(model.agent_id_counter, int))

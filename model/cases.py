@@ -86,6 +86,15 @@ class CaseTable:
     def __len__(self) -> int:
         return self.n
 
+    # The column attributes are views into ``_cols``: a copy (pickle, deepcopy) must rebuild
+    # them from its own columns, not carry detached copies of the old views.
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k not in COLUMNS}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._make_views()
+
     def add(self, count: int, **values: np.ndarray | float) -> np.ndarray:
         """Append ``count`` cases with the given column values; return their indices."""
         unknown = set(values) - set(COLUMNS)

@@ -12,12 +12,9 @@ from __future__ import annotations
 import numpy as np
 
 from .vocabulary import (
-    DEPARTMENT_KINDS,
-    ENFORCEMENT_KINDS,
     IS_DEPARTMENT,
     IS_ENFORCEMENT,
     IS_MEDIATED,
-    MEDIATED_KINDS,
     ORIGINS,
     A,
     C,
@@ -29,9 +26,6 @@ from .vocabulary import (
 RESIDENT_CHANNELS = ("silence", "building_head", "grid_worker", "compound_branch", "community",
                      "hotline")
 CODES = np.array([C[c] for c in RESIDENT_CHANNELS])
-DEPT = np.array([K[k] for k in DEPARTMENT_KINDS])
-ENFORCE = np.array([K[k] for k in ENFORCEMENT_KINDS])
-MEDIATED = np.array([K[k] for k in MEDIATED_KINDS])
 # Couriers and riders: hotline, grid worker or silence (assumption); enrolled as special grid
 # workers (policy 6) they report through the grid.
 COURIER_CHANNELS = np.array([C["silence"], C["grid_worker"], C["hotline"]])

@@ -7,9 +7,7 @@ import numpy as np
 from .calendar import month_of
 from .cases import CaseTable
 from .participation import participation_rate
-from .vocabulary import DISPUTE_KINDS, IS_DISPUTE, KINDS, LONGQIAO, ORIGINS, K
-
-DISPUTES = np.array([K[k] for k in DISPUTE_KINDS])
+from .vocabulary import IS_DISPUTE, KINDS, LONGQIAO, ORIGINS
 
 
 class DailyLog:

@@ -13,11 +13,10 @@ from __future__ import annotations
 import numpy as np
 
 from .queues import enqueue
-from .vocabulary import DEPARTMENT_KINDS, ENFORCEMENT_KINDS, IS_ENFORCEMENT, KINDS, LEVELS, K, S, member_table
+from .vocabulary import DEPARTMENT_KINDS, IS_ENFORCEMENT, KINDS, LEVELS, K, S, member_table
 
 HOTLINE = LEVELS.index("hotline")
 DEPT = np.array([K[k] for k in DEPARTMENT_KINDS] + [K["infrastructure"]])
-ENFORCE = np.array([K[k] for k in ENFORCEMENT_KINDS])
 IS_DISPATCHED_TO_DEPARTMENTS = member_table(DEPT, len(KINDS))
 VISIT_AFTER_DAYS = 2          # assumption: call-back two days after the unit reports
 SATISFIED = 0.6               # assumption: satisfaction at or above counts as "satisfied"

@@ -5,8 +5,10 @@ street, the mean satisfaction of present adults, the volunteers), which at full 
 several passes over 260,000 rows a day. The arrays behind them change far less often:
 presence at the two season changes, volunteers monthly, satisfaction at each influence step.
 The processes replace these arrays rather than write into them, so a total is recomputed only
-when one of its arrays is a new object; writes into a row (``Resident.satisfaction = ...``)
-call ``forget``.
+when one of its arrays is a new object. To keep that promise checked, an array a memo has
+read is made read-only: writing into it in place raises instead of leaving a stale total.
+The one sanctioned in-place write, a resident's own row (``Resident.satisfaction = ...``),
+unlocks the array and calls ``forget``.
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ class ArrayMemo:
         if last is None or not all(map(is_, inputs, last)):
             self._value = self.fn(model)
             self._inputs = inputs
+            for array in inputs:  # an in-place write would now go unnoticed: forbid it
+                array.flags.writeable = False
         return self._value
 
     def forget(self) -> None:

@@ -70,6 +70,7 @@ class GovernanceModel(mesa.Model):
         self.adj = network.build(d, p, self.rng)
         self.W = network.influence_matrix(self.adj)
         self.present = None
+        self._presence_set_for = (None, None)  # (array, in season) of the last update
         winter_influx.update_presence(self)
 
         n = d.n_residents
@@ -247,7 +248,9 @@ class GovernanceModel(mesa.Model):
             opened=self.day, raised=self.day, patience=rng.exponential(self.p.patience_days, len(who))
             * PATIENCE_BY_AGE[d.age[who]])
         couriers = courier_draw(self)
-        if len(couriers) == 0:  # most days at small scales; the draws below would take nothing
+        # Most days at small scales have no courier case; skipping is identical because
+        # Generator.choice and exponential with size 0 draw no random numbers.
+        if len(couriers) == 0:
             self.route(idx)
             return
         where = rng.choice(d.n_compounds, len(couriers), p=d.compound_pop / d.compound_pop.sum())

@@ -13,7 +13,7 @@ import numpy as np
 
 from . import hotline_loop
 from .queues import enqueue, serve_queues
-from .vocabulary import ENFORCEMENT_KINDS, IS_ENFORCEMENT, IS_MEDIATED, LEVELS, MEDIATED_KINDS, K, S, U
+from .vocabulary import IS_ENFORCEMENT, IS_MEDIATED, LEVELS, K, S, U
 
 L = {name: i for i, name in enumerate(LEVELS)}
 # Probability a handled case is resolved, by unit type (rows) and kind (columns); assumption.
@@ -32,8 +32,6 @@ GRID_BONUS = 0.1               # assumption (policy 5): the merged grid's call i
 # Without the platform a failed case goes up one tier only sometimes (assumption).
 STEP_UP_WITHOUT_PLATFORM = np.array([0.35, 0.25])
 STEP_UP_BY_LEVEL = np.r_[STEP_UP_WITHOUT_PLATFORM, 0.0]  # the street tier has nowhere to go
-ENFORCE = np.array([K[k] for k in ENFORCEMENT_KINDS])
-MEDIATED = np.array([K[k] for k in MEDIATED_KINDS])
 MEDIATED_HOTLINE = 0.5  # assumption: share of the usual hotline turn after a failed mediation
 
 

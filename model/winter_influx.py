@@ -26,7 +26,7 @@ def update_presence(model) -> bool:
     in_season = in_heating_season(model.day, model.p)
     # Presence depends on the season alone: on the days the season is the one ``present``
     # was last set for, skip building and comparing a whole array.
-    last_present, last_season = getattr(model, "_presence_set_for", (None, None))
+    last_present, last_season = model._presence_set_for
     if model.present is not None and model.present is last_present and in_season == last_season:
         return False
     now = presence(model.district.seasonal, model.day, model.p)

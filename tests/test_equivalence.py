@@ -32,6 +32,7 @@ from model import (
 )
 from model.calendar import is_month_start
 from model.cases import COLUMNS
+from model.memo import ArrayMemo
 from model.vocabulary import (
     CHANNELS,
     DEPARTMENT_KINDS,
@@ -81,6 +82,10 @@ def test_bulk_residents_register_like_agent_init():
     assert _registry(fast) == _registry(slow)
     assert _by_type(fast) == _by_type(slow)
     assert fast.agent_id_counter == slow.agent_id_counter
+    plain = list(slow.agents_by_type[Resident])
+    for a, b in zip(fast.agents_by_type[Resident], plain, strict=True):  # every attribute
+        assert {k: v for k, v in vars(a).items() if k != "model"} == \
+               {k: v for k, v in vars(b).items() if k != "model"}
     residents = list(fast.agents_by_type[Resident])
     assert all(type(r) is Resident and isinstance(r, mesa.Agent) for r in residents)
     # they behave as Mesa agents: selection, removal
@@ -102,6 +107,17 @@ def test_bulk_residents_fall_back_when_someone_listens():
     create_residents(model, 5)
     assert len(listener.heard) == 5
     assert [a.unique_id for a in model.agents] == [1, 2, 3, 4, 5]
+
+
+def test_bulk_residents_fall_back_for_own_registration():
+    class Counting(mesa.Model):
+        def register_agent(self, agent) -> None:
+            self.registered = getattr(self, "registered", 0) + 1
+            super().register_agent(agent)
+
+    model = Counting(rng=1)
+    create_residents(model, 6)
+    assert model.registered == 6 and len(model.agents) == 6
 
 
 def test_resident_views_read_and_write_rows(fresh_model):
@@ -242,6 +258,7 @@ def _plain_totals(monkeypatch) -> None:
     monkeypatch.setattr(GovernanceModel, "present_by_street",
                         lambda m: np.bincount(m.district.street, m.present, minlength=3))
     monkeypatch.setattr(GovernanceModel, "n_volunteers", lambda m: int(m.volunteer.sum()))
+    monkeypatch.setattr(ArrayMemo, "__call__", lambda memo, m: memo.fn(m))  # and any other memo
 
 
 def test_memoised_totals_match_daily_recomputation(monkeypatch):
@@ -254,6 +271,15 @@ def test_memoised_totals_match_daily_recomputation(monkeypatch):
     _assert_same_state(fast, slow)
     np.testing.assert_array_equal(fast.daily.present_by_street, slow.daily.present_by_street)
     assert len(set(fast.datacollector.get_model_vars_dataframe()["present"])) == 2
+
+
+def test_memoised_arrays_refuse_in_place_writes(fresh_model):
+    """A write that would leave a memoised total stale fails loudly instead."""
+    m = fresh_model
+    m.mean_satisfaction(), m.n_volunteers(), m.present_by_street()
+    for name in ("satisfaction", "volunteer", "present"):
+        with pytest.raises(ValueError, match="read-only"):
+            getattr(m, name)[:5] = 0
 
 
 def test_memo_follows_writes_through_resident_views(fresh_model):
@@ -302,6 +328,9 @@ def test_enqueue_and_presence_match_references(monkeypatch):
 
 
 def test_calendar_and_season_tables():
+    days = np.arange(-400, 800)
+    np.testing.assert_array_equal([calendar.month_of(int(t)) for t in days],
+                                  calendar.month_of(days))  # the plain-int path
     for day in range(-60, 800):
         assert is_month_start(day) == (day % 365 in calendar.MONTH_STARTS.tolist())
     for in_season in (False, True):
@@ -460,3 +489,14 @@ def test_new_cases_match_reference(monkeypatch):
     # many couriers, so that days with and without courier cases both occur
     params = Params(scale=0.05, days=60, courier_case_rate=2.0)
     twin_runs(monkeypatch, {(GovernanceModel, "new_cases"): ref_new_cases}, params)
+
+
+def test_case_table_copies_keep_their_views(small_run):
+    """Column attributes are views: a deep copy must rebuild them on its own columns."""
+    import copy
+
+    cases = copy.deepcopy(small_run[0].cases)
+    cases.state[0] = S["closed_resolved"]
+    cases.add(1, kind=0)  # views rebuilt from the columns: the write above must survive
+    assert cases.state[0] == S["closed_resolved"]
+    assert np.shares_memory(cases.state, cases._cols["state"])
