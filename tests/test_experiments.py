@@ -202,6 +202,31 @@ def test_dask_local_cluster_matches_local_processes(factorial_sweep, tmp_path):
                                   check_like=True)
 
 
+def test_dask_scheduler_address_matches_local_processes(factorial_sweep, tmp_path):
+    """--dask ADDRESS: a running scheduler (here a LocalCluster started by the test)."""
+    from distributed import LocalCluster
+
+    runs, _ = factorial_sweep
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                      dashboard_address=None) as cluster:
+        remote = experiments.sweep("baseline", vary=["staffing_per_10k=18"], replicates=2,
+                                   dask=cluster.scheduler_address, fixed=TINY, out=tmp_path,
+                                   progress=False)
+    local = runs[(runs["staffing_per_10k"] == 18.0) & runs["closed_loop"]]
+    pd.testing.assert_frame_equal(results(remote).drop(columns=["closed_loop", "set_id"]),
+                                  results(local).drop(columns=["closed_loop", "set_id"]),
+                                  check_like=True)
+
+
+def test_unreachable_dask_scheduler_fails_before_writing(tmp_path):
+    from experiments.executors import ExperimentError
+
+    with pytest.raises(ExperimentError, match="cannot reach a Dask scheduler at 'nohost'"):
+        experiments.sweep("baseline", dask="nohost", fixed=TINY, out=tmp_path / "out",
+                          progress=False)
+    assert not (tmp_path / "out").exists()
+
+
 def test_same_set_and_replicate_same_seed_in_any_design(factorial_sweep, tmp_path):
     """A run's identity does not depend on the design it belongs to."""
     runs, _ = factorial_sweep
