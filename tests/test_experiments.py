@@ -14,6 +14,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from helpers import PYTHON, REPO
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import experiments
 from experiments import designs
@@ -175,6 +177,31 @@ def test_measures_are_stored_as_floats_with_nan_for_nothing_measured():
     assert flat["staff"] == 12.0 and isinstance(flat["staff"], float)
     assert np.isnan(flat["mean_days_to_close"]) and np.isnan(flat["category_shares.other"])
     assert flat["property_share"] == 0.1 and "by_street" not in flat and "seed" not in flat
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.text(max_size=30), min_size=1, max_size=3))
+def test_any_vary_text_is_parsed_or_refused_clearly(items):
+    """Whatever is typed after --vary: a valid factorial or a ParameterError, nothing else."""
+    try:
+        vary = designs.parse_vary(items)
+    except ParameterError as e:
+        assert str(e)
+        return
+    assert all(values and len(set(values)) == len(values) for values in vary.values())
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text(alphabet="patience_dys,closed_loop\n 0123456789.-\"TRUEfalse", max_size=80))
+def test_any_design_text_is_read_or_refused_clearly(tmp_path_factory, text):
+    path = tmp_path_factory.mktemp("fuzz") / "design.csv"
+    path.write_text(text)
+    try:
+        table = designs.read_design(path)
+    except ParameterError as e:
+        assert str(e)
+        return
+    assert len(table) >= 1 and set(table.columns) <= {"patience_days", "closed_loop"}
 
 
 def test_missing_design_file(tmp_path):
