@@ -3,6 +3,8 @@ confidence interval (Student t over the replicates)."""
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 import pandas as pd
 
@@ -36,10 +38,16 @@ def mean_ci(values: np.ndarray, confidence: float = CONFIDENCE) -> tuple[float, 
     mean = float(x.mean())
     if len(x) < 2:
         return mean, np.nan, np.nan
+    half = _t_quantile(0.5 + confidence / 2, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x))
+    return mean, mean - half, mean + half
+
+
+@lru_cache(maxsize=256)
+def _t_quantile(q: float, df: int) -> float:
+    """Student t quantile, once per (level, replicates) in a whole aggregate."""
     from scipy.stats import t  # here: worker processes that import this module never need it
 
-    half = t.ppf(0.5 + confidence / 2, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x))
-    return mean, mean - half, mean + half
+    return float(t.ppf(q, df))
 
 
 def aggregate(summary: pd.DataFrame, varied: list[str] | None = None) -> pd.DataFrame:

@@ -27,7 +27,7 @@ from model.calibration import replicate_seeds
 from model.params import ParameterError, Params
 
 from . import designs
-from .aggregate import HEADLINE, aggregate
+from .aggregate import HEADLINE
 from .executors import Backend, open_backend
 from .store import atomic_write
 from .sweep import finish, run_sets
@@ -87,9 +87,9 @@ def compare_staffing(total: int = 598, rules: list[str] | tuple[str, ...] = RULE
         runs = run_sets(sets, replicate_seeds(replicates, seed), out, scenario=scenario,
                         progress=progress, design=table, backend=backend)
     runs.insert(0, "rule", np.array(list(chosen))[runs["set_id"].to_numpy()])
-    finish(runs, ["rule"], out, {"scenario": scenario, "base_seed": seed,
-                                 "replicates": replicates, "fixed": fixed})
-    result = _rule_table(runs, chosen, total, objective)
+    agg = finish(runs, ["rule"], out, {"scenario": scenario, "base_seed": seed,
+                                       "replicates": replicates, "fixed": fixed})
+    result = _rule_table(agg, runs, chosen, total, objective)
     _warn_if_committees_take_all(runs, sets[0])
     atomic_write(out / "staffing.csv", lambda tmp: result.to_csv(tmp, index=False))
     allocation = _allocation_table(runs)
@@ -158,9 +158,8 @@ def _neighbours(pt: tuple[int, int], stride: int, n: int) -> list[tuple[int, int
             if a + da >= 0 and b + db >= 0 and a + da + b + db <= n]
 
 
-def _rule_table(runs: pd.DataFrame, chosen: dict[str, dict], total: int,
+def _rule_table(agg: pd.DataFrame, runs: pd.DataFrame, chosen: dict[str, dict], total: int,
                 objective: str) -> pd.DataFrame:
-    agg = aggregate(runs, ["rule"])
     measures = list(dict.fromkeys([objective, *HEADLINE]))
     cols = [f"{m}_{s}" for m in measures for s in ("mean", "ci_low", "ci_high")]
     out = agg.reindex(columns=["rule", "runs", "failed", *cols])  # NaN if every run failed

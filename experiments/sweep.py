@@ -37,8 +37,9 @@ def sweep(scenario: str = "baseline", vary: dict[str, list[Any]] | list[str] | N
           progress: bool = True) -> pd.DataFrame:
     """Run ``scenario`` for every parameter set of the design, ``replicates`` times each, and
     return the per-run summary (also in ``out/summary.parquet``; ``attrs["varied"]`` names
-    the varied parameters; the per-set aggregate is in
-    ``out/aggregate.csv``, figures in ``out/sweep_<param>.png``).
+    the varied parameters). The per-set aggregate is in ``out/aggregate.csv`` (or
+    ``experiments.aggregate(runs, runs.attrs["varied"])``), figures in
+    ``out/sweep_<param>.png``.
 
     ``vary`` gives a full factorial ({KEY: [values]} or ["KEY=V1,V2", ...]); ``design`` a
     table (DataFrame or CSV path) with one row per parameter set; both may be combined (the
