@@ -6,6 +6,7 @@
     python run.py compare --scenarios a,b --seeds 3 --scale 0.25   scenarios side by side
     python run.py sweep --vary staffing_per_10k=18,24.5,43.9 --replicates 5 --out DIR
     python run.py staffing --total 598 --rules uniform,proportional,demand,optimized --out DIR
+    python run.py sensitivity --problem staffing_funding_influx --method sobol --n 64 --out DIR
     python run.py calibrate            fit the free base rates to F3 and F4 (docs/calibration.md)
     python run.py params               every parameter with its default, range and source
     python run.py scenarios            the shipped scenarios
@@ -177,6 +178,27 @@ def cmd_staffing(args: argparse.Namespace) -> int:
     return 1 if result["failed"].any() else 0
 
 
+def cmd_sensitivity(args: argparse.Namespace) -> int:
+    """SALib sensitivity analysis of a problem file (docs/sensitivity.md)."""
+    from analysis import problem as problems
+    from analysis import sensitivity
+
+    problem = problems.load(args.problem).with_settings(
+        scale=args.scale, days=args.days, replicates=args.replicates, n=args.n, seed=args.seed)
+    if problem.n is None:
+        raise ParameterError(f"no N: give --n or n = ... in {problem.path}")
+    result = sensitivity.run(problem, args.method, problem.n, args.out, workers=args.workers,
+                             dask=args.dask, progress=not args.quiet)
+    import pandas as pd
+
+    with pd.option_context("display.width", 160, "display.max_rows", 200):
+        print(result.indices.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+        print(result.noise.to_string(index=False, float_format=lambda v: f"{v:.3g}"))
+    print(f"written to {args.out}/ (indices.csv, convergence.csv, noise.csv, samples.csv, "
+          "manifest.json, figures); `python run.py report` makes it a page")
+    return 0
+
+
 def cmd_calibrate(args: argparse.Namespace) -> int:
     from model import calibration
 
@@ -203,6 +225,11 @@ def _experiment_options(cmd: argparse.ArgumentParser, replicates: int, out: str)
                      help=f"replicate seeds per parameter set (default {replicates})")
     cmd.add_argument("--seed", type=_at_least(0), default=2021,
                      help="base seed; replicate seeds are SeedSequence(seed).spawn(R) (default 2021)")
+    _engine_options(cmd, out)
+
+
+def _engine_options(cmd: argparse.ArgumentParser, out: str) -> None:
+    """Where and how runs execute: --workers, --dask, --scale, --days, --out, --quiet."""
     cmd.add_argument("--workers", type=_at_least(1), default=2,
                      help="local processes, or LocalCluster workers with --dask local (default 2)")
     cmd.add_argument("--dask", default=None, metavar="ADDRESS|local",
@@ -287,6 +314,29 @@ def build_parser() -> argparse.ArgumentParser:
     stf.add_argument("--scenario", default="baseline", help="base scenario name or path")
     _experiment_options(stf, replicates=5, out="results/staffing")
     stf.set_defaults(func=cmd_staffing)
+
+    sen = sub.add_parser("sensitivity", help="SALib sensitivity analysis (Sobol, Morris, FAST) of "
+                         "a problem file, resumable, local or Dask",
+                         description="Sample the problem's parameters with SALib, run every "
+                         "sample R times through the experiments engine (finished runs in "
+                         "--out/runs are reused), and write indices.csv, convergence.csv "
+                         "(N/2 and N), noise.csv (seed-noise share) and figures. Flags override "
+                         "the problem file.")
+    sen.add_argument("--problem", required=True, metavar="NAME|FILE.toml",
+                     help="a problem in analysis/problems/ (staffing_funding_influx, behaviour) "
+                     "or a path")
+    sen.add_argument("--method", choices=("sobol", "morris", "fast"), default="sobol",
+                     help="sobol (S1, ST, S2), morris (mu*, sigma) or fast (S1, ST); default sobol")
+    sen.add_argument("--n", type=_at_least(1), default=None,
+                     help="base sample size: Sobol N (power of 2), Morris trajectories, FAST "
+                     "points per parameter (default: the problem file's n)")
+    sen.add_argument("--replicates", type=_at_least(1), default=None,
+                     help="seeds per sample, averaged (default: the problem file's)")
+    sen.add_argument("--seed", type=_at_least(0), default=None,
+                     help="seed of the sample, the replicate seeds and the bootstrap "
+                     "(default: the problem file's)")
+    _engine_options(sen, out="results/sensitivity")
+    sen.set_defaults(func=cmd_sensitivity)
 
     sub.add_parser("params", help="list every parameter with default, range and source"
                    ).set_defaults(func=cmd_params)

@@ -18,6 +18,7 @@ import numpy as np
 
 from model.metrics import MODEL_VERSION
 from model.params import Params
+from model.vocabulary import CHANNELS, DISPUTE_KINDS, KINDS, LEVELS, ORIGINS, STATES
 
 # Summary keys that identify a run rather than measure it.
 IDENTITY = ("scenario", "seed", "days", "scale", "model_version")
@@ -71,6 +72,23 @@ def flatten(summary: dict[str, Any]) -> dict[str, Any]:
                 flat[key if sub is None else f"{key}.{sub}"] = np.nan if v is None else float(v)
     flat["property_share"] = flat["category_shares.property"]
     return flat
+
+
+def measure_names() -> tuple[str, ...]:
+    """Every measure ``flatten`` gives a run, known without running one (a test pins the two
+    together): what a sensitivity problem may name as an output."""
+    named = {"category_shares": KINDS, "disputes_by_kind_per_1000_per_month": DISPUTE_KINDS,
+             "settled_shares": LEVELS, "escalation_shares": LEVELS, "channel_shares": CHANNELS,
+             "satisfaction_by_origin": ORIGINS, "case_states": STATES}
+    top = ("population", "hotline_tickets_per_10k_per_year", "disputes_per_1000_per_month",
+           "cases_per_1000_per_month", "resolution_rate", "mean_days_to_close",
+           "mean_days_to_resolve", "mean_days_to_handle", "mean_case_satisfaction",
+           "reached_community_or_higher", "escalated_share", "silence_share",
+           "carried_over_from_warmup", "supervised_share", "overdue_share",
+           "discipline_referrals", "mean_satisfaction", "final_satisfaction",
+           "unsatisfied_share", "satisfaction_sd", "participation_rate", "workload_per_worker",
+           "utilisation", "staff", "build_seconds", "runtime_seconds", "property_share")
+    return top + tuple(f"{key}.{sub}" for key, subs in named.items() for sub in subs)
 
 
 def record(task: Task, result: dict[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,111 @@
+"""Sensitivity methods (敏感性分析方法) through SALib, in its plain flow: sample -> evaluate ->
+analyze. Each method says how to sample N, how to analyse one output, and which rows form
+the sample of size N/2 (for the convergence check).
+
+- ``sobol``: Saltelli's scheme on a scrambled Sobol' sequence, N(2D + 2) rows; first-order
+  (S1), total (ST) and second-order (S2) indices with bootstrap confidence intervals.
+- ``morris``: N trajectories of D + 1 points on a 4-level grid; mu*, its confidence
+  interval, sigma and mu (Morris 1991; Campolongo et al. 2007).
+- ``fast``: extended FAST (Saltelli et al. 1999), N D rows; S1 and ST. Its N/2 sample is a
+  separate search curve (a subsample of the curve would alias), so it costs 1.5 N D runs.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from SALib.analyze import fast as fast_analyze
+from SALib.analyze import morris as morris_analyze
+from SALib.analyze import sobol as sobol_analyze
+from SALib.sample import fast_sampler
+from SALib.sample import morris as morris_sample
+from SALib.sample import sobol as sobol_sample
+
+from model.params import ParameterError
+
+MORRIS_LEVELS = 4  # grid levels (Morris 1991; SALib's default)
+FAST_HARMONICS = 4  # M, interference factor (Saltelli et al. 1999)
+CONF_LEVEL = 0.95
+RESAMPLES = 100  # bootstrap resamples for the confidence intervals (SALib's default)
+
+
+@dataclass(frozen=True)
+class Method:
+    name: str
+    columns: tuple[str, ...]  # SALib's names, in the order of indices.csv
+    sample: Callable[[dict, int, int], np.ndarray]
+    analyze: Callable[[dict, np.ndarray, np.ndarray, int], dict[str, Any]]
+    rows_per_unit: Callable[[int], int]  # rows per base sample / trajectory / curve point
+    check_n: Callable[[int], str | None]  # why N is not allowed, or None
+    nested_half: bool = True  # are the first N/2 units a valid sample of size N/2?
+
+
+def _sobol_sample(problem: dict, n: int, seed: int) -> np.ndarray:
+    return sobol_sample.sample(problem, n, calc_second_order=True, scramble=True, seed=seed)
+
+
+def _sobol_analyze(problem: dict, x: np.ndarray, y: np.ndarray, seed: int) -> dict[str, Any]:
+    return sobol_analyze.analyze(problem, y, calc_second_order=True, num_resamples=RESAMPLES,
+                                 conf_level=CONF_LEVEL, seed=seed)
+
+
+def _morris_sample(problem: dict, n: int, seed: int) -> np.ndarray:
+    return morris_sample.sample(problem, n, num_levels=MORRIS_LEVELS, seed=seed)
+
+
+def _morris_analyze(problem: dict, x: np.ndarray, y: np.ndarray, seed: int) -> dict[str, Any]:
+    return morris_analyze.analyze(problem, x, y, num_resamples=RESAMPLES, conf_level=CONF_LEVEL,
+                                  num_levels=MORRIS_LEVELS, seed=seed)
+
+
+def _fast_sample(problem: dict, n: int, seed: int) -> np.ndarray:
+    return fast_sampler.sample(problem, n, M=FAST_HARMONICS, seed=seed)
+
+
+def _fast_analyze(problem: dict, x: np.ndarray, y: np.ndarray, seed: int) -> dict[str, Any]:
+    with warnings.catch_warnings():  # SALib warns its FAST intervals are indicative: documented
+        warnings.simplefilter("ignore", UserWarning)
+        return fast_analyze.analyze(problem, y, M=FAST_HARMONICS, num_resamples=RESAMPLES,
+                                    conf_level=CONF_LEVEL, seed=seed)
+
+
+def _power_of_two(n: int) -> str | None:
+    if n < 4 or n & (n - 1):
+        return "a power of 2 of at least 4 (Sobol' sequences balance only at powers of 2)"
+    return None
+
+
+def _enough_trajectories(n: int) -> str | None:
+    return None if n >= 4 else "at least 4 trajectories (N/2 = 2 for the convergence check)"
+
+
+def _fast_points(n: int) -> str | None:
+    least = 2 * (4 * FAST_HARMONICS ** 2 + 1)
+    return None if n >= least else f"at least {least} (N/2 must exceed 4 M^2 = 64)"
+
+
+METHODS = {
+    "sobol": Method("sobol", ("S1", "S1_conf", "ST", "ST_conf"), _sobol_sample, _sobol_analyze,
+                    lambda d: 2 * d + 2, _power_of_two),
+    "morris": Method("morris", ("mu_star", "mu_star_conf", "sigma", "mu"), _morris_sample,
+                     _morris_analyze, lambda d: d + 1, _enough_trajectories),
+    "fast": Method("fast", ("S1", "S1_conf", "ST", "ST_conf"), _fast_sample, _fast_analyze,
+                   lambda d: 1, _fast_points, nested_half=False),
+}
+CONVERGENCE_INDICES = {"sobol": ("S1", "ST"), "morris": ("mu_star",), "fast": ("S1", "ST")}
+
+
+def get(name: str, n: int | None = None) -> Method:
+    """The method called ``name``, checking N if given."""
+    if name not in METHODS:
+        raise ParameterError(f"unknown method '{name}'; allowed: {', '.join(METHODS)}")
+    method = METHODS[name]
+    if n is not None:
+        why = method.check_n(n)
+        if why:
+            raise ParameterError(f"--n {n} is not allowed for {name}: N must be {why}")
+    return method

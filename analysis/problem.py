@@ -1,0 +1,276 @@
+"""Sensitivity problems (敏感性分析问题): which parameters vary over which ranges, which outputs
+are analysed, and the run settings, read from a TOML file under ``analysis/problems/``.
+
+    name = "staffing_funding_influx"
+    scenario = "baseline"            # base scenario: every other parameter comes from it
+    outputs = ["mean_satisfaction", "disputes_per_1000_per_month"]
+    scale = 0.1
+    days = 365
+    replicates = 2                   # seeds per sample, averaged
+    n = 64                           # base sample size (optional; --n overrides)
+    [fixed]                          # optional overrides of the scenario, not varied
+    [parameters.staffing_per_10k]
+    bounds = [18.0, 43.9]            # the support of the factor, within the schema's range
+    dist = "unif"                    # unif (default), triang (peak), truncnorm (mean, sd), logunif
+    source = "F6 .. F7"
+
+Everything is checked against the parameter schema when the file is read, before any run:
+unknown keys, unknown parameters or outputs, lower >= upper, bounds outside the schema's
+range, a parameter both fixed and varied.
+"""
+
+from __future__ import annotations
+
+import difflib
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from experiments.runner import measure_names
+from model import scenarios
+from model.params import FIELDS, TYPES, ParameterError, allowed_text, check_keys, coerce
+
+PROBLEM_DIR = Path(__file__).resolve().parent / "problems"
+TOP_KEYS = ("name", "description", "scenario", "outputs", "scale", "days", "replicates", "n",
+            "seed", "fixed", "parameters")
+FACTOR_KEYS = ("bounds", "dist", "peak", "mean", "sd", "source")
+DISTS = {"unif": (), "logunif": (), "triang": ("peak",), "truncnorm": ("mean", "sd")}
+RUN_SETTINGS = ("scale", "days")  # top-level settings, not factors
+NOT_OUTPUTS = ("build_seconds", "runtime_seconds")  # wall times, not model results
+
+
+@dataclass(frozen=True)
+class Factor:
+    """One varied parameter: its support [lower, upper] and distribution on it."""
+
+    name: str
+    lower: float
+    upper: float
+    dist: str = "unif"
+    peak: float | None = None
+    mean: float | None = None
+    sd: float | None = None
+    source: str = ""
+
+    @property
+    def kind(self) -> type:
+        return TYPES.get(self.name, float)
+
+    def salib_bounds(self) -> list[float]:
+        """Bounds in SALib's convention for the distribution."""
+        if self.dist == "triang":  # SALib: [start, end, peak as a fraction of the width]
+            return [self.lower, self.upper, (self.peak - self.lower) / (self.upper - self.lower)]
+        if self.dist == "truncnorm":
+            return [self.lower, self.upper, self.mean, self.sd]
+        return [self.lower, self.upper]
+
+    def to_values(self, column: np.ndarray) -> list[Any]:
+        """Sampled numbers as parameter values: integers rounded, switches on from 0.5."""
+        if self.kind is bool:
+            return [bool(v >= 0.5) for v in column]
+        if self.kind is int:
+            return [int(round(v)) for v in column]
+        return [float(v) for v in column]
+
+
+@dataclass(frozen=True)
+class Space:
+    """What SALib needs: factors and output names (also used with test functions)."""
+
+    factors: tuple[Factor, ...]
+    outputs: tuple[str, ...]
+
+    @property
+    def names(self) -> list[str]:
+        return [f.name for f in self.factors]
+
+    def salib(self) -> dict[str, Any]:
+        return {"num_vars": len(self.factors), "names": self.names,
+                "bounds": [f.salib_bounds() for f in self.factors],
+                "dists": [f.dist for f in self.factors], "outputs": list(self.outputs)}
+
+
+@dataclass(frozen=True)
+class Problem(Space):
+    """A sensitivity problem on the model: a space plus the base scenario and run settings."""
+
+    name: str = "problem"
+    description: str = ""
+    scenario: str = "baseline"
+    scale: float = 0.1
+    days: int = 365
+    replicates: int = 2
+    n: int | None = None
+    seed: int = 2021
+    fixed: dict[str, Any] = field(default_factory=dict)
+    path: str = ""
+
+    def with_settings(self, **settings: Any) -> Problem:
+        """The command line's --scale, --days, --replicates, --n (None: keep the file's)."""
+        given = {k: v for k, v in settings.items() if v is not None}
+        problem = replace(self, **given)
+        _check_settings(problem, where="command line")
+        return problem
+
+    def run_values(self) -> dict[str, Any]:
+        """Overrides applied to the base scenario in every run."""
+        return {**self.fixed, "scale": self.scale, "days": self.days}
+
+    def describe(self) -> dict[str, Any]:
+        return {"name": self.name, "description": self.description, "scenario": self.scenario,
+                "outputs": list(self.outputs), "fixed": self.fixed, "path": self.path,
+                "parameters": [{"name": f.name, "lower": f.lower, "upper": f.upper,
+                                "dist": f.dist, "peak": f.peak, "mean": f.mean, "sd": f.sd,
+                                "source": f.source} for f in self.factors]}
+
+
+def available() -> list[str]:
+    return sorted(p.stem for p in PROBLEM_DIR.glob("*.toml"))
+
+
+def resolve(name_or_path: str | Path) -> Path:
+    """A shipped problem name or a path to a TOML file."""
+    path = Path(name_or_path)
+    if path.is_file():
+        return path
+    shipped = PROBLEM_DIR / f"{name_or_path}.toml"
+    if shipped.is_file():
+        return shipped
+    close = difflib.get_close_matches(str(name_or_path), available(), n=1)
+    hint = f" (did you mean '{close[0]}'?)" if close else ""
+    raise ParameterError(f"problem file '{name_or_path}' not found{hint}; shipped problems: "
+                         f"{', '.join(available())}, or a path to a .toml file")
+
+
+def load(name_or_path: str | Path) -> Problem:
+    """Read and check a problem file; every error names the file and the bad key or value."""
+    path = resolve(name_or_path)
+    try:
+        with path.open("rb") as f:
+            data = tomllib.load(f)
+    except tomllib.TOMLDecodeError as e:
+        raise ParameterError(f"problem file '{path}' is not valid TOML: {e}") from None
+    try:
+        return _build(data, path)
+    except ParameterError as e:
+        raise ParameterError(f"problem file '{path}': {e}") from None
+
+
+def _build(data: dict[str, Any], path: Path) -> Problem:
+    _refuse_unknown(data, TOP_KEYS, "key")
+    raw = data.get("parameters")
+    if not isinstance(raw, dict) or not raw:
+        raise ParameterError("[parameters] is missing or empty; give at least one "
+                             "[parameters.NAME] table with bounds = [lower, upper]")
+    fixed = data.get("fixed", {})
+    if not isinstance(fixed, dict):
+        raise ParameterError("[fixed] must be a table of parameter = value")
+    check_keys(fixed, where="[fixed]")
+    check_keys(raw, where="[parameters]")
+    factors = tuple(_factor(name, spec, fixed) for name, spec in raw.items())
+    problem = Problem(
+        factors=factors, outputs=_outputs(data.get("outputs")),
+        name=str(data.get("name", path.stem)), description=str(data.get("description", "")),
+        scenario=str(data.get("scenario", "baseline")), path=str(path),
+        fixed={k: coerce(k, v) for k, v in fixed.items()},
+        **{k: data[k] for k in ("scale", "days", "replicates", "n", "seed") if k in data})
+    _check_settings(problem, where="file")
+    return problem
+
+
+def _refuse_unknown(table: dict[str, Any], allowed: tuple[str, ...], what: str) -> None:
+    for key in table:
+        if key not in allowed:
+            close = difflib.get_close_matches(key, allowed, n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            raise ParameterError(f"unknown {what} '{key}'{hint}; allowed: {', '.join(allowed)}")
+
+
+def _factor(name: str, spec: Any, fixed: dict[str, Any]) -> Factor:
+    where = f"[parameters.{name}]"
+    if not isinstance(spec, dict):
+        raise ParameterError(f"{where} must be a table with bounds = [lower, upper]")
+    _refuse_unknown(spec, FACTOR_KEYS, f"key in {where}")
+    if name in RUN_SETTINGS:
+        raise ParameterError(f"{where}: '{name}' is a run setting (top-level {name} = ...), "
+                             "not a factor")
+    if name in fixed:
+        raise ParameterError(f"parameter '{name}' is both in [fixed] and [parameters]; "
+                             "give it in one place")
+    kind = TYPES[name]
+    if kind is str:
+        raise ParameterError(f"{where}: '{name}' takes a name ({allowed_text(name)}), not a "
+                             "number; compare its choices with `run.py sweep --vary`")
+    bounds = spec.get("bounds", [0, 1] if kind is bool else None)
+    if (not isinstance(bounds, list) or len(bounds) != 2
+            or not all(isinstance(b, int | float) and not isinstance(b, bool) for b in bounds)):
+        raise ParameterError(f"{where}: bounds must be [lower, upper] (two numbers), got "
+                             f"{bounds!r}")
+    lower, upper = float(bounds[0]), float(bounds[1])
+    if not lower < upper:
+        raise ParameterError(f"{where}: lower bound {bounds[0]} must be below upper bound "
+                             f"{bounds[1]}")
+    meta = FIELDS[name].metadata
+    if kind is bool and (lower, upper) != (0.0, 1.0):
+        raise ParameterError(f"{where}: '{name}' is a switch; its bounds are [0, 1] (on from "
+                             "0.5)")
+    if kind is not bool and not (meta["lo"] <= lower and upper <= meta["hi"]):
+        raise ParameterError(f"{where}: bounds [{bounds[0]}, {bounds[1]}] leave the range the "
+                             f"model allows; allowed: {allowed_text(name)}")
+    dist = spec.get("dist", "unif")
+    if dist not in DISTS:
+        raise ParameterError(f"{where}: unknown dist '{dist}'; allowed: {', '.join(DISTS)}")
+    needed = DISTS[dist]
+    extra = [k for k in ("peak", "mean", "sd") if k in spec and k not in needed]
+    if extra:
+        raise ParameterError(f"{where}: '{extra[0]}' does not apply to dist '{dist}'")
+    shape = {}
+    for key in needed:
+        value = spec.get(key)
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            raise ParameterError(f"{where}: dist '{dist}' needs {key} = NUMBER")
+        shape[key] = float(value)
+    if dist == "triang" and not lower <= shape["peak"] <= upper:
+        raise ParameterError(f"{where}: peak {shape['peak']} must lie within the bounds")
+    if dist == "truncnorm" and shape["sd"] <= 0:
+        raise ParameterError(f"{where}: sd must be positive, got {shape['sd']}")
+    if dist == "logunif" and lower <= 0:
+        raise ParameterError(f"{where}: dist 'logunif' needs a positive lower bound")
+    return Factor(name, lower, upper, dist, source=str(spec.get("source", "")), **shape)
+
+
+def _outputs(raw: Any) -> tuple[str, ...]:
+    allowed = [m for m in measure_names() if m not in NOT_OUTPUTS]
+    if not isinstance(raw, list) or not raw or not all(isinstance(o, str) for o in raw):
+        raise ParameterError("outputs must be a non-empty list of summary measures, e.g. "
+                             "[\"mean_satisfaction\", \"disputes_per_1000_per_month\"]")
+    for name in raw:
+        if name not in allowed:
+            close = difflib.get_close_matches(name, allowed, n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            raise ParameterError(f"unknown output '{name}'{hint}; allowed: the measures of "
+                                 f"summary.json: {', '.join(allowed)}")
+    if len(set(raw)) != len(raw):
+        raise ParameterError("an output is listed twice in outputs")
+    return tuple(raw)
+
+
+def _check_settings(p: Problem, where: str) -> None:
+    for key, lowest in (("replicates", 1), ("seed", 0), ("n", 1)):
+        value = getattr(p, key)
+        if value is None and key == "n":
+            continue
+        if not isinstance(value, int) or isinstance(value, bool) or value < lowest:
+            raise ParameterError(f"{where}: {key} must be an integer >= {lowest}, got {value!r}")
+    for key, value in (("scale", p.scale), ("days", p.days)):
+        coerce(key, value)  # type
+    try:  # the scenario with the fixed values and each factor at each bound
+        for f in p.factors:
+            for bound in (f.lower, f.upper):
+                value = f.to_values(np.array([bound]))[0]
+                scenarios.load(p.scenario, {**p.run_values(), f.name: value})
+    except ParameterError as e:
+        raise ParameterError(f"{where}: {e}") from None

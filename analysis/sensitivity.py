@@ -1,0 +1,185 @@
+"""Global sensitivity analysis (全局敏感性分析) of the model: SALib's sample -> evaluate ->
+analyze, with the evaluation run through the experiments engine (parallel processes or
+Dask, every run stored under ``out/runs`` by its key, so an interrupted analysis resumes).
+
+Seed noise is handled explicitly. Each sample is run with the same R replicate seeds
+(common random numbers) and the outputs are averaged; the variance left by the seeds in
+that average (the pooled between-replicate variance / R, or, with R = 1, the variance over
+``PROBE_SEEDS`` seeds at the centre of the space) is reported beside the variance of the
+outputs over the samples. Their ratio, ``seed_noise_share``, is the part of what the
+indices divide up that is noise: an index below it cannot be told from noise.
+"""
+
+from __future__ import annotations
+
+import sys
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from time import perf_counter
+
+import numpy as np
+import pandas as pd
+
+from experiments import designs
+from experiments.executors import ExperimentError
+from experiments.sweep import plan_runs, run_plan
+from model.calibration import replicate_seeds
+
+from . import methods
+from .problem import Problem, Space
+
+PROBE_SEEDS = 8  # seeds at the centre of the space when R = 1 (assumption: enough for a variance)
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    y: pd.DataFrame      # one row per sample, one column per output
+    noise: pd.DataFrame  # output, replicates, output_variance, noise_variance, seed_noise_share
+    runs: pd.DataFrame | None = None  # one row per model run, if a model was run
+
+
+Evaluator = Callable[[pd.DataFrame], Evaluation]
+
+
+@dataclass(frozen=True)
+class Result:
+    method: str
+    n: int
+    samples: pd.DataFrame        # sample, the parameter values, the outputs
+    indices: pd.DataFrame        # output, parameter, SALib's indices
+    second_order: pd.DataFrame | None
+    convergence: pd.DataFrame    # output, parameter, index, n, value, conf
+    noise: pd.DataFrame
+    runs: pd.DataFrame | None
+
+
+def design(space: Space, x: np.ndarray) -> pd.DataFrame:
+    """SALib's sample as parameter values, one row per sample (integers rounded)."""
+    return pd.DataFrame({f.name: f.to_values(x[:, i]) for i, f in enumerate(space.factors)})
+
+
+def sample(space: Space, method: str, n: int, seed: int) -> pd.DataFrame:
+    """The design of ``method`` with base size ``n`` (deterministic in ``seed``)."""
+    return design(space, methods.get(method, n).sample(space.salib(), n, seed))
+
+
+def analyse(space: Space, method: str, n: int, evaluate: Evaluator, seed: int) -> Result:
+    """Sample, evaluate (one call, so every run is scheduled at once) and analyse every
+    output at N and N/2."""
+    m = methods.get(method, n)
+    full = sample(space, method, n, seed)
+    half = full.iloc[:n // 2 * m.rows_per_unit(len(space.factors))] if m.nested_half \
+        else design(space, m.sample(space.salib(), n // 2, seed))
+    both = full if m.nested_half else pd.concat([full, half], ignore_index=True)
+    ev = evaluate(both)
+    y_full = ev.y.iloc[:len(full)]
+    y_half = ev.y.iloc[:len(half)] if m.nested_half else ev.y.iloc[len(full):]
+    _warn_undefined(y_full)
+    indices, second = _indices(space, m, full, y_full, seed)
+    half_indices, _ = _indices(space, m, half, y_half, seed)
+    convergence = pd.concat([_long(half_indices, method, n // 2), _long(indices, method, n)],
+                            ignore_index=True)
+    samples = pd.concat([full.rename_axis("sample").reset_index(),
+                         y_full.reset_index(drop=True)], axis=1)
+    return Result(method, n, samples, indices, second, convergence, ev.noise, ev.runs)
+
+
+def _indices(space: Space, m: methods.Method, x: pd.DataFrame, y: pd.DataFrame,
+             seed: int) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    problem = space.salib()
+    xs = x.to_numpy(dtype=float)
+    rows, pairs = [], []
+    names = space.names
+    for output in space.outputs:
+        with warnings.catch_warnings():  # a constant output divides by zero: its indices are NaN
+            warnings.simplefilter("ignore", RuntimeWarning)
+            res = m.analyze(problem, xs, y[output].to_numpy(dtype=float), seed)
+        rows += [{"output": output, "parameter": p, **{c: float(res[c][i]) for c in m.columns}}
+                 for i, p in enumerate(names)]
+        if "S2" in res:
+            pairs += [{"output": output, "parameter_1": names[i], "parameter_2": names[j],
+                       "S2": float(res["S2"][i, j]), "S2_conf": float(res["S2_conf"][i, j])}
+                      for i in range(len(names)) for j in range(i + 1, len(names))]
+    return pd.DataFrame(rows), (pd.DataFrame(pairs) if "S2" in res else None)
+
+
+def _long(indices: pd.DataFrame, method: str, n: int) -> pd.DataFrame:
+    parts = [indices[["output", "parameter"]].assign(index=name, n=n, value=indices[name],
+                                                     conf=indices[f"{name}_conf"])
+             for name in methods.CONVERGENCE_INDICES[method]]
+    return pd.concat(parts, ignore_index=True)
+
+
+def _warn_undefined(y: pd.DataFrame) -> None:
+    for output in y.columns:
+        missing = int(y[output].isna().sum())
+        if missing:
+            print(f"warning: output '{output}' is undefined in {missing} of {len(y)} samples "
+                  "(e.g. no case closed at this scale or length); its indices are NaN",
+                  file=sys.stderr)
+
+
+class ModelEvaluator:
+    """Evaluate a design on the model: every sample × the problem's replicate seeds through
+    the experiments engine, stored in ``out/runs``."""
+
+    def __init__(self, problem: Problem, out: str | Path, workers: int = 1,
+                 dask: str | None = None, progress: bool = True) -> None:
+        self.problem, self.out = problem, Path(out)
+        self.workers, self.dask, self.progress = workers, dask, progress
+        self.seeds = replicate_seeds(problem.replicates, problem.seed)
+
+    def __call__(self, table: pd.DataFrame) -> Evaluation:
+        p = self.problem
+        sets = designs.parameter_sets(p.scenario, table, p.run_values())  # all checked first
+        plan = plan_runs(sets, self.seeds, p.scenario)
+        if p.replicates == 1:  # noise is measured at the centre instead
+            probe = designs.parameter_sets(p.scenario, centre(p), p.run_values())
+            plan += [(len(sets), rep, task) for _, rep, task in
+                     plan_runs(probe, replicate_seeds(PROBE_SEEDS, p.seed), p.scenario)]
+        runs = run_plan(plan, self.out, workers=self.workers, dask=self.dask,
+                        progress=self.progress)
+        failed = runs[runs["status"] != "done"]
+        if len(failed):
+            raise ExperimentError(f"{len(failed)} of {len(runs)} runs failed (first: "
+                                  f"{failed['error'].iloc[0]}); see {self.out}/failed/; run the "
+                                  "same command again to retry them")
+        main = runs[runs["set_id"] < len(sets)]
+        y = main.groupby("set_id")[list(p.outputs)].mean().reindex(range(len(sets)))
+        within = (main if p.replicates > 1 else runs[runs["set_id"] == len(sets)])
+        noise = noise_table(y, within.groupby("set_id")[list(p.outputs)].var(ddof=1).mean(),
+                            p.replicates)
+        return Evaluation(y.reset_index(drop=True), noise, runs)
+
+
+def centre(p: Problem) -> pd.DataFrame:
+    """The centre of the space (peak or mean where the distribution has one)."""
+    mid = np.array([[f.peak if f.peak is not None else f.mean if f.mean is not None
+                     else (f.lower + f.upper) / 2 for f in p.factors]])
+    return design(p, mid)
+
+
+def noise_table(y: pd.DataFrame, replicate_variance: pd.Series, replicates: int) -> pd.DataFrame:
+    """Per output: the variance of the (averaged) outputs over the samples, the part of it
+    the seeds leave (between-replicate variance / R) and their ratio."""
+    total = y.var(ddof=1)
+    noise = replicate_variance / replicates
+    share = (noise / total).where(total > 0)
+    return pd.DataFrame({"output": y.columns, "replicates": replicates,
+                         "output_variance": total.to_numpy(), "noise_variance": noise.to_numpy(),
+                         "seed_noise_share": share.clip(upper=1.0).to_numpy()})
+
+
+def run(problem: Problem, method: str, n: int, out: str | Path, *, workers: int = 1,
+        dask: str | None = None, progress: bool = True) -> Result:
+    """The analysis of ``problem`` on the model, written to ``out`` (``outputs.write``)."""
+    from .outputs import write  # matplotlib only where figures are drawn
+
+    methods.get(method, n)  # refuse a bad N before anything runs
+    start = perf_counter()
+    evaluate = ModelEvaluator(problem, out, workers, dask, progress)
+    result = analyse(problem, method, n, evaluate, problem.seed)
+    write(result, problem, Path(out), evaluate.seeds, wall_seconds=perf_counter() - start)
+    return result

@@ -1,0 +1,271 @@
+"""Sensitivity analysis: the SALib pipeline proven on the Ishigami function (analytic Sobol
+indices), a Morris run on the model through the CLI (finite indices, files, resume), and bad
+problem files refused before any run."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from SALib.test_functions import Ishigami
+
+import run
+from analysis import problem as problems
+from analysis import sensitivity
+from analysis.problem import Factor, Space
+from experiments.runner import flatten, measure_names
+from model.params import ParameterError
+
+# --- the pipeline on a function with known indices ------------------------------------------
+
+A, B = 7.0, 0.1  # Ishigami's usual constants (Ishigami & Homma 1990; SALib's test function)
+
+
+def ishigami_analytic() -> dict[str, np.ndarray]:
+    """First-order, total and the x1-x3 second-order index of Ishigami over [-pi, pi]^3."""
+    v1 = 0.5 * (1 + B * math.pi ** 4 / 5) ** 2
+    v2 = A ** 2 / 8
+    v13 = B ** 2 * math.pi ** 8 * (1 / 18 - 1 / 50)
+    v = v1 + v2 + v13
+    return {"S1": np.array([v1, v2, 0.0]) / v, "ST": np.array([v1 + v13, v2, v13]) / v,
+            "S2_13": v13 / v}
+
+
+ISHIGAMI = Space(tuple(Factor(f"x{i}", -math.pi, math.pi) for i in (1, 2, 3)), ("y",))
+
+
+def evaluate_ishigami(table: pd.DataFrame) -> sensitivity.Evaluation:
+    y = pd.DataFrame({"y": Ishigami.evaluate(table.to_numpy(dtype=float), A=A, B=B)})
+    return sensitivity.Evaluation(y, sensitivity.noise_table(y, pd.Series({"y": 0.0}), 1))
+
+
+@pytest.mark.parametrize("method, n, tol", [("sobol", 2048, 0.04), ("fast", 1024, 0.04)])
+def test_ishigami_indices_match_the_analytic_values(method, n, tol):
+    result = sensitivity.analyse(ISHIGAMI, method, n, evaluate_ishigami, seed=11)
+    exact = ishigami_analytic()
+    got = result.indices.set_index("parameter")
+    assert list(got.index) == ["x1", "x2", "x3"]
+    np.testing.assert_allclose(got["S1"], exact["S1"], atol=tol)
+    np.testing.assert_allclose(got["ST"], exact["ST"], atol=tol)
+    assert (got["S1_conf"] > 0).all() and (got["ST_conf"] < 0.2).all()
+    assert sorted(result.convergence["n"].unique()) == [n // 2, n]
+    if method == "sobol":
+        pairs = result.second_order.set_index(["parameter_1", "parameter_2"])["S2"]
+        assert pairs[("x1", "x3")] == pytest.approx(exact["S2_13"], abs=0.08)
+        assert abs(pairs[("x1", "x2")]) < 0.08 and abs(pairs[("x2", "x3")]) < 0.08
+
+
+def test_ishigami_morris_ranks_x3_as_interacting_only():
+    """x3 acts only through its interaction with x1: mu (signed) near 0, sigma large."""
+    result = sensitivity.analyse(ISHIGAMI, "morris", 200, evaluate_ishigami, seed=5)
+    got = result.indices.set_index("parameter")
+    assert list(result.indices.columns) == ["output", "parameter", "mu_star", "mu_star_conf",
+                                            "sigma", "mu"]
+    assert got.loc["x3", "sigma"] > got.loc["x3", "mu_star"] > abs(got.loc["x3", "mu"])
+    assert got.loc["x2", "mu_star"] > 0
+    assert np.isfinite(got[["mu_star", "mu_star_conf", "sigma", "mu"]].to_numpy()).all()
+
+
+def test_sobol_convergence_uses_the_first_half_of_the_sample():
+    small = sensitivity.analyse(ISHIGAMI, "sobol", 256, evaluate_ishigami, seed=3)
+    large = sensitivity.analyse(ISHIGAMI, "sobol", 512, evaluate_ishigami, seed=3)
+    at_256 = large.convergence[large.convergence["n"] == 256].reset_index(drop=True)
+    own = small.convergence[small.convergence["n"] == 256].reset_index(drop=True)
+    pd.testing.assert_frame_equal(at_256, own)
+
+
+@pytest.mark.parametrize("method, n", [("sobol", 8), ("morris", 4)])
+def test_doubling_n_extends_the_same_sample(method, n):
+    """The first rows of the 2N design are the N design, so a larger N reuses stored runs."""
+    p = problems.load("staffing_funding_influx")
+    small, large = (sensitivity.sample(p, method, k, seed=4) for k in (n, 2 * n))
+    pd.testing.assert_frame_equal(large.iloc[:len(small)], small)
+    pd.testing.assert_frame_equal(sensitivity.sample(p, method, n, seed=4), small)
+
+
+def test_design_rounds_integers_and_switches():
+    space = Space((Factor("winter_influx", 0, 30000), Factor("closed_loop", 0, 1),
+                   Factor("patience_days", 6, 24)), ("mean_satisfaction",))
+    table = sensitivity.design(space, np.array([[1234.6, 0.49, 7.25], [0.2, 0.5, 24.0]]))
+    assert table["winter_influx"].tolist() == [1235, 0]
+    assert table["closed_loop"].tolist() == [False, True]
+    assert table["patience_days"].tolist() == [7.25, 24.0]
+
+
+def test_noise_table_shares():
+    y = pd.DataFrame({"a": [1.0, 2.0, 3.0], "b": [5.0, 5.0, 5.0]})
+    noise = sensitivity.noise_table(y, pd.Series({"a": 0.5, "b": 0.1}), 2).set_index("output")
+    assert noise.loc["a", "output_variance"] == pytest.approx(1.0)
+    assert noise.loc["a", "noise_variance"] == pytest.approx(0.25)
+    assert noise.loc["a", "seed_noise_share"] == pytest.approx(0.25)
+    assert np.isnan(noise.loc["b", "seed_noise_share"])  # a constant output has no share
+
+
+def test_measure_names_are_what_a_run_reports(small_run):
+    _, summary = small_run
+    assert set(measure_names()) == set(flatten(summary))
+
+
+# --- the model through the command line ---------------------------------------------------
+
+MORRIS_ARGS = ["--problem", "behaviour", "--method", "morris", "--n", "4", "--scale", "0.02",
+               "--days", "45", "--replicates", "1", "--workers", "2", "--quiet"]
+
+
+@pytest.fixture(scope="module")
+def morris_dir(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("morris") / "sa"
+    assert run.main(["sensitivity", *MORRIS_ARGS, "--out", str(out)]) == 0
+    return out
+
+
+def test_morris_on_the_model_gives_finite_indices_for_everything(morris_dir):
+    p = problems.load("behaviour")
+    indices = pd.read_csv(morris_dir / "indices.csv")
+    assert list(indices.columns) == ["output", "parameter", "mu_star", "mu_star_conf", "sigma",
+                                     "mu"]
+    assert len(indices) == len(p.outputs) * len(p.factors)
+    assert set(indices["output"]) == set(p.outputs)
+    assert set(indices["parameter"]) == set(p.names)
+    assert np.isfinite(indices[["mu_star", "mu_star_conf", "sigma", "mu"]].to_numpy()).all()
+    assert (indices["mu_star"] >= 0).all()
+    assert indices.groupby("output")["mu_star"].max().gt(0).all()  # every output moves
+
+
+def test_morris_files_describe_the_analysis(morris_dir):
+    p = problems.load("behaviour")
+    manifest = json.loads((morris_dir / "manifest.json").read_text())
+    assert manifest["kind"] == "sensitivity" and manifest["method"] == "morris"
+    assert (manifest["n"], manifest["scale"], manifest["days"], manifest["replicates"]) == \
+        (4, 0.02, 45, 1)
+    assert manifest["samples"] == 4 * (len(p.factors) + 1)
+    assert manifest["runs"] == manifest["samples"] + sensitivity.PROBE_SEEDS
+    assert manifest["failed"] == 0 and len(manifest["seeds"]) == 1
+    assert [f["name"] for f in manifest["problem"]["parameters"]] == p.names
+    convergence = pd.read_csv(morris_dir / "convergence.csv")
+    assert sorted(convergence["n"].unique()) == [2, 4]
+    assert set(convergence["index"]) == {"mu_star"}
+    noise = pd.read_csv(morris_dir / "noise.csv")
+    assert list(noise["output"]) == list(p.outputs)
+    assert ((noise["seed_noise_share"] >= 0) & (noise["seed_noise_share"] <= 1)).all()
+    samples = pd.read_csv(morris_dir / "samples.csv")
+    assert list(samples.columns) == ["sample", *p.names, *p.outputs]
+    assert len(samples) == manifest["samples"]
+    for name in ("morris.png", "convergence.png"):
+        assert (morris_dir / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert not (morris_dir / "second_order.csv").exists()
+
+
+def test_an_interrupted_analysis_resumes_to_the_same_indices(morris_dir, tmp_path, capsys):
+    """Lose some of the stored runs (as a killed analysis would): the same command runs only
+    those again and writes the same indices."""
+    copy = tmp_path / "sa"
+    (copy / "runs").mkdir(parents=True)
+    stored = sorted((morris_dir / "runs").glob("*.parquet"))
+    for path in stored[::2]:
+        (copy / "runs" / path.name).write_bytes(path.read_bytes())
+    assert run.main(["sensitivity", *MORRIS_ARGS, "--workers", "1", "--out", str(copy)]) == 0
+    assert f"skipping {len(stored[::2])} finished run(s)" in capsys.readouterr().err
+    for name in ("indices.csv", "convergence.csv", "noise.csv", "samples.csv"):
+        pd.testing.assert_frame_equal(pd.read_csv(copy / name), pd.read_csv(morris_dir / name))
+
+
+# --- bad input is refused before any run -------------------------------------------------
+
+GOOD = """name = "t"
+scenario = "baseline"
+outputs = ["mean_satisfaction"]
+scale = 0.02
+days = 10
+[parameters.staffing_per_10k]
+bounds = [18.0, 43.9]
+"""
+
+BAD = {
+    "unknown parameter": (GOOD.replace("staffing_per_10k]", "staffing_per_10K]"),
+                          "unknown parameter 'staffing_per_10K'", "staffing_per_10k"),
+    "lower above upper": (GOOD.replace("[18.0, 43.9]", "[43.9, 18.0]"),
+                          "lower bound 43.9 must be below upper bound 18.0", "staffing_per_10k"),
+    "unknown output": (GOOD.replace('["mean_satisfaction"]', '["mean_satisfation"]'),
+                       "unknown output 'mean_satisfation'", "did you mean 'mean_satisfaction'"),
+    "unknown top-level key": (GOOD.replace("days = 10", "dayz = 10"), "unknown key 'dayz'",
+                              "allowed:"),
+    "bounds outside the schema": (GOOD.replace("[18.0, 43.9]", "[-1.0, 43.9]"),
+                                  "leave the range the model allows", "allowed:"),
+    "one bound": (GOOD.replace("[18.0, 43.9]", "[18.0]"), "bounds must be [lower, upper]", ""),
+    "unknown dist": (GOOD + 'dist = "normal"\n', "unknown dist 'normal'", "truncnorm"),
+    "triang without peak": (GOOD + 'dist = "triang"\n', "needs peak", ""),
+    "fixed and varied": (GOOD + "[fixed]\nstaffing_per_10k = 20.0\n", "both in [fixed]", ""),
+    "text parameter": (GOOD + '[parameters.staff_allocation]\nbounds = [0, 1]\n',
+                       "takes a name", "uniform"),
+    "no outputs": (GOOD.replace('outputs = ["mean_satisfaction"]', "outputs = []"),
+                   "outputs must be a non-empty list", ""),
+    "wall time as output": (GOOD.replace('["mean_satisfaction"]', '["runtime_seconds"]'),
+                            "unknown output 'runtime_seconds'", ""),
+    "bad replicates": (GOOD.replace("days = 10", "days = 10\nreplicates = 0"),
+                       "replicates must be an integer >= 1", ""),
+    "cross-check at a bound": (GOOD.replace("staffing_per_10k]", "welfare_posts_per_10k]")
+                               .replace("[18.0, 43.9]", "[0.0, 40.0]"),
+                               "must not exceed 'staffing_per_10k'", ""),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD))
+def test_bad_problem_files_fail_clearly(case, tmp_path):
+    text, message, hint = BAD[case]
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    with pytest.raises(ParameterError) as err:
+        problems.load(path)
+    assert message in str(err.value) and hint in str(err.value) and str(path) in str(err.value)
+
+
+@pytest.mark.parametrize("case", ["unknown parameter", "lower above upper", "unknown output"])
+def test_cli_refuses_bad_problem_files_before_running(case, tmp_path, capsys):
+    path, out = tmp_path / "bad.toml", tmp_path / "out"
+    path.write_text(BAD[case][0])
+    assert run.main(["sensitivity", "--problem", str(path), "--n", "4", "--out", str(out)]) == 2
+    assert BAD[case][1] in capsys.readouterr().err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("method, n, message", [
+    ("sobol", 6, "power of 2"), ("morris", 2, "at least 4"), ("fast", 100, "at least 130")])
+def test_cli_refuses_a_bad_n_before_running(method, n, message, tmp_path, capsys):
+    path, out = tmp_path / "ok.toml", tmp_path / "out"
+    path.write_text(GOOD)
+    code = run.main(["sensitivity", "--problem", str(path), "--method", method, "--n", str(n),
+                     "--out", str(out)])
+    assert code == 2 and message in capsys.readouterr().err and not out.exists()
+
+
+def test_cli_needs_n_from_the_file_or_the_command_line(tmp_path, capsys):
+    path = tmp_path / "ok.toml"
+    path.write_text(GOOD)
+    assert run.main(["sensitivity", "--problem", str(path), "--out", str(tmp_path / "o")]) == 2
+    assert "give --n" in capsys.readouterr().err
+
+
+def test_unknown_problem_name_suggests_the_shipped_ones():
+    with pytest.raises(ParameterError, match="did you mean 'behaviour'"):
+        problems.load("behavior")
+
+
+def test_flags_override_the_problem_file():
+    p = problems.load("staffing_funding_influx").with_settings(scale=0.05, days=30, replicates=3,
+                                                               n=None)
+    assert (p.scale, p.days, p.replicates, p.n) == (0.05, 30, 3, 64)
+    with pytest.raises(ParameterError, match="scale"):
+        problems.load("staffing_funding_influx").with_settings(scale=0.0001)
+
+
+@pytest.mark.parametrize("name", problems.available())
+def test_shipped_problems_load_and_cite_sources(name):
+    p = problems.load(name)
+    assert p.factors and p.outputs and p.n
+    assert all(f.source for f in p.factors)
+    assert p.description
