@@ -269,3 +269,12 @@ def test_shipped_problems_load_and_cite_sources(name):
     assert p.factors and p.outputs and p.n
     assert all(f.source for f in p.factors)
     assert p.description
+
+
+def test_dask_gives_the_same_indices(morris_dir, tmp_path):
+    """The same analysis on a Dask LocalCluster: the same runs, so the same indices."""
+    out = tmp_path / "dask"
+    assert run.main(["sensitivity", *MORRIS_ARGS, "--dask", "local", "--workers", "1",
+                     "--out", str(out)]) == 0
+    for name in ("indices.csv", "noise.csv"):
+        pd.testing.assert_frame_equal(pd.read_csv(out / name), pd.read_csv(morris_dir / name))
