@@ -278,3 +278,17 @@ def test_dask_gives_the_same_indices(morris_dir, tmp_path):
                      "--out", str(out)]) == 0
     for name in ("indices.csv", "noise.csv"):
         pd.testing.assert_frame_equal(pd.read_csv(out / name), pd.read_csv(morris_dir / name))
+
+
+@pytest.mark.parametrize("method, n", [("sobol", 64), ("morris", 8), ("fast", 130)])
+def test_distributions_keep_samples_within_bounds(method, n):
+    space = Space((Factor("patience_days", 6, 24, "triang", peak=9.0),
+                   Factor("susceptibility", 0.1, 0.5, "truncnorm", mean=0.2, sd=0.05),
+                   Factor("activity_yuan", 1000, 100000, "logunif")), ("mean_satisfaction",))
+    table = sensitivity.sample(space, method, n, seed=2)
+    for f in space.factors:
+        assert table[f.name].between(f.lower, f.upper).all()
+    if method != "morris":  # Morris walks a 4-level grid of quantiles
+        assert table["susceptibility"].mean() == pytest.approx(0.2, abs=0.02)
+        assert table["patience_days"].median() < 15  # the mid-range of [6, 24]
+        assert table["activity_yuan"].median() < 20000  # log-uniform: geometric middle 10,000
