@@ -22,35 +22,11 @@ from typing import Any
 
 from experiments.executors import ExperimentError
 from model import scenarios
+from model.kpis import KPI_ROWS, kpis
 from model.params import FIELDS, ParameterError, describe
 
 DEFAULT_OUT = Path("results")
 REPRESENTATIVE_SCALE = 0.25  # below it, streets have too few communities for per-street results
-
-KPI_ROWS = (
-    ("population", "mean present residents", "{:,.0f}"),
-    ("hotline_tickets_per_10k_per_year", "hotline tickets per 10,000 per year (F3: 588)", "{:.0f}"),
-    ("property_share", "property share of tickets (F4: 13.3 %)", "{:.1%}"),
-    ("disputes_per_1000_per_month", "disputes per 1,000 per month", "{:.2f}"),
-    ("resolution_rate", "resolution rate", "{:.1%}"),
-    ("mean_days_to_close", "mean days to close", "{:.2f}"),
-    ("reached_community_or_higher", "share reaching the community or higher", "{:.1%}"),
-    ("escalated_share", "share escalated (failed or waited too long)", "{:.1%}"),
-    ("mean_satisfaction", "mean satisfaction", "{:.3f}"),
-    ("mean_case_satisfaction", "mean satisfaction with closed cases", "{:.3f}"),
-    ("participation_rate", "participation rate", "{:.2%}"),
-    ("workload_per_worker", "cases per community worker per month", "{:.1f}"),
-    ("utilisation", "staff utilisation", "{:.2f}"),
-    ("runtime_seconds", "runtime (s)", "{:.1f}"),
-)
-
-
-def kpis(summary: dict[str, Any]) -> dict[str, Any]:
-    """The headline numbers of a summary, flattened."""
-    flat = dict(summary)
-    flat["property_share"] = summary["category_shares"]["property"]
-    return {key: flat[key] for key, _, _ in KPI_ROWS}
-
 
 def kpi_table(summary: dict[str, Any]) -> str:
     values = kpis(summary)
