@@ -7,6 +7,7 @@
     python run.py sweep --vary staffing_per_10k=18,24.5,43.9 --replicates 5 --out DIR
     python run.py staffing --total 598 --rules uniform,proportional,demand,optimized --out DIR
     python run.py sensitivity --problem staffing_funding_influx --method sobol --n 64 --out DIR
+    python run.py report DIR [--out FILE]   one self-contained HTML report of an output directory
     python run.py calibrate            fit the free base rates to F3 and F4 (docs/calibration.md)
     python run.py params               every parameter with its default, range and source
     python run.py scenarios            the shipped scenarios
@@ -175,6 +176,14 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    """One self-contained HTML report of an output directory (docs/experiments.md)."""
+    from analysis import write_report
+
+    print(f"report written to {write_report(args.dir, args.out)}")
+    return 0
+
+
 def cmd_calibrate(args: argparse.Namespace) -> int:
     from model import calibration
 
@@ -313,6 +322,16 @@ def build_parser() -> argparse.ArgumentParser:
                      "(default: the problem file's)")
     _engine_options(sen, out="results/sensitivity")
     sen.set_defaults(func=cmd_sensitivity)
+
+    rep = sub.add_parser("report", help="one self-contained HTML report of an output directory",
+                         description="Write one HTML file (figures embedded, no external links) "
+                         "reading the results of a run, compare, sweep, staffing or sensitivity "
+                         "output directory; the kind is recognised by its files.")
+    rep.add_argument("dir", metavar="DIR", help="an output directory of run, compare, sweep, "
+                     "staffing or sensitivity")
+    rep.add_argument("--out", default=None, metavar="FILE",
+                     help="the HTML file to write (default DIR/report.html)")
+    rep.set_defaults(func=cmd_report)
 
     sub.add_parser("params", help="list every parameter with default, range and source"
                    ).set_defaults(func=cmd_params)
