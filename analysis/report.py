@@ -12,6 +12,7 @@ directory also holds sweep files, so it is tested first).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -134,6 +135,11 @@ def _label(key: str) -> str:
     return kpis.label(key)
 
 
+def short(key: str) -> str:
+    """A measure's label for running text: without its parenthesis ('(F3: 588)')."""
+    return re.sub(r" \(.*\)$", "", kpis.label(key))
+
+
 def _param_rows(values: dict[str, Any]) -> list[list[Any]]:
     """(parameter, value, default, source) rows; unknown names keep empty columns."""
     rows = []
@@ -188,7 +194,7 @@ def _overlap(a: tuple[float, float, float], b: tuple[float, float, float]) -> bo
 
 
 def _change(m: str, a: tuple[float, float, float], b: tuple[float, float, float]) -> str:
-    return f"{_label(m)} {measure(m, a[0])} → {measure(m, b[0])}"
+    return f"{short(m)} {measure(m, a[0])} → {measure(m, b[0])}"
 
 
 def _seeds(manifest: dict[str, Any]) -> str:
@@ -374,12 +380,12 @@ def _compare_reading(agg: pd.DataFrame, names: list[str], replicates: int) -> st
                                     "disputes_per_1000_per_month", "hotline_tickets_per_10k_per_year"))
     text = (f"{len(names)} scenario(s) over {replicates} replicate seed(s) each (the same seeds "
             f"for every scenario). In {names[0]}, " + ", ".join(
-                f"{_label(m)} is {ci_text(m, *_trio(ref, m))}" for m in focus) + ".")
+                f"{short(m)} is {ci_text(m, *_trio(ref, m))}" for m in focus) + ".")
     for i in range(1, len(agg)):
         row = agg.iloc[i]
         apart = [_change(m, _trio(ref, m), _trio(row, m)) for m in focus
                  if _overlap(_trio(ref, m), _trio(row, m)) is False]
-        same = [_label(m) for m in focus if _overlap(_trio(ref, m), _trio(row, m)) is not False]
+        same = [short(m) for m in focus if _overlap(_trio(ref, m), _trio(row, m)) is not False]
         text += f" Against {names[0]}, {names[i]} differs clearly (95 % CIs apart) in " + (
             "; ".join(apart) if apart else "none of these measures")
         text += f"; no clear difference in {', '.join(same)}." if same else "."
@@ -464,7 +470,7 @@ def _sweep_reading(manifest: dict[str, Any], agg: pd.DataFrame, runs: pd.DataFra
     if not varied:
         r = agg.iloc[0]
         return head + " Estimates: " + "; ".join(
-            f"{_label(m)} {ci_text(m, *_trio(r, m))}" for m in measures) + "." + _replicate_note(reps)
+            f"{short(m)} {ci_text(m, *_trio(r, m))}" for m in measures) + "." + _replicate_note(reps)
     if runs is None and len(varied) > 1:
         return head + " summary.parquet is missing, so effects per parameter are not shown."
     parts = [_effect_sentence(p, runs, agg, varied, measures) for p in varied]
@@ -488,7 +494,9 @@ def _effect_sentence(param: str, runs: pd.DataFrame | None, agg: pd.DataFrame, v
             continue
         a, b = at(lo, m), at(hi, m)
         (apart if _overlap(a, b) is False else same).append(_change(m, a, b))
-    verb = "Raising" if pd.api.types.is_numeric_dtype(source[param]) else "Going"
+    col = source[param]
+    verb = ("Switching" if pd.api.types.is_bool_dtype(col) else
+            "Raising" if pd.api.types.is_numeric_dtype(col) else "Going")
     others = [v for v in varied if v != param]
     text = (f"{verb} {param} from {_value(lo)} to {_value(hi)}"
             + (f" (pooled over {', '.join(others)})" if others else "") + ": ")
@@ -591,7 +599,7 @@ def _staffing_reading(result: pd.DataFrame, manifest: dict[str, Any], objective:
         r = result[result["rule"] == "optimized"].iloc[0]
         pop, dem = r["staff_weight_population"], r["staff_weight_demand"]
         text += (f" The optimized rule keeps the 7 committee members and splits the rest "
-                 f"{num(1 - pop - dem)} equally, {num(pop)} by population and {num(dem)} by "
+                 f"{1 - pop - dem:.1%} in equal shares, {pop:.1%} by population and {dem:.1%} by "
                  f"expected load, found by a search for the best {objective}"
                  + (f" over {len(search)} points on separate seeds." if search is not None else "."))
     return text + _replicate_note(int(manifest.get("replicates", result["runs"].max())))
@@ -601,10 +609,10 @@ def _best_rule_sentence(result: pd.DataFrame, m: str) -> str:
     sign = OBJECTIVES.get(m, 1)
     means = result[f"{m}_mean"].astype(float)
     if means.isna().all():
-        return f"No rule has a value for {_label(m)}."
+        return f"No rule has a value for {short(m)}."
     best = result.loc[(means * sign).idxmin()]
     ref_name = "uniform" if "uniform" in set(result["rule"]) else None
-    head = f"On {_label(m)}, {best['rule']} is best at {ci_text(m, *_trio(best, m))}"
+    head = f"On {short(m)}, {best['rule']} is best at {ci_text(m, *_trio(best, m))}"
     if ref_name is None or best["rule"] == ref_name:
         return head + (" (today's uniform rule)." if ref_name else ".")
     ref = result[result["rule"] == ref_name].iloc[0]
@@ -754,11 +762,11 @@ def _output_sentence(output: str, g: pd.DataFrame, method: str) -> str:
     main, _ = _index_names(method)
     ranked = g.dropna(subset=[main]).sort_values(main, ascending=False, key=abs)
     if ranked.empty:
-        return f"For {_label(output)}, no indices could be computed."
+        return f"For {short(output)}, no indices could be computed."
     first = ranked.iloc[0]
     close = ranked.iloc[1:3][ranked.iloc[1:3][main].abs() >= 0.5 * abs(first[main])]
     conf = first.get(f"{main}_conf", np.nan)
-    text = (f"For {_label(output)}, the most influential parameter is {first['parameter']} "
+    text = (f"For {short(output)}, the most influential parameter is {first['parameter']} "
             f"({main} {pm_cell(first[main], conf)}")
     if method == "morris":
         text += f", sigma {num(first.get('sigma'))})"
@@ -780,7 +788,7 @@ def _noise_warning(noise: pd.DataFrame | None) -> str:
     loud = noise[noise["seed_noise_share"] >= NOISE_WARNING]
     if loud.empty:
         return ""
-    items = ", ".join(f"{_label(r['output'])} ({r['seed_noise_share']:.0%})"
+    items = ", ".join(f"{short(r['output'])} ({r['seed_noise_share']:.0%})"
                       for _, r in loud.iterrows())
     return (f" Warning: seed noise is a large share of the variance of {items}; the indices of "
             "these outputs partly measure noise, not sensitivity — add replicates or samples "

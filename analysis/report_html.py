@@ -100,7 +100,7 @@ def table(headers: Sequence[Any] | None, rows: Iterable[Sequence[Any]],
     are formatted with :func:`num`. Numbers in columns from ``numeric_from`` on are
     right-aligned."""
     head = "" if headers is None else (
-        "<thead><tr>" + "".join(f"<th>{esc(h)}</th>" for h in headers) + "</tr></thead>")
+        "<thead><tr>" + "".join(f"<th>{_breakable(h)}</th>" for h in headers) + "</tr></thead>")
     body = []
     for row in rows:
         cells = []
@@ -112,6 +112,11 @@ def table(headers: Sequence[Any] | None, rows: Iterable[Sequence[Any]],
     cap = f"<caption>{esc(caption)}</caption>" if caption else ""
     return Raw(f'<div class="wide"><table>{cap}{head}'
                f"<tbody>{''.join(body)}</tbody></table></div>")
+
+
+def _breakable(header: Any) -> str:
+    """A header that may wrap after underscores (long measure keys)."""
+    return esc(header) if isinstance(header, Raw) else esc(header).replace("_", "_<wbr>")
 
 
 NUMERIC = re.compile(r"[-+−]?[\d.,]+(e[-+]?\d+)?%?( ± [-+\d.,e%]+)?|n/a|true|false")
@@ -189,7 +194,7 @@ h2{font-size:1.2em;margin:1.6em 0 .5em;padding-bottom:.2em;border-bottom:2px sol
 table{border-collapse:collapse;font-size:13px;font-variant-numeric:tabular-nums}
 caption{text-align:left;font-weight:600;padding:.3em 0;color:#333}
 th,td{border:1px solid #d0d7de;padding:3px 8px;vertical-align:top}
-th{background:#eef1f4;text-align:left;overflow-wrap:anywhere;max-width:14em}
+th{background:#eef1f4;text-align:left;overflow-wrap:break-word;max-width:16em}
 td.n{text-align:right;white-space:nowrap}
 tbody tr:nth-child(even){background:#f8f9fa}
 .ci{color:#57606a;font-size:.85em}

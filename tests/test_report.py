@@ -20,7 +20,6 @@ from analysis import report, write_report
 from analysis.report_html import PNG_MAGIC, num
 from experiments.executors import ExperimentError
 from experiments.staffing_allocation import compare_staffing
-from model.kpis import label
 from model.params import ParameterError
 
 TINY = {"scale": 0.02, "days": 20}
@@ -296,7 +295,7 @@ def test_sweep_report(sweep_dir):
     assert "<h1>Parameter sweep: baseline, varying staffing_per_10k × closed_loop</h1>" in page
     text = reading(page)
     assert "Raising staffing_per_10k from 18 to 43.9 (pooled over closed_loop)" in text
-    assert "from false to true" in text
+    assert "Switching closed_loop from false to true" in text
     assert "CIs" in text and "With only 2 replicate(s)" in text
     runs = pd.read_parquet(sweep_dir / "summary.parquet")
     low = runs.loc[runs["staffing_per_10k"] == 18, "mean_days_to_close"].mean()
@@ -369,7 +368,7 @@ def test_sensitivity_report(sensitivity_dir):
     main = "mu_star" if method == "morris" else "ST"
     for output, g in indices.groupby("output"):
         top = g.loc[g[main].idxmax(), "parameter"]
-        assert f"For {label(output)}, the most influential parameter is {top} " \
+        assert f"For {report.short(output)}, the most influential parameter is {top} " \
                f"({main} {num(g[main].max())} ± " in text
     if method == "sobol":
         g = indices[indices["output"] == "mean_satisfaction"]
