@@ -152,8 +152,11 @@ def _param_rows(values: dict[str, Any]) -> list[list[Any]]:
 
 
 def _value(v: Any) -> str:
+    """A parameter value: up to 6 significant digits (parameters are inputs, shown as set)."""
     if isinstance(v, list | tuple):
         return ", ".join(_value(x) for x in v)
+    if isinstance(v, float | np.floating) and not missing(v) and not float(v).is_integer():
+        return f"{v:,.6g}"
     return v if isinstance(v, str) else num(v)
 
 
@@ -327,7 +330,7 @@ def _compare(d: Path) -> Page:
         runs["seed"] = np.nan
     names = list(dict.fromkeys(runs["scenario"]))
     agg = _group_ci(runs, "scenario", names)
-    measures = _measures(agg.columns, tuple(k for k, _, _ in kpis.KPI_ROWS))
+    measures = _measures(agg.columns, RUN_MEASURES)
     seeds = [str(int(x)) for x in dict.fromkeys(runs["seed"].dropna())]
     info = _compare_runs_info(d, seeds)
     settings = [("model version", info.get("model_version")), ("scenarios", ", ".join(names)),
@@ -336,9 +339,30 @@ def _compare(d: Path) -> Page:
                 ("written", _written(d / "compare.csv"))]
     sections = [section("Scenarios side by side", _ci_table(
         agg, names, measures, "Mean over replicate seeds [95 % CI]; compare.csv also has the sd")),
+        _compare_parameters(names),
         section("Figures", *figures(d, {}) or [para("No figures in this directory.", "note")])]
     return Page(f"Scenario comparison: {', '.join(names)}",
                 _compare_reading(agg, names, len(seeds)), settings, sections)
+
+
+def _compare_parameters(names: list[str]) -> Raw:
+    """Each scenario's own values, side by side (the files as they are now)."""
+    from model import scenarios
+
+    own: dict[str, dict[str, Any]] = {}
+    for name in names:
+        try:
+            own[name] = scenarios.load(name).values
+        except (ParameterError, OSError):
+            own[name] = {}
+    keys = list(dict.fromkeys(k for v in own.values() for k in v))
+    rows = [[k, *(_value(own[n][k]) if k in own[n] else "—" for n in names),
+             str(FIELDS[k].metadata.get("source", "")) if k in FIELDS else ""] for k in keys]
+    return section("Parameters", para(
+        "The values each scenario file sets (read from the scenario files now; overrides given "
+        "with --set, --scale or --days on the command line are not recorded in a compare "
+        "directory — scale and days above come from the stored runs).", "note"),
+        table(["parameter", *names, "source"], rows))
 
 
 def _group_ci(runs: pd.DataFrame, by: str, order: list[str]) -> pd.DataFrame:
@@ -654,7 +678,7 @@ def _sensitivity(d: Path) -> Page:
 def _sensitivity_settings(d: Path, m: dict[str, Any], method: str) -> list[tuple[str, Any]]:
     p = m.get("problem", {})
     return [("model version", m.get("model_version")), ("scenario", p.get("scenario")),
-            ("method", method), ("N (base samples)", num(m.get("n"))),
+            ("method", method), ("N (base samples; trajectories for Morris)", num(m.get("n"))),
             ("model evaluations (samples)", num(m.get("samples"))), ("runs", num(m.get("runs"))),
             ("failed runs", num(m.get("failed"))), ("scale", num(m.get("scale"))),
             ("days", num(m.get("days"))), ("replicates per sample", num(m.get("replicates"))),
@@ -698,10 +722,10 @@ def _index_help(method: str) -> str:
     if method == "morris":
         return ("mu* (mean absolute elementary effect, in the output's units) ranks influence; "
                 "sigma large relative to mu* means a nonlinear effect or interactions; mu is the "
-                "signed mean effect. Bold: the most influential parameter of each output.")
+                "signed mean effect. Bold: the largest value in each column.")
     return ("S1: share of the output's variance explained by the parameter alone; ST: including "
             "all its interactions. An index within its confidence interval (±) of 0 is not "
-            "distinguishable from no effect. Bold: the most influential parameter of each output.")
+            "distinguishable from no effect. Bold: the largest value in each column.")
 
 
 def _pivot(indices: pd.DataFrame, index: str) -> Raw:

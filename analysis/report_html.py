@@ -17,6 +17,7 @@ import pandas as pd
 
 from model import kpis
 
+NEGATIVE_ZERO = re.compile(r"^-(?=0(\.0*)?%?$)")
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
@@ -71,7 +72,7 @@ def measure(key: str, value: Any) -> str:
     spec = kpis.fmt(key)
     if missing(value) or spec is None:
         return num(value)
-    return spec.format(value)
+    return NEGATIVE_ZERO.sub("", spec.format(value))
 
 
 def ci_text(key: str, mean: Any, low: Any, high: Any) -> str:
