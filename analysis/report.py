@@ -475,7 +475,10 @@ def _set_table(agg: pd.DataFrame, varied: list[str], measures: list[str]) -> Raw
         names = [", ".join(f"{v} = {_value(r[v])}" for v in varied) or "scenario"
                  for _, r in agg.iterrows()]
         return _ci_table(agg, names, measures, caption)
-    return _ci_long_table(agg, varied, measures, caption)
+    step = 5  # measures per table: each fits the page width
+    return Raw("".join(_ci_long_table(agg, varied, measures[i:i + step],
+                                      f"{caption} ({i // step + 1} of {-(-len(measures) // step)})")
+                       for i in range(0, len(measures), step)))
 
 
 def _failures(runs: pd.DataFrame | None) -> Raw | None:
@@ -497,8 +500,36 @@ def _sweep_reading(manifest: dict[str, Any], agg: pd.DataFrame, runs: pd.DataFra
             f"{short(m)} {ci_text(m, *_trio(r, m))}" for m in measures) + "." + _replicate_note(reps)
     if runs is None and len(varied) > 1:
         return head + " summary.parquet is missing, so effects per parameter are not shown."
+    if len(varied) > 1 and not _factorial(agg, varied):
+        parts = [_trend_sentence(p, agg, measures) for p in varied]
+        note = (" These sets are a design table, not a full factorial, so the parameters' effects "
+                "are mixed; the rank correlations are indicative only (a sensitivity analysis "
+                "separates them).")
+        return " ".join([head, *parts]) + note + _replicate_note(reps)
     parts = [_effect_sentence(p, runs, agg, varied, measures) for p in varied]
     return " ".join([head, *parts]) + _replicate_note(reps)
+
+
+def _factorial(agg: pd.DataFrame, varied: list[str]) -> bool:
+    """Whether every combination of the varied values is a set (ends can be compared)."""
+    return len(agg[varied].drop_duplicates()) == int(np.prod([agg[v].nunique() for v in varied]))
+
+
+def _trend_sentence(param: str, agg: pd.DataFrame, measures: list[str]) -> str:
+    """For a design table: the measures whose set means follow ``param`` (|Spearman rho| >= 0.5)."""
+    from scipy.stats import spearmanr
+
+    if not pd.api.types.is_numeric_dtype(agg[param]) or agg[param].nunique() < 3:
+        return f"{param} takes too few numeric values for a trend."
+    found = []
+    for m in measures:
+        rho = spearmanr(agg[param], agg[f"{m}_mean"], nan_policy="omit").statistic
+        if not missing(rho) and abs(rho) >= 0.5:
+            found.append(f"{short(m)} {'rises' if rho > 0 else 'falls'} (ρ = {rho:+.2f})")
+    head = f"Across the {len(agg)} sets, as {param} rises from {_value(agg[param].min())} to " \
+           f"{_value(agg[param].max())}"
+    return head + (": " + "; ".join(found) + "." if found
+                   else ", no measure follows it closely (all |Spearman ρ| < 0.5).")
 
 
 def _effect_sentence(param: str, runs: pd.DataFrame | None, agg: pd.DataFrame, varied: list[str],

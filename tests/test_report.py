@@ -308,6 +308,19 @@ def test_sweep_report(sweep_dir):
     assert f"[{first['mean_satisfaction_ci_low']:.3f}, " in page
 
 
+def test_design_table_sweep_report(tmp_path):
+    """A design table (not a factorial) is read by rank correlations, in tables that fit."""
+    design = pd.DataFrame({"patience_days": [5, 8, 11, 14, 17, 20, 6],
+                           "staffing_per_10k": [18, 20, 25, 30, 35, 40, 43]})
+    experiments.sweep("baseline", design=design, replicates=2, workers=2, progress=False,
+                      out=tmp_path, **TINY)
+    page = check_page(report.build_report(tmp_path), tmp_path)
+    text = reading(page)
+    assert "design table, not a full factorial" in text and "Raising" not in text
+    assert "as patience_days rises from 5 to 20" in text
+    assert "(1 of 2)" in page and "(2 of 2)" in page          # 10 measures in two tables
+
+
 def test_compare_report(compare_dir):
     page = check_page_no_figures(report.build_report(compare_dir))
     runs = pd.read_csv(compare_dir / "compare_runs.csv")
