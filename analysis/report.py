@@ -765,7 +765,9 @@ def _pivot(indices: pd.DataFrame, index: str) -> Raw:
     params = list(dict.fromkeys(indices["parameter"]))
     conf = f"{index}_conf" if f"{index}_conf" in indices else None
     key = indices.set_index(["output", "parameter"])
-    top = {o: key.loc[o, index].abs().idxmax() for o in outputs if key.loc[o, index].notna().any()}
+    signed = index == "mu"  # the signed Morris effect: the largest in size
+    top = {o: (key.loc[o, index].abs() if signed else key.loc[o, index]).idxmax()
+           for o in outputs if key.loc[o, index].notna().any()}
     rows = []
     for p in params:
         cells: list[Any] = [p]
@@ -807,7 +809,7 @@ def _sensitivity_reading(indices: pd.DataFrame, method: str, noise: pd.DataFrame
             + (f" ({num(manifest['runs'])} model runs)" if manifest.get("runs") else "") + ".")
     for output, g in indices.groupby("output", sort=False):
         text += " " + _output_sentence(output, g, method)
-    text += _noise_warning(noise) + _convergence_note(conv, main)
+    text += _range_note(indices, method) + _noise_warning(noise) + _convergence_note(conv, main)
     if manifest.get("failed"):
         text += f" {manifest['failed']} run(s) failed and were left out."
     return text
@@ -821,8 +823,11 @@ def _output_sentence(output: str, g: pd.DataFrame, method: str) -> str:
     first = ranked.iloc[0]
     close = ranked.iloc[1:3][ranked.iloc[1:3][main].abs() >= 0.5 * abs(first[main])]
     conf = first.get(f"{main}_conf", np.nan)
+    clear = missing(conf) or abs(first[main]) > conf
     text = (f"For {short(output)}, the most influential parameter is {first['parameter']} "
-            f"({main} {pm_cell(first[main], conf)}")
+            if clear else f"For {short(output)}, no parameter is clearly influential; the largest "
+            f"is {first['parameter']} ")
+    text += f"({main} {pm_cell(first[main], conf)}"
     if method == "morris":
         text += f", sigma {num(first.get('sigma'))})"
     else:
@@ -835,6 +840,18 @@ def _output_sentence(output: str, g: pd.DataFrame, method: str) -> str:
         strength = "small" if inter < 0.1 else "moderate" if inter < 0.3 else "strong"
         text += f"; interactions (sum ST − sum S1) = {num(inter)}, {strength}"
     return text + "."
+
+
+def _range_note(indices: pd.DataFrame, method: str) -> str:
+    """Sobol/FAST indices far outside 0..1 mean too few samples for stable estimates."""
+    if method == "morris":
+        return ""
+    values = indices[[c for c in ("S1", "ST") if c in indices]].to_numpy(float)
+    outside = np.count_nonzero((values < -0.05) | (values > 1.05))
+    if not outside:
+        return ""
+    return (f" {outside} of the S1/ST estimates fall outside 0–1, a sign that N is too small "
+            "for stable indices: read the ranking, not the values, or raise N.")
 
 
 def _noise_warning(noise: pd.DataFrame | None) -> str:

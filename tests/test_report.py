@@ -396,3 +396,16 @@ def test_sensitivity_report(sensitivity_dir):
                 f">method</td><td>{method}<", ">N (base samples; trajectories for Morris)</td><td>64<"):
         assert key in page, key
     assert "F5, F6" in page and "43.9" in page                      # the parameter ranges
+
+
+def test_report_of_a_real_sensitivity_run(tmp_path):
+    """The files `run.py sensitivity` writes (a tiny Morris screening) make a report too."""
+    out = tmp_path / "sa"
+    assert run.main(["sensitivity", "--problem", "behaviour", "--method", "morris", "--n", "4",
+                     "--scale", "0.02", "--days", "20", "--replicates", "1", "--workers", "2",
+                     "--quiet", "--out", str(out)]) == 0
+    assert run.main(["report", str(out)]) == 0
+    page = check_page((out / "report.html").read_text(), out)
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert f"<h1>Sensitivity analysis (Morris): {manifest['problem']['name']}</h1>" in page
+    assert all(p["name"] in page for p in manifest["problem"]["parameters"])
