@@ -7,6 +7,7 @@
     python run.py sweep --vary staffing_per_10k=18,24.5,43.9 --replicates 5 --out DIR
     python run.py staffing --total 598 --rules uniform,proportional,demand,optimized --out DIR
     python run.py sensitivity --problem staffing_funding_influx --method sobol --n 64 --out DIR
+    python run.py report DIR [--out FILE]   one self-contained HTML report of an output directory
     python run.py calibrate            fit the free base rates to F3 and F4 (docs/calibration.md)
     python run.py params               every parameter with its default, range and source
     python run.py scenarios            the shipped scenarios
@@ -22,35 +23,11 @@ from typing import Any
 
 from experiments.executors import ExperimentError
 from model import scenarios
+from model.kpis import KPI_ROWS, kpis
 from model.params import FIELDS, ParameterError, describe
 
 DEFAULT_OUT = Path("results")
 REPRESENTATIVE_SCALE = 0.25  # below it, streets have too few communities for per-street results
-
-KPI_ROWS = (
-    ("population", "mean present residents", "{:,.0f}"),
-    ("hotline_tickets_per_10k_per_year", "hotline tickets per 10,000 per year (F3: 588)", "{:.0f}"),
-    ("property_share", "property share of tickets (F4: 13.3 %)", "{:.1%}"),
-    ("disputes_per_1000_per_month", "disputes per 1,000 per month", "{:.2f}"),
-    ("resolution_rate", "resolution rate", "{:.1%}"),
-    ("mean_days_to_close", "mean days to close", "{:.2f}"),
-    ("reached_community_or_higher", "share reaching the community or higher", "{:.1%}"),
-    ("escalated_share", "share escalated (failed or waited too long)", "{:.1%}"),
-    ("mean_satisfaction", "mean satisfaction", "{:.3f}"),
-    ("mean_case_satisfaction", "mean satisfaction with closed cases", "{:.3f}"),
-    ("participation_rate", "participation rate", "{:.2%}"),
-    ("workload_per_worker", "cases per community worker per month", "{:.1f}"),
-    ("utilisation", "staff utilisation", "{:.2f}"),
-    ("runtime_seconds", "runtime (s)", "{:.1f}"),
-)
-
-
-def kpis(summary: dict[str, Any]) -> dict[str, Any]:
-    """The headline numbers of a summary, flattened."""
-    flat = dict(summary)
-    flat["property_share"] = summary["category_shares"]["property"]
-    return {key: flat[key] for key, _, _ in KPI_ROWS}
-
 
 def kpi_table(summary: dict[str, Any]) -> str:
     values = kpis(summary)
@@ -199,6 +176,14 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    """One self-contained HTML report of an output directory (docs/experiments.md)."""
+    from analysis import write_report
+
+    print(f"report written to {write_report(args.dir, args.out)}")
+    return 0
+
+
 def cmd_calibrate(args: argparse.Namespace) -> int:
     from model import calibration
 
@@ -337,6 +322,16 @@ def build_parser() -> argparse.ArgumentParser:
                      "(default: the problem file's)")
     _engine_options(sen, out="results/sensitivity")
     sen.set_defaults(func=cmd_sensitivity)
+
+    rep = sub.add_parser("report", help="one self-contained HTML report of an output directory",
+                         description="Write one HTML file (figures embedded, no external links) "
+                         "reading the results of a run, compare, sweep, staffing or sensitivity "
+                         "output directory; the kind is recognised by its files.")
+    rep.add_argument("dir", metavar="DIR", help="an output directory of run, compare, sweep, "
+                     "staffing or sensitivity")
+    rep.add_argument("--out", default=None, metavar="FILE",
+                     help="the HTML file to write (default DIR/report.html)")
+    rep.set_defaults(func=cmd_report)
 
     sub.add_parser("params", help="list every parameter with default, range and source"
                    ).set_defaults(func=cmd_params)

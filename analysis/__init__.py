@@ -4,4 +4,11 @@
     p = problem.load("staffing_funding_influx")
     result = sensitivity.run(p, "sobol", 64, "results/sensitivity", workers=2)
     result.indices      # output, parameter, S1, S1_conf, ST, ST_conf
+
+    from analysis import write_report
+    write_report("results/sensitivity")   # one self-contained HTML page (docs/experiments.md)
 """
+
+from .report import write_report
+
+__all__ = ["write_report"]
