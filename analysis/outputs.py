@@ -52,6 +52,7 @@ def manifest(result, problem: Problem, seeds: list[int], wall_seconds: float) ->
         "replicates": problem.replicates, "seed": problem.seed, "seeds": [int(s) for s in seeds],
         "samples": len(result.samples), "runs": len(runs),
         "failed": int((runs["status"] != "done").sum()), "wall_seconds": round(wall_seconds, 1),
+        "run_seconds_total": round(float(runs.get("worker_seconds", pd.Series(dtype=float)).sum()), 1),
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "settings": {"conf_level": methods.CONF_LEVEL, "bootstrap_resamples": methods.RESAMPLES,
                      "morris_levels": methods.MORRIS_LEVELS,

@@ -3,11 +3,13 @@ analyze, with the evaluation run through the experiments engine (parallel proces
 Dask, every run stored under ``out/runs`` by its key, so an interrupted analysis resumes).
 
 Seed noise is handled explicitly. Each sample is run with the same R replicate seeds
-(common random numbers) and the outputs are averaged; the variance left by the seeds in
-that average (the pooled between-replicate variance / R, or, with R = 1, the variance over
-``PROBE_SEEDS`` seeds at the centre of the space) is reported beside the variance of the
-outputs over the samples. Their ratio, ``seed_noise_share``, is the part of what the
-indices divide up that is noise: an index below it cannot be told from noise.
+(common random numbers) and the outputs are averaged. A seed's main effect (one seed giving
+a happier district than another) is then the same for every sample and drops out of the
+comparison; what is left is the sample x seed interaction, estimated by two-way analysis of
+variance of the runs (with R = 1: the variance over ``PROBE_SEEDS`` seeds at the centre of
+the space, which also holds the main effect, an upper bound) and divided by R. Its ratio
+to the variance of the averaged outputs over the samples, ``seed_noise_share``, is the part
+of what the indices divide up that is noise: an index below it cannot be told from noise.
 """
 
 from __future__ import annotations
@@ -148,9 +150,13 @@ class ModelEvaluator:
                                   "same command again to retry them")
         main = runs[runs["set_id"] < len(sets)]
         y = main.groupby("set_id")[list(p.outputs)].mean().reindex(range(len(sets)))
-        within = (main if p.replicates > 1 else runs[runs["set_id"] == len(sets)])
-        noise = noise_table(y, within.groupby("set_id")[list(p.outputs)].var(ddof=1).mean(),
-                            p.replicates)
+        if p.replicates > 1:
+            seed_variance = {o: interaction_variance(main.pivot(index="set_id", columns="replicate",
+                                                                values=o).to_numpy())
+                             for o in p.outputs}
+        else:
+            seed_variance = runs[runs["set_id"] == len(sets)][list(p.outputs)].var(ddof=1)
+        noise = noise_table(y, pd.Series(seed_variance), p.replicates)
         return Evaluation(y.reset_index(drop=True), noise, runs)
 
 
@@ -161,11 +167,22 @@ def centre(p: Problem) -> pd.DataFrame:
     return design(p, mid)
 
 
-def noise_table(y: pd.DataFrame, replicate_variance: pd.Series, replicates: int) -> pd.DataFrame:
+def interaction_variance(table: np.ndarray) -> float:
+    """The sample x seed interaction variance of a (samples x seeds) table: the two-way
+    ANOVA residual mean square, over the samples defined for every seed."""
+    table = table[~np.isnan(table).any(axis=1)]
+    rows, cols = table.shape
+    if rows < 2 or cols < 2:
+        return float("nan")
+    resid = table - table.mean(1, keepdims=True) - table.mean(0, keepdims=True) + table.mean()
+    return float((resid ** 2).sum() / ((rows - 1) * (cols - 1)))
+
+
+def noise_table(y: pd.DataFrame, seed_variance: pd.Series, replicates: int) -> pd.DataFrame:
     """Per output: the variance of the (averaged) outputs over the samples, the part of it
-    the seeds leave (between-replicate variance / R) and their ratio."""
+    the seeds leave (``seed_variance`` of one run / R) and their ratio."""
     total = y.var(ddof=1)
-    noise = replicate_variance / replicates
+    noise = seed_variance.reindex(y.columns) / replicates
     share = (noise / total).where(total > 0)
     return pd.DataFrame({"output": y.columns, "replicates": replicates,
                          "output_variance": total.to_numpy(), "noise_variance": noise.to_numpy(),

@@ -105,6 +105,19 @@ def test_noise_table_shares():
     assert np.isnan(noise.loc["b", "seed_noise_share"])  # a constant output has no share
 
 
+def test_seed_noise_leaves_out_the_seeds_common_effect():
+    """Under common random numbers a seed's main effect shifts every sample alike and is not
+    noise between samples; the estimate is the sample x seed interaction only."""
+    rng = np.random.default_rng(8)
+    signal = rng.normal(0, 1.0, size=(400, 1))
+    seed_effect = np.array([[-5.0, 0.0, 5.0]])
+    table = signal + seed_effect + rng.normal(0, 0.2, size=(400, 3))
+    assert sensitivity.interaction_variance(table) == pytest.approx(0.04, rel=0.15)
+    table[3, 1] = np.nan  # a sample with an undefined output is left out
+    assert sensitivity.interaction_variance(table) == pytest.approx(0.04, rel=0.15)
+    assert np.isnan(sensitivity.interaction_variance(table[:, :1]))
+
+
 def test_measure_names_are_what_a_run_reports(small_run):
     _, summary = small_run
     assert set(measure_names()) == set(flatten(summary))
