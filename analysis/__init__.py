@@ -9,6 +9,6 @@
     write_report("results/sensitivity")   # one self-contained HTML page (docs/experiments.md)
 """
 
-from .report import write_report
+from .reports import write_report
 
 __all__ = ["write_report"]

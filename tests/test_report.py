@@ -1,4 +1,4 @@
-"""HTML reports (analysis/report.py): every kind of output directory becomes one self-contained
+"""HTML reports (analysis/reports): every kind of output directory becomes one self-contained
 page whose reading, tables and settings match the files; bad directories exit 2."""
 
 from __future__ import annotations
@@ -16,8 +16,9 @@ import pytest
 
 import experiments
 import run
-from analysis import report, write_report
-from analysis.report_html import PNG_MAGIC, num
+from analysis import reports, write_report
+from analysis.reports.common import short
+from analysis.reports.html import PNG_MAGIC, num
 from experiments.executors import ExperimentError
 from experiments.staffing_allocation import compare_staffing
 from model.params import ParameterError
@@ -197,11 +198,11 @@ def sensitivity_dir(request, tmp_path_factory):
 # --- detection and the command line -------------------------------------------------------------
 
 def test_each_kind_is_recognised(run_dir, sweep_dir, staffing_dir, compare_dir, sensitivity_dir):
-    assert report.detect(run_dir) == "run"
-    assert report.detect(sweep_dir) == "sweep"
-    assert report.detect(staffing_dir) == "staffing"   # it holds sweep files too
-    assert report.detect(compare_dir) == "compare"
-    assert report.detect(sensitivity_dir) == "sensitivity"
+    assert reports.detect(run_dir) == "run"
+    assert reports.detect(sweep_dir) == "sweep"
+    assert reports.detect(staffing_dir) == "staffing"   # it holds sweep files too
+    assert reports.detect(compare_dir) == "compare"
+    assert reports.detect(sensitivity_dir) == "sensitivity"
 
 
 def test_cli_writes_report_html(run_dir, capsys):
@@ -252,13 +253,13 @@ def test_unreadable_files_are_a_parameter_error(run_dir, tmp_path):
     shutil.copytree(run_dir, bad)
     (bad / "summary.json").write_text("{not json")
     with pytest.raises(ParameterError, match="cannot read the run directory"):
-        report.build_report(bad)
+        reports.build_report(bad)
 
 
 # --- run ----------------------------------------------------------------------------------------
 
 def test_run_report(run_dir):
-    page = check_page(report.build_report(run_dir), run_dir)
+    page = check_page(reports.build_report(run_dir), run_dir)
     s = json.loads((run_dir / "summary.json").read_text())
     assert "<h1>Simulation run: baseline</h1>" in page
     text = reading(page)
@@ -282,14 +283,14 @@ def test_run_report_escapes_text(run_dir, tmp_path):
     s = json.loads((odd / "summary.json").read_text())
     s["scenario"] = "<b>x</b> & co"
     (odd / "summary.json").write_text(json.dumps(s))
-    page = report.build_report(odd)
+    page = reports.build_report(odd)
     assert "<b>x</b>" not in page and "&lt;b&gt;x&lt;/b&gt; &amp; co" in page
 
 
 # --- sweep and compare --------------------------------------------------------------------------
 
 def test_sweep_report(sweep_dir):
-    page = check_page(report.build_report(sweep_dir), sweep_dir)
+    page = check_page(reports.build_report(sweep_dir), sweep_dir)
     manifest = json.loads((sweep_dir / "manifest.json").read_text())
     agg = pd.read_csv(sweep_dir / "aggregate.csv")
     assert "<h1>Parameter sweep: baseline, varying staffing_per_10k × closed_loop</h1>" in page
@@ -314,7 +315,7 @@ def test_design_table_sweep_report(tmp_path):
                            "staffing_per_10k": [18, 20, 25, 30, 35, 40, 43]})
     experiments.sweep("baseline", design=design, replicates=2, workers=2, progress=False,
                       out=tmp_path, **TINY)
-    page = check_page(report.build_report(tmp_path), tmp_path)
+    page = check_page(reports.build_report(tmp_path), tmp_path)
     text = reading(page)
     assert "design table, not a full factorial" in text and "Raising" not in text
     assert "as patience_days rises from 5 to 20" in text
@@ -322,7 +323,7 @@ def test_design_table_sweep_report(tmp_path):
 
 
 def test_compare_report(compare_dir):
-    page = check_page_no_figures(report.build_report(compare_dir))
+    page = check_page_no_figures(reports.build_report(compare_dir))
     runs = pd.read_csv(compare_dir / "compare_runs.csv")
     assert "<h1>Scenario comparison: baseline, staffing_18</h1>" in page
     base = runs[runs["scenario"] == "baseline"]["mean_satisfaction"].mean()
@@ -344,7 +345,7 @@ def check_page_no_figures(page: str) -> str:
 # --- staffing -----------------------------------------------------------------------------------
 
 def test_staffing_report(staffing_dir):
-    page = check_page(report.build_report(staffing_dir), staffing_dir)
+    page = check_page(reports.build_report(staffing_dir), staffing_dir)
     result = pd.read_csv(staffing_dir / "staffing.csv")
     assert "<h1>Staffing allocation: 598 community staff, 4 rules compared</h1>" in page
     text = reading(page)
@@ -365,14 +366,14 @@ def test_full_scale_staffing_report(tmp_path):
     src = Path("/work/runs/staffing_598")
     if not (src / "staffing.csv").is_file():
         pytest.skip("no full-scale staffing directory here")
-    page = check_page(report.build_report(src), src)
+    page = check_page(reports.build_report(src), src)
     assert "proportional is best at 2.52" in reading(page)
 
 
 # --- sensitivity --------------------------------------------------------------------------------
 
 def test_sensitivity_report(sensitivity_dir):
-    page = check_page(report.build_report(sensitivity_dir), sensitivity_dir)
+    page = check_page(reports.build_report(sensitivity_dir), sensitivity_dir)
     manifest = json.loads((sensitivity_dir / "manifest.json").read_text())
     method = manifest["method"]
     indices = pd.read_csv(sensitivity_dir / "indices.csv")
@@ -381,7 +382,7 @@ def test_sensitivity_report(sensitivity_dir):
     main = "mu_star" if method == "morris" else "ST"
     for output, g in indices.groupby("output"):
         top = g.loc[g[main].idxmax(), "parameter"]
-        assert f"For {report.short(output)}, the most influential parameter is {top} " \
+        assert f"For {short(output)}, the most influential parameter is {top} " \
                f"({main} {num(g[main].max())} ± " in text
     if method == "sobol":
         g = indices[indices["output"] == "mean_satisfaction"]

@@ -27,7 +27,7 @@ class Raw(str):
 
 @dataclass
 class Page:
-    """What a report shows: the builders of analysis/report.py fill one per directory kind."""
+    """What a report shows: each kind's module in analysis/reports fills one per directory."""
 
     title: str
     reading: str
@@ -141,8 +141,7 @@ def frame_table(df: pd.DataFrame, caption: str | None = None, numeric_from: int 
 
 def pairs_table(pairs: Sequence[tuple[str, Any]], caption: str | None = None) -> Raw:
     """A two-column table of (name, value)."""
-    return table(None, [(k, v if isinstance(v, str) else num(v)) for k, v in pairs], caption,
-                 numeric_from=2)
+    return table(None, pairs, caption, numeric_from=2)
 
 
 def figure(path: Path, caption: str) -> Raw:

@@ -1,0 +1,94 @@
+"""Reports (报告): any output directory of the tool as one self-contained HTML file — a reading
+of the main results written from the numbers, the run settings, the parameters, the key tables
+and every figure embedded, with inline CSS only (nothing fetched from elsewhere), readable on
+screen and printable.
+
+    python run.py report DIR [--out FILE]      # default DIR/report.html
+
+The kind of directory is recognised by its files, in the order of ``KINDS`` (a staffing
+directory also holds sweep files, so it is tested first). Each kind has its module here
+(``build(directory) -> Page``); shared helpers are in common.py, the HTML in html.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from experiments.executors import ExperimentError
+from experiments.store import atomic_write
+from model.params import ParameterError
+
+from . import compare, run, sensitivity, staffing, sweep
+from .html import Page, render
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    files: tuple[str, ...]   # all must exist
+    command: str
+    build: Callable[[Path], Page]
+
+
+KINDS = (
+    Kind("sensitivity", ("indices.csv",), "python run.py sensitivity", sensitivity.build),
+    Kind("staffing", ("staffing.csv",), "python run.py staffing", staffing.build),
+    Kind("sweep", ("manifest.json", "aggregate.csv"), "python run.py sweep", sweep.build),
+    Kind("compare", ("compare.csv",), "python run.py compare", compare.build),
+    Kind("run", ("summary.json",), "python run.py run", run.build),
+)
+BUILDERS: dict[str, Callable[[Path], Page]] = {k.name: k.build for k in KINDS}
+
+
+def recognised() -> str:
+    """The kinds of directory and the files that identify them, for messages."""
+    return "; ".join(f"{k.name} ({' + '.join(k.files)}, from `{k.command}`)" for k in KINDS)
+
+
+def detect(directory: str | Path) -> str:
+    """The kind of output directory; ParameterError if it does not exist or is not one."""
+    d = Path(directory)
+    if not d.exists():
+        raise ParameterError(f"'{d}' does not exist; give an output directory of the tool. "
+                             f"Recognised: {recognised()}")
+    if not d.is_dir():
+        raise ParameterError(f"'{d}' is not a directory. Recognised: {recognised()}")
+    for kind in KINDS:
+        if all((d / f).is_file() for f in kind.files):
+            return kind.name
+    raise ParameterError(f"'{d}' is not a recognised output directory (none of the identifying "
+                         f"files found). Recognised: {recognised()}")
+
+
+def build_report(directory: str | Path) -> str:
+    """The HTML text of the report on ``directory``."""
+    d = Path(directory)
+    kind = detect(d)
+    try:
+        page = BUILDERS[kind](d)
+    except (KeyError, ValueError, OSError) as e:
+        if isinstance(e, ParameterError):
+            raise
+        raise ParameterError(f"cannot read the {kind} directory '{d}': "
+                             f"{type(e).__name__}: {e}") from e
+    return render(page, str(d.resolve()), datetime.now().isoformat(timespec="seconds"))
+
+
+def write_report(directory: str | Path, out: str | Path | None = None) -> Path:
+    """Write the report on ``directory`` to ``out`` (default ``directory/report.html``)
+    atomically; returns the path written."""
+    text = build_report(directory)
+    path = Path(out) if out is not None else Path(directory) / "report.html"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    except OSError as e:
+        raise ExperimentError(f"cannot write {path}: {e.strerror or e}; "
+                              "choose another file with --out") from e
+    return path
+
+
+__all__ = ["KINDS", "Kind", "build_report", "detect", "recognised", "write_report"]

@@ -1,0 +1,140 @@
+"""Report on a staffing allocation (``python run.py staffing``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from experiments.staffing_allocation import OBJECTIVES
+
+from .common import (
+    ci_table,
+    csv_or_none,
+    experiment_parameters,
+    experiment_settings,
+    json_or_empty,
+    measures_in,
+    overlap,
+    replicate_note,
+    scale_days,
+    short,
+    trio,
+)
+from .html import Page, Raw, ci_text, details, figures, frame_table, measure, num, row_of, section
+
+FIGURES = {
+    "staffing.png": "the objective by rule (95 % CI) and staff per 10,000 against community size",
+    "sweep_rule.png": "headline measures by rule, 95 % CI over the evaluation seeds",
+}
+
+
+def build(d: Path) -> Page:
+    result = pd.read_csv(d / "staffing.csv")
+    manifest = json_or_empty(d / "manifest.json")
+    objective = next(c[:-5] for c in result.columns if c.endswith("_mean"))
+    measures = list(dict.fromkeys([objective, *measures_in(result.columns)]))
+    alloc = csv_or_none(d / "staffing_allocation.csv")
+    search = csv_or_none(d / "search.csv")
+    rules = list(result["rule"])
+    sections = [
+        section("Rules compared", ci_table(result, rules, measures,
+                                           "Mean over the evaluation seeds [95 % CI]"),
+                _weights_table(result)),
+        _allocation_section(alloc),
+        section("Search for the optimized rule", frame_table(search, numeric_from=0))
+        if search is not None else None,
+        experiment_parameters({**manifest, "varied": []}, result) if manifest else None,
+        section("Figures", *figures(d, FIGURES))]
+    settings = _settings(d, manifest, result, objective, search)
+    total = _total_staff(result)
+    return Page(f"Staffing allocation: {'?' if total is None else num(total)} community staff, "
+                f"{len(rules)} rules compared",
+                _reading(result, manifest, objective, search), settings,
+                [s for s in sections if s])
+
+
+def _total_staff(result: pd.DataFrame) -> Any | None:
+    """Total community staff at scale 1.0 (None when staffing.csv does not record it)."""
+    return result["total_staff_at_scale_1"].iloc[0] if "total_staff_at_scale_1" in result else None
+
+
+def _settings(d: Path, manifest: dict[str, Any], result: pd.DataFrame, objective: str,
+              search: pd.DataFrame | None) -> list[tuple[str, Any]]:
+    fixed = manifest.get("fixed", {})
+    settings = experiment_settings(d, manifest, result) if manifest else []
+    total = _total_staff(result)
+    return [*settings, ("objective", objective),
+            ("total staff at scale 1.0", None if total is None else num(total)),
+            ("staff per 10,000 residents", num(fixed["staffing_per_10k"])
+             if "staffing_per_10k" in fixed else None),
+            ("search points", num(len(search)) if search is not None else None)]
+
+
+def _weights_table(result: pd.DataFrame) -> Raw:
+    w = result.reindex(columns=["rule", "staff_weight_population", "staff_weight_demand", "runs",
+                                "failed"])
+    w.insert(1, "weight_equal", 1 - w["staff_weight_population"] - w["staff_weight_demand"])
+    w.loc[result["rule"] != "optimized", ["weight_equal", "staff_weight_population",
+                                          "staff_weight_demand"]] = np.nan
+    return frame_table(w, "Blend weights of the optimized rule (fixed rules: n/a) and runs")
+
+
+def _allocation_section(alloc: pd.DataFrame | None) -> Raw | None:
+    if alloc is None or alloc.empty:
+        return None
+    g = alloc.groupby(["street", "rule"], sort=False)[["population", "staff"]].sum().reset_index()
+    g["staff per 10,000"] = g["staff"] / g["population"] * 10_000
+    spread = alloc.groupby("rule", sort=False)["staff_per_10k"].agg(["min", "max"]).reset_index()
+    spread.columns = ["rule", "lowest staff per 10,000", "highest staff per 10,000"]
+    return section(
+        "Who gets the staff",
+        row_of(frame_table(g, "Staff by street (district of the first evaluation seed)"),
+               frame_table(spread, "Range over communities")),
+        details(f"Allocation per community ({len(alloc)} rows)",
+                frame_table(alloc.drop(columns=[c for c in ("community",) if c in alloc]),
+                            numeric_from=2)))
+
+
+def _reading(result: pd.DataFrame, manifest: dict[str, Any], objective: str,
+             search: pd.DataFrame | None) -> str:
+    fixed = manifest.get("fixed", {})
+    scale, days = scale_days(fixed)
+    text = (f"{num(_total_staff(result))} community staff at scale 1.0"
+            + (f" ({num(fixed['staffing_per_10k'])} per 10,000 residents)"
+               if "staffing_per_10k" in fixed else "")
+            + f" split by {len(result)} rule(s), each evaluated on "
+            f"{num(result['runs'].max())} seed(s) at scale {num(scale)} for {num(days)} days.")
+    for m in dict.fromkeys([objective, "mean_days_to_close", "mean_satisfaction"]):
+        if f"{m}_mean" in result:
+            text += " " + _best_rule_sentence(result, m)
+    if "optimized" in set(result["rule"]):
+        r = result[result["rule"] == "optimized"].iloc[0]
+        pop, dem = r["staff_weight_population"], r["staff_weight_demand"]
+        text += (f" The optimized rule keeps the 7 committee members and splits the rest "
+                 f"{1 - pop - dem:.1%} in equal shares, {pop:.1%} by population and {dem:.1%} by "
+                 f"expected load, found by a search for the best {objective}"
+                 + (f" over {len(search)} points on separate seeds." if search is not None else "."))
+    return text + replicate_note(int(manifest.get("replicates", result["runs"].max())))
+
+
+def _best_rule_sentence(result: pd.DataFrame, m: str) -> str:
+    sign = OBJECTIVES.get(m, 1)
+    means = result[f"{m}_mean"].astype(float)
+    if means.isna().all():
+        return f"No rule has a value for {short(m)}."
+    best = result.loc[(means * sign).idxmin()]
+    ref_name = "uniform" if "uniform" in set(result["rule"]) else None
+    head = f"On {short(m)}, {best['rule']} is best at {ci_text(m, *trio(best, m))}"
+    if ref_name is None or best["rule"] == ref_name:
+        return head + (" (today's uniform rule)." if ref_name else ".")
+    ref = result[result["rule"] == ref_name].iloc[0]
+    diff = best[f"{m}_mean"] - ref[f"{m}_mean"]
+    rel = diff / ref[f"{m}_mean"] if ref[f"{m}_mean"] else np.nan
+    verdict = {True: "the 95 % CIs overlap, so the replicates do not separate them",
+               False: "the 95 % CIs do not overlap",
+               None: "no intervals to compare"}[overlap(trio(best, m), trio(ref, m))]
+    return (f"{head}, against {measure(m, ref[f'{m}_mean'])} for uniform "
+            f"({'+' if diff > 0 else '−'}{measure(m, abs(diff))}, {rel:+.1%}; {verdict}).")

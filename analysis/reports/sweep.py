@@ -1,0 +1,151 @@
+"""Report on a parameter sweep (``python run.py sweep``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from model import kpis
+
+from .common import (
+    change,
+    ci_table,
+    experiment_parameters,
+    experiment_settings,
+    levels,
+    measures_in,
+    overlap,
+    param_value,
+    read_json,
+    replicate_note,
+    short,
+    stats,
+    trio,
+)
+from .html import Page, Raw, ci_cell, ci_text, figures, frame_table, missing, section, table
+
+WIDE_SETS = 6        # more parameter sets than this: one row per set
+MEASURES_PER_TABLE = 5   # in the one-row-per-set layout: each table fits the page width
+
+
+def build(d: Path) -> Page:
+    manifest = read_json(d / "manifest.json")
+    agg = pd.read_csv(d / "aggregate.csv")
+    runs = pd.read_parquet(d / "summary.parquet") if (d / "summary.parquet").is_file() else None
+    varied = list(manifest.get("varied", []))
+    measures = measures_in(agg.columns)
+    sections = [experiment_parameters(manifest, agg),
+                section("Results by parameter set", _set_table(agg, varied, measures)),
+                _failures(runs),
+                section("Figures", *figures(d, {f"sweep_{v}.png": f"headline measures against "
+                                                f"{v}, 95 % CI over replicates" for v in varied}))]
+    title = f"Parameter sweep: {manifest.get('scenario', '?')}" + (
+        f", varying {' × '.join(varied)}" if varied else ", replicates only")
+    return Page(title, _reading(manifest, agg, runs, varied, measures),
+                experiment_settings(d, manifest, agg), [s for s in sections if s])
+
+
+def _set_table(agg: pd.DataFrame, varied: list[str], measures: list[str]) -> Raw:
+    caption = "Mean over replicates [95 % CI] per parameter set"
+    if len(agg) <= WIDE_SETS:
+        names = [", ".join(f"{v} = {param_value(r[v])}" for v in varied) or "scenario"
+                 for _, r in agg.iterrows()]
+        return ci_table(agg, names, measures, caption)
+    step = MEASURES_PER_TABLE
+    return Raw("".join(_ci_long_table(agg, varied, measures[i:i + step],
+                                      f"{caption} ({i // step + 1} of {-(-len(measures) // step)})")
+                       for i in range(0, len(measures), step)))
+
+
+def _ci_long_table(agg: pd.DataFrame, ids: list[str], measures: list[str], caption: str) -> Raw:
+    """One row per parameter set (for many sets): its parameters, runs, then mean [CI]."""
+    headers = [*ids, "runs", *(kpis.label(m) for m in measures)]
+    rows = [[*(r[i] for i in ids), r["runs"], *(ci_cell(m, *trio(r, m)) for m in measures)]
+            for _, r in agg.iterrows()]
+    return table(headers, rows, caption, numeric_from=len(ids))
+
+
+def _failures(runs: pd.DataFrame | None) -> Raw | None:
+    if runs is None or "status" not in runs or (runs["status"] == "done").all():
+        return None
+    bad = runs[runs["status"] != "done"][["set_id", "replicate", "seed", "error"]]
+    return section("Failed runs", frame_table(bad, "Runs that raised (details in failed/<key>.json)",
+                                              formats={"seed": str}))
+
+
+def _reading(manifest: dict[str, Any], agg: pd.DataFrame, runs: pd.DataFrame | None,
+             varied: list[str], measures: list[str]) -> str:
+    reps = int(manifest.get("replicates", 0))
+    head = (f"{len(agg)} parameter set(s) of the {manifest.get('scenario', '?')} scenario, "
+            f"{reps} replicate seed(s) each (common random numbers).")
+    if not varied:
+        r = agg.iloc[0]
+        return head + " Estimates: " + "; ".join(
+            f"{short(m)} {ci_text(m, *trio(r, m))}" for m in measures) + "." + replicate_note(reps)
+    if runs is None and len(varied) > 1:
+        return head + " summary.parquet is missing, so effects per parameter are not shown."
+    if len(varied) > 1 and not _factorial(agg, varied):
+        parts = [_trend_sentence(p, agg, measures) for p in varied]
+        note = (" These sets are a design table, not a full factorial, so the parameters' effects "
+                "are mixed; the rank correlations are indicative only (a sensitivity analysis "
+                "separates them).")
+        return " ".join([head, *parts]) + note + replicate_note(reps)
+    parts = [_effect_sentence(p, runs, agg, varied, measures) for p in varied]
+    return " ".join([head, *parts]) + replicate_note(reps)
+
+
+def _factorial(agg: pd.DataFrame, varied: list[str]) -> bool:
+    """Whether every combination of the varied values is a set (ends can be compared)."""
+    return len(agg[varied].drop_duplicates()) == int(np.prod([agg[v].nunique() for v in varied]))
+
+
+def _trend_sentence(param: str, agg: pd.DataFrame, measures: list[str]) -> str:
+    """For a design table: the measures whose set means follow ``param`` (|Spearman rho| >= 0.5)."""
+    from scipy.stats import spearmanr
+
+    if not pd.api.types.is_numeric_dtype(agg[param]) or agg[param].nunique() < 3:
+        return f"{param} takes too few numeric values for a trend."
+    found = []
+    for m in measures:
+        rho = spearmanr(agg[param], agg[f"{m}_mean"], nan_policy="omit").statistic
+        if not missing(rho) and abs(rho) >= 0.5:
+            found.append(f"{short(m)} {'rises' if rho > 0 else 'falls'} (ρ = {rho:+.2f})")
+    head = f"Across the {len(agg)} sets, as {param} rises from {param_value(agg[param].min())} to " \
+           f"{param_value(agg[param].max())}"
+    return head + (": " + "; ".join(found) + "." if found
+                   else ", no measure follows it closely (all |Spearman ρ| < 0.5).")
+
+
+def _effect_sentence(param: str, runs: pd.DataFrame | None, agg: pd.DataFrame, varied: list[str],
+                     measures: list[str]) -> str:
+    """How each measure moves from the lowest to the highest value of ``param`` (mean over the
+    other varied parameters), and whether the 95 % intervals at the two ends overlap."""
+    source = agg if runs is None else runs[runs["status"] == "done"]
+    values = levels(source[param])
+    if len(values) < 2:
+        return f"{param} takes a single value ({param_value(values[0])})."
+    lo, hi = values[0], values[-1]
+    at = (lambda v, m: trio(agg[agg[param] == v].iloc[0], m)) if runs is None else (
+        lambda v, m: stats(source.loc[source[param] == v, m]))
+    apart, same = [], []
+    for m in measures:
+        if runs is not None and m not in source:
+            continue
+        a, b = at(lo, m), at(hi, m)
+        (apart if overlap(a, b) is False else same).append(change(m, a, b))
+    col = source[param]
+    verb = ("Switching" if pd.api.types.is_bool_dtype(col) else
+            "Raising" if pd.api.types.is_numeric_dtype(col) else "Going")
+    others = [v for v in varied if v != param]
+    text = (f"{verb} {param} from {param_value(lo)} to {param_value(hi)}"
+            + (f" (pooled over {', '.join(others)})" if others else "") + ": ")
+    text += ("clear changes (95 % CIs do not overlap) in " + "; ".join(apart)
+             if apart else "no measure changes clearly (all 95 % CIs overlap)")
+    if apart and same:
+        text += "; no clear change (CIs overlap) in " + "; ".join(same)
+    elif not apart and same:
+        text += " — " + "; ".join(same)
+    return text + "."
