@@ -171,6 +171,10 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     with pd.option_context("display.width", 160, "display.max_rows", 200):
         print(result.indices.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
         print(result.noise.to_string(index=False, float_format=lambda v: f"{v:.3g}"))
+    for output, share in zip(result.noise["output"], result.noise["seed_noise_share"], strict=True):
+        if share >= sensitivity.NOISE_WARNING:
+            print(f"warning: seed noise is {share:.0%} of the variance of {output}: its indices "
+                  "partly measure noise; raise --replicates or --scale", file=sys.stderr)
     print(f"written to {args.out}/ (indices.csv, convergence.csv, noise.csv, samples.csv, "
           "manifest.json, figures); `python run.py report` makes it a page")
     return 0

@@ -33,6 +33,7 @@ from . import methods
 from .problem import Problem, Space
 
 PROBE_SEEDS = 8  # seeds at the centre of the space when R = 1 (assumption: enough for a variance)
+NOISE_WARNING = 0.2  # seed-noise share above which indices are flagged (assumption)
 
 
 @dataclass(frozen=True)

@@ -8,12 +8,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from analysis.sensitivity import NOISE_WARNING
 from model import kpis
 
 from .common import PARAM_HEADERS, csv_or_none, json_or_empty, param_rows, short, written
 from .html import Page, Raw, esc, figures, frame_table, missing, num, para, pm_cell, section, table
-
-NOISE_WARNING = 0.2  # seed-noise share of an output's variance worth a warning
 
 FIGURES = {
     "indices.png": "first-order (S1) and total (ST) indices per output, with confidence intervals",
@@ -48,7 +47,8 @@ def _settings(d: Path, m: dict[str, Any], method: str) -> list[tuple[str, Any]]:
             ("days", num(m.get("days"))), ("replicates per sample", num(m.get("replicates"))),
             ("base seed", str(m["seed"]) if "seed" in m else None),
             ("replicate seeds", ", ".join(str(s) for s in m.get("seeds", []))),
-            ("wall time (s)", num(m.get("wall_seconds"))),
+            ("wall time of this command (s)", num(m.get("wall_seconds"))),
+            ("model run time, all runs (s)", num(m.get("run_seconds_total"))),
             ("created", m.get("created") or written(d / "indices.csv"))]
 
 
@@ -140,8 +140,13 @@ def _reading(indices: pd.DataFrame, method: str, noise: pd.DataFrame | None,
     text = (f"{method.capitalize()} analysis of {indices['parameter'].nunique()} parameters"
             + (f" with N = {n}" if n else "")
             + (f" ({num(manifest['runs'])} model runs)" if manifest.get("runs") else "") + ".")
+    shares = {} if noise is None else dict(zip(noise["output"], noise["seed_noise_share"],
+                                                 strict=True))
     for output, g in indices.groupby("output", sort=False):
         text += " " + _output_sentence(output, g, method)
+        share = shares.get(output)
+        if not missing(share) and share >= NOISE_WARNING:
+            text = text[:-1] + f" (but seed noise is {share:.0%} of its variance)."
     text += _range_note(indices, method) + _noise_warning(noise) + _convergence_note(conv, main)
     if manifest.get("failed"):
         text += f" {manifest['failed']} run(s) failed and were left out."
