@@ -39,9 +39,10 @@ class Method:
     columns: tuple[str, ...]  # SALib's names, in the order of indices.csv
     sample: Callable[[dict, int, int], np.ndarray]
     analyze: Callable[[dict, np.ndarray, np.ndarray, int], dict[str, Any]]
-    rows_per_unit: Callable[[int], int]  # rows per base sample / trajectory / curve point
     check_n: Callable[[int], str | None]  # why N is not allowed, or None
-    nested_half: bool = True  # are the first N/2 units a valid sample of size N/2?
+    # rows per base sample or trajectory, for D parameters, when the first N/2 of them are a
+    # valid sample of size N/2; None when the N/2 sample must be drawn apart
+    rows_per_unit: Callable[[int], int] | None = None
 
 
 def _sobol_sample(problem: dict, n: int, seed: int) -> np.ndarray:
@@ -90,11 +91,11 @@ def _fast_points(n: int) -> str | None:
 
 METHODS = {
     "sobol": Method("sobol", ("S1", "S1_conf", "ST", "ST_conf"), _sobol_sample, _sobol_analyze,
-                    lambda d: 2 * d + 2, _power_of_two),
+                    _power_of_two, rows_per_unit=lambda d: 2 * d + 2),
     "morris": Method("morris", ("mu_star", "mu_star_conf", "sigma", "mu"), _morris_sample,
-                     _morris_analyze, lambda d: d + 1, _enough_trajectories),
+                     _morris_analyze, _enough_trajectories, rows_per_unit=lambda d: d + 1),
     "fast": Method("fast", ("S1", "S1_conf", "ST", "ST_conf"), _fast_sample, _fast_analyze,
-                   lambda d: 1, _fast_points, nested_half=False),
+                   _fast_points),
 }
 CONVERGENCE_INDICES = {"sobol": ("S1", "ST"), "morris": ("mu_star",), "fast": ("S1", "ST")}
 

@@ -73,12 +73,14 @@ def analyse(space: Space, method: str, n: int, evaluate: Evaluator, seed: int) -
     output at N and N/2."""
     m = methods.get(method, n)
     full = sample(space, method, n, seed)
-    half = full.iloc[:n // 2 * m.rows_per_unit(len(space.factors))] if m.nested_half \
-        else design(space, m.sample(space.salib(), n // 2, seed))
-    both = full if m.nested_half else pd.concat([full, half], ignore_index=True)
-    ev = evaluate(both)
-    y_full = ev.y.iloc[:len(full)]
-    y_half = ev.y.iloc[:len(half)] if m.nested_half else ev.y.iloc[len(full):]
+    if m.rows_per_unit:  # the first N/2 base samples or trajectories form the N/2 sample
+        half = full.iloc[:n // 2 * m.rows_per_unit(len(space.factors))]
+        ev = evaluate(full)
+        y_full, y_half = ev.y, ev.y.iloc[:len(half)]
+    else:
+        half = design(space, m.sample(space.salib(), n // 2, seed))
+        ev = evaluate(pd.concat([full, half], ignore_index=True))
+        y_full, y_half = ev.y.iloc[:len(full)], ev.y.iloc[len(full):]
     _warn_undefined(y_full)
     indices, second = _indices(space, m, full, y_full, seed)
     half_indices, _ = _indices(space, m, half, y_half, seed)
