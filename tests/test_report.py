@@ -70,7 +70,8 @@ def check_page(page: str, directory: Path) -> str:
 
 
 def reading(text: str) -> str:
-    return re.search(r'<p class="reading">(.*?)</p>', text, re.S).group(1)
+    block = re.search(r'<div class="reading">(.*?)</div>', text, re.S).group(1)
+    return re.sub(r"\s*<[^>]+>\s*", " ", block).strip()
 
 
 def make_png(path: Path) -> None:

@@ -30,7 +30,7 @@ class Page:
     """What a report shows: each kind's module in analysis/reports fills one per directory."""
 
     title: str
-    reading: str
+    reading: str | list[str]  # a paragraph, or a lead sentence and one bullet per point
     settings: list[tuple[str, Any]]
     sections: list[str] = field(default_factory=list)
 
@@ -166,6 +166,15 @@ def para(text: str, cls: str | None = None) -> Raw:
     return Raw(f"<p{attr}>{esc(text)}</p>")
 
 
+def reading_block(reading: str | list[str]) -> Raw:
+    """The plain-language reading at the top of a page."""
+    if isinstance(reading, str):
+        return Raw(f'<div class="reading">{para(reading)}</div>')
+    lead, *points = reading
+    items = "".join(f"<li>{esc(p)}</li>" for p in points)
+    return Raw(f'<div class="reading">{para(lead)}<ul>{items}</ul></div>')
+
+
 def details(summary: str, *parts: str) -> Raw:
     return Raw(f"<details><summary>{esc(summary)}</summary>{''.join(parts)}</details>")
 
@@ -187,7 +196,8 @@ body{font-family:-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,"Noto Sa
 h1{font-size:1.6em;margin:0 0 .2em}
 h2{font-size:1.2em;margin:1.6em 0 .5em;padding-bottom:.2em;border-bottom:2px solid #d0d7de}
 .sub{color:#57606a;font-size:.9em;margin:0 0 1em}
-.reading{background:#f3f6fa;border-left:4px solid #4c72b0;padding:.8em 1em;margin:1em 0}
+.reading{background:#f3f6fa;border-left:4px solid #4c72b0;padding:.1em 1em;margin:1em 0}
+.reading li{margin:.25em 0}
 .warn{background:#fff4e5;border-left:4px solid #d97706;padding:.6em 1em}
 .note{color:#57606a;font-size:.9em}
 .wide{overflow-x:auto;margin:.4em 0 1em}
@@ -218,7 +228,7 @@ def render(page: Page, source: str, generated: str) -> str:
     body = [f"<h1>{esc(page.title)}</h1>",
             f'<p class="sub">Yanzhou community-governance model · report of {esc(source)} · '
             f"generated {esc(generated)}</p>",
-            para(page.reading, "reading"), section("Run settings", settings), *page.sections]
+            reading_block(page.reading), section("Run settings", settings), *page.sections]
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
             f"<title>{esc(page.title)}</title><style>{CSS}</style></head>\n<body>\n"

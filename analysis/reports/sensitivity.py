@@ -134,23 +134,26 @@ def _noise_section(noise: pd.DataFrame | None) -> Raw | None:
 
 
 def _reading(indices: pd.DataFrame, method: str, noise: pd.DataFrame | None,
-             conv: pd.DataFrame | None, manifest: dict[str, Any]) -> str:
+             conv: pd.DataFrame | None, manifest: dict[str, Any]) -> list[str]:
+    """A lead sentence (what was run, how far to trust it), then one point per output."""
     main, _ = _index_names(method)
     n = manifest.get("n")
-    text = (f"{method.capitalize()} analysis of {indices['parameter'].nunique()} parameters"
+    lead = (f"{method.capitalize()} analysis of {indices['parameter'].nunique()} parameters"
             + (f" with N = {n}" if n else "")
             + (f" ({num(manifest['runs'])} model runs)" if manifest.get("runs") else "") + ".")
+    lead += _range_note(indices, method) + _noise_warning(noise) + _convergence_note(conv, main)
+    if manifest.get("failed"):
+        lead += f" {manifest['failed']} run(s) failed and were left out."
     shares = {} if noise is None else dict(zip(noise["output"], noise["seed_noise_share"],
                                                  strict=True))
+    points = []
     for output, g in indices.groupby("output", sort=False):
-        text += " " + _output_sentence(output, g, method)
+        point = _output_sentence(output, g, method)
         share = shares.get(output)
         if not missing(share) and share >= NOISE_WARNING:
-            text = text[:-1] + f" (but seed noise is {share:.0%} of its variance)."
-    text += _range_note(indices, method) + _noise_warning(noise) + _convergence_note(conv, main)
-    if manifest.get("failed"):
-        text += f" {manifest['failed']} run(s) failed and were left out."
-    return text
+            point = point[:-1] + f" (but seed noise is {share:.0%} of its variance)."
+        points.append(point)
+    return [lead, *points]
 
 
 def _output_sentence(output: str, g: pd.DataFrame, method: str) -> str:
@@ -171,7 +174,8 @@ def _output_sentence(output: str, g: pd.DataFrame, method: str) -> str:
                                              for _, r in close.iterrows())
     if method != "morris" and "S1" in g:
         inter = g["ST"].sum() - g["S1"].sum()
-        strength = "small" if inter < 0.1 else "moderate" if inter < 0.3 else "strong"
+        strength = ("none detectable" if inter <= 0 else "small" if inter < 0.1
+                    else "moderate" if inter < 0.3 else "strong")
         text += f"; interactions (sum ST − sum S1) = {num(inter)}, {strength}"
     return text + "."
 
@@ -193,7 +197,9 @@ def _noise_warning(noise: pd.DataFrame | None) -> str:
         return ""
     loud = noise[noise["seed_noise_share"] >= NOISE_WARNING]
     if loud.empty:
-        return ""
+        top = noise["seed_noise_share"].max()
+        return "" if missing(top) else (f" Seed noise is at most {top:.0%} of any output's "
+                                        "variance, so the indices measure the parameters.")
     items = ", ".join(f"{short(r['output'])} ({r['seed_noise_share']:.0%})"
                       for _, r in loud.iterrows())
     return (f" Warning: seed noise is a large share of the variance of {items}; the indices of "
