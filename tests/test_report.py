@@ -392,12 +392,24 @@ def test_sensitivity_report(sensitivity_dir):
     else:
         assert "interactions (sum ST" not in text and "mu* (mean absolute" in page
     assert "Warning: seed noise" in text and "mean satisfaction (41%)" in text
+    assert "(but seed noise is 41% of its variance)" in text          # on its own point too
+    assert page.count("<li>") >= indices["output"].nunique()          # one point per output
     assert "mean days to close (" not in text.split("Warning")[1]      # 4 % is not flagged
     assert "moved by at most 0.03" in text
     for key in ("2021", "557503428", "1388424212", "0.2.0", "2026-11-20T10:15:00",
                 f">method</td><td>{method}<", ">N (base samples; trajectories for Morris)</td><td>64<"):
         assert key in page, key
     assert "F5, F6" in page and "43.9" in page                      # the parameter ranges
+
+
+def test_sensitivity_reading_states_a_low_seed_noise(sensitivity_dir, tmp_path):
+    quiet = tmp_path / "quiet"
+    shutil.copytree(sensitivity_dir, quiet)
+    noise = pd.read_csv(quiet / "noise.csv").assign(seed_noise_share=lambda t: t.seed_noise_share / 5)
+    noise.to_csv(quiet / "noise.csv", index=False)
+    text = reading(reports.build_report(quiet))
+    assert "Warning" not in text and "but seed noise" not in text
+    assert f"Seed noise is at most {noise.seed_noise_share.max():.0%} of any output" in text
 
 
 def test_report_of_a_real_sensitivity_run(tmp_path):
