@@ -214,6 +214,11 @@ def _convergence_note(conv: pd.DataFrame | None, main: str) -> str:
     if c["n"].nunique() < 2:
         return ""
     wide = c.pivot_table(index=["output", "parameter"], columns="n", values="value")
-    delta = (wide[wide.columns.max()] - wide[wide.columns.min()]).abs()
-    return (f" From N = {num(wide.columns.min())} to N = {num(wide.columns.max())} the {main} "
-            f"indices moved by at most {num(delta.max())} (see convergence.png).")
+    last, first = wide[wide.columns.max()], wide[wide.columns.min()]
+    delta = (last - first).abs()
+    span = (f" From N = {num(wide.columns.min())} to N = {num(wide.columns.max())} the {main} "
+            "indices moved by at most ")
+    if main == "mu_star":  # in each output's own units: relative to its largest mu*
+        largest = last.abs().groupby(level="output").transform("max")
+        return span + f"{(delta / largest).max():.0%} of their output's largest (see convergence.png)."
+    return span + f"{num(delta.max())} (see convergence.png)."
