@@ -51,6 +51,7 @@ def execute(task: Task) -> dict[str, Any]:
         model.run()
         summary = summarise(model, task.scenario)
         series = model.datacollector.get_model_vars_dataframe() if task.series else None
+        model.release()  # free it now: workers run thousands of models
         return {"key": task.key, "summary": summary, "series": series,
                 "worker_seconds": perf_counter() - start}
     except Exception as e:  # noqa: BLE001 - a failing run is recorded, the sweep goes on

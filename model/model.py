@@ -219,6 +219,13 @@ class GovernanceModel(mesa.Model):
         for _ in tqdm(range(days), desc="simulating days", unit="day", disable=not progress):
             self.step()
 
+    def release(self) -> None:
+        """Drop everything the model holds (agents, arrays, registries) now. Agents and the
+        model refer to each other, so a finished model is otherwise freed only by Python's
+        next full garbage collection, which comes rarely: a worker running many full-scale
+        runs held several dead models (~3 GB). The model is unusable afterwards."""
+        self.__dict__.clear()
+
     def month_start_processes(self) -> None:
         """Monthly: evaluate units, firms, smart service, secretaries' visits, volunteers."""
         if not is_month_start(self.day):

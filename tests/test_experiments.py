@@ -4,11 +4,13 @@ aggregate and the staffing comparison. Runs are tiny (scale 0.02, a few weeks)."
 from __future__ import annotations
 
 import dataclasses
+import gc
 import json
 import os
 import signal
 import subprocess
 import time
+import weakref
 
 import numpy as np
 import pandas as pd
@@ -417,3 +419,22 @@ def test_staffing_warns_when_committees_take_every_worker(tmp_path, capfd):
 def test_scenario_total_maps_to_staffing_per_10k():
     base = scenarios.load("baseline").params
     assert 598 * 10_000 / base.urban_population == pytest.approx(24.5, abs=0.01)  # F5
+
+
+def test_a_released_model_is_freed_without_a_garbage_collection():
+    """Workers release each model after its run: the agents and the model are freed at once
+    by reference counting, not at Python's next (rare) full collection."""
+    from model import GovernanceModel
+    from model.params import Params
+
+    gc.disable()
+    try:
+        model = GovernanceModel(Params(scale=0.02, days=5), seed=1)
+        model.run()
+        agent, whole = weakref.ref(next(iter(model.agents))), weakref.ref(model)
+        model.release()
+        assert agent() is None
+        del model
+        assert whole() is None
+    finally:
+        gc.enable()
