@@ -21,6 +21,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from analysis import problem as analysis_problems
 from experiments.executors import ExperimentError
 from model import scenarios
 from model.kpis import KPI_ROWS, kpis
@@ -217,14 +218,16 @@ def _experiment_options(cmd: argparse.ArgumentParser, replicates: int, out: str)
     _engine_options(cmd, out)
 
 
-def _engine_options(cmd: argparse.ArgumentParser, out: str) -> None:
+def _engine_options(cmd: argparse.ArgumentParser, out: str,
+                    defaults: tuple[str, str] = ("1.0", "365")) -> None:
     """Where and how runs execute: --workers, --dask, --scale, --days, --out, --quiet."""
     cmd.add_argument("--workers", type=_at_least(1), default=2,
                      help="local processes, or LocalCluster workers with --dask local (default 2)")
     cmd.add_argument("--dask", default=None, metavar="ADDRESS|local",
                      help="run on a Dask scheduler at ADDRESS, or 'local' for a LocalCluster")
-    cmd.add_argument("--scale", type=float, default=None, help="population scale (default 1.0)")
-    cmd.add_argument("--days", type=int, default=None, help="days per run (default 365)")
+    cmd.add_argument("--scale", type=float, default=None,
+                     help=f"population scale (default {defaults[0]})")
+    cmd.add_argument("--days", type=int, default=None, help=f"days per run (default {defaults[1]})")
     cmd.add_argument("--out", default=out, help=f"output directory (default {out})")
     cmd.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -312,8 +315,8 @@ def build_parser() -> argparse.ArgumentParser:
                          "(N/2 and N), noise.csv (seed-noise share) and figures. Flags override "
                          "the problem file.")
     sen.add_argument("--problem", required=True, metavar="NAME|FILE.toml",
-                     help="a problem in analysis/problems/ (staffing_funding_influx, behaviour) "
-                     "or a path")
+                     help="a problem in analysis/problems/ "
+                     f"({', '.join(analysis_problems.available())}) or a path")
     sen.add_argument("--method", choices=("sobol", "morris", "fast"), default="sobol",
                      help="sobol (S1, ST, S2), morris (mu*, sigma) or fast (S1, ST); default sobol")
     sen.add_argument("--n", type=_at_least(1), default=None,
@@ -324,7 +327,7 @@ def build_parser() -> argparse.ArgumentParser:
     sen.add_argument("--seed", type=_at_least(0), default=None,
                      help="seed of the sample, the replicate seeds and the bootstrap "
                      "(default: the problem file's)")
-    _engine_options(sen, out="results/sensitivity")
+    _engine_options(sen, out="results/sensitivity", defaults=("the problem's", "the problem's"))
     sen.set_defaults(func=cmd_sensitivity)
 
     rep = sub.add_parser("report", help="one self-contained HTML report of an output directory",

@@ -13,7 +13,7 @@ the sample of size N/2 (for the convergence check).
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,7 +29,7 @@ from model.params import ParameterError
 
 MORRIS_LEVELS = 4  # grid levels (Morris 1991; SALib's default)
 FAST_HARMONICS = 4  # M, interference factor (Saltelli et al. 1999)
-CONF_LEVEL = 0.95
+CONF_LEVEL = 0.95  # the tool's confidence level everywhere (95 % intervals)
 RESAMPLES = 100  # bootstrap resamples for the confidence intervals (SALib's default)
 
 
@@ -40,9 +40,11 @@ class Method:
     sample: Callable[[dict, int, int], np.ndarray]
     analyze: Callable[[dict, np.ndarray, np.ndarray, int], dict[str, Any]]
     check_n: Callable[[int], str | None]  # why N is not allowed, or None
+    convergence: tuple[str, ...]  # indices reported at N/2 and N
     # rows per base sample or trajectory, for D parameters, when the first N/2 of them are a
     # valid sample of size N/2; None when the N/2 sample must be drawn apart
     rows_per_unit: Callable[[int], int] | None = None
+    grid: bool = False  # samples on a grid of levels (integer factors need whole levels)
 
 
 def _sobol_sample(problem: dict, n: int, seed: int) -> np.ndarray:
@@ -86,18 +88,19 @@ def _enough_trajectories(n: int) -> str | None:
 
 def _fast_points(n: int) -> str | None:
     least = 2 * (4 * FAST_HARMONICS ** 2 + 1)
-    return None if n >= least else f"at least {least} (N/2 must exceed 4 M^2 = 64)"
+    return None if n >= least else (f"at least {least} (N/2 must exceed 4 M^2 = "
+                                    f"{4 * FAST_HARMONICS ** 2})")
 
 
 METHODS = {
     "sobol": Method("sobol", ("S1", "S1_conf", "ST", "ST_conf"), _sobol_sample, _sobol_analyze,
-                    _power_of_two, rows_per_unit=lambda d: 2 * d + 2),
+                    _power_of_two, ("S1", "ST"), rows_per_unit=lambda d: 2 * d + 2),
     "morris": Method("morris", ("mu_star", "mu_star_conf", "sigma", "mu"), _morris_sample,
-                     _morris_analyze, _enough_trajectories, rows_per_unit=lambda d: d + 1),
+                     _morris_analyze, _enough_trajectories, ("mu_star",),
+                     rows_per_unit=lambda d: d + 1, grid=True),
     "fast": Method("fast", ("S1", "S1_conf", "ST", "ST_conf"), _fast_sample, _fast_analyze,
-                   _fast_points),
+                   _fast_points, ("S1", "ST")),
 }
-CONVERGENCE_INDICES = {"sobol": ("S1", "ST"), "morris": ("mu_star",), "fast": ("S1", "ST")}
 
 
 def get(name: str, n: int | None = None) -> Method:
@@ -108,5 +111,23 @@ def get(name: str, n: int | None = None) -> Method:
     if n is not None:
         why = method.check_n(n)
         if why:
-            raise ParameterError(f"--n {n} is not allowed for {name}: N must be {why}")
+            raise ParameterError(f"N = {n} (--n or the problem's n) is not allowed for {name}: "
+                                 f"N must be {why}")
     return method
+
+
+def check_factors(method: Method, factors: Sequence[Any]) -> None:
+    """Factors a method cannot sample faithfully. On Morris' grid a step of a switch or of
+    an integer between levels would not be the 2/3 of the range SALib divides by."""
+    if not method.grid:
+        return
+    steps = MORRIS_LEVELS - 1
+    for f in factors:
+        if f.kind is bool:
+            raise ParameterError(f"factor '{f.name}' is a switch: Morris' grid steps cannot "
+                                 "represent it; use sobol or fast, or `run.py sweep --vary`")
+        if f.kind is int and (f.upper - f.lower) % steps:
+            upper = f.lower + steps * max(1, round((f.upper - f.lower) / steps))
+            raise ParameterError(f"factor '{f.name}' takes whole numbers: for Morris' "
+                                 f"{MORRIS_LEVELS} levels, upper - lower must be a multiple of "
+                                 f"{steps} (e.g. bounds = [{f.lower:g}, {upper:g}])")

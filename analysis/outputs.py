@@ -11,11 +11,13 @@ from pathlib import Path
 import pandas as pd
 
 from experiments.store import atomic_write, write_json
+from model.calibration import replicate_seeds
 from model.metrics import MODEL_VERSION
 
 from . import methods
 from .plots import plot_convergence, plot_indices, plot_morris
 from .problem import Problem
+from .sensitivity import NOISE_WARNING, PROBE_SEEDS
 
 FIGURES = ("indices.png", "morris.png", "convergence.png")
 
@@ -38,7 +40,7 @@ def write(result, problem: Problem, out: Path, seeds: list[int], wall_seconds: f
     for name in FIGURES:
         (out / name).unlink(missing_ok=True)
     if result.method == "morris":
-        plot_morris(result.indices, result.noise, out / "morris.png")
+        plot_morris(result.indices, out / "morris.png")
     else:
         plot_indices(result.indices, result.noise, result.method, out / "indices.png")
     plot_convergence(result.convergence, out / "convergence.png")
@@ -54,6 +56,11 @@ def manifest(result, problem: Problem, seeds: list[int], wall_seconds: float) ->
         "failed": int((runs["status"] != "done").sum()), "wall_seconds": round(wall_seconds, 1),
         "run_seconds_total": round(float(runs.get("worker_seconds", pd.Series(dtype=float)).sum()), 1),
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "seed_noise": ({"estimate": "sample x seed interaction (two-way ANOVA) / R"}
+                       if problem.replicates > 1 else
+                       {"estimate": "variance over probe seeds at the centre (upper bound)",
+                        "probe_seeds": [int(s) for s in replicate_seeds(PROBE_SEEDS, problem.seed)]})
+        | {"warning_above": NOISE_WARNING},
         "settings": {"conf_level": methods.CONF_LEVEL, "bootstrap_resamples": methods.RESAMPLES,
                      "morris_levels": methods.MORRIS_LEVELS,
                      "fast_harmonics": methods.FAST_HARMONICS},

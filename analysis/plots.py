@@ -54,7 +54,7 @@ def plot_indices(indices: pd.DataFrame, noise: pd.DataFrame, method: str, path: 
     plt.close(fig)
 
 
-def plot_morris(indices: pd.DataFrame, noise: pd.DataFrame, path: Path) -> None:
+def plot_morris(indices: pd.DataFrame, path: Path) -> None:
     """Per output: mu* bars with confidence whiskers above the mu*-sigma plane (sigma high
     against mu*: non-linear or interacting)."""
     outputs = list(dict.fromkeys(indices["output"]))

@@ -59,20 +59,25 @@ class Factor:
     def kind(self) -> type:
         return TYPES.get(self.name, float)
 
-    def salib_bounds(self) -> list[float]:
-        """Bounds in SALib's convention for the distribution."""
+    def salib_bounds(self, grid: bool = False) -> list[float]:
+        """Bounds in SALib's convention for the distribution. An integer factor is sampled
+        on [lower - 0.5, upper + 0.5] and rounded, so every whole value is equally likely,
+        except on Morris' grid (``grid``), whose levels are whole values already."""
+        widen = 0.5 if self.kind is int and not grid else 0.0
+        lower, upper = self.lower - widen, self.upper + widen
         if self.dist == "triang":  # SALib: [start, end, peak as a fraction of the width]
-            return [self.lower, self.upper, (self.peak - self.lower) / (self.upper - self.lower)]
+            return [lower, upper, (self.peak - lower) / (upper - lower)]
         if self.dist == "truncnorm":
-            return [self.lower, self.upper, self.mean, self.sd]
-        return [self.lower, self.upper]
+            return [lower, upper, self.mean, self.sd]
+        return [lower, upper]
 
     def to_values(self, column: np.ndarray) -> list[Any]:
-        """Sampled numbers as parameter values: integers rounded, switches on from 0.5."""
+        """Sampled numbers as parameter values: integers rounded (within the bounds),
+        switches on from 0.5."""
         if self.kind is bool:
             return [bool(v >= 0.5) for v in column]
         if self.kind is int:
-            return [int(round(v)) for v in column]
+            return [int(min(max(round(v), self.lower), self.upper)) for v in column]
         return [float(v) for v in column]
 
 
@@ -87,9 +92,10 @@ class Space:
     def names(self) -> list[str]:
         return [f.name for f in self.factors]
 
-    def salib(self) -> dict[str, Any]:
+    def salib(self, grid: bool = False) -> dict[str, Any]:
+        """SALib's problem dict (``grid``: for Morris' grid of levels)."""
         return {"num_vars": len(self.factors), "names": self.names,
-                "bounds": [f.salib_bounds() for f in self.factors],
+                "bounds": [f.salib_bounds(grid) for f in self.factors],
                 "dists": [f.dist for f in self.factors], "outputs": list(self.outputs)}
 
 
@@ -100,17 +106,19 @@ class Problem(Space):
     name: str = "problem"
     description: str = ""
     scenario: str = "baseline"
-    scale: float = 0.1
-    days: int = 365
-    replicates: int = 2
+    scale: float = 0.1     # assumption: district-wide rates hold at 0.1 (docs/calibration.md)
+    days: int = 365        # the study's year
+    replicates: int = 2    # assumption: the least that measures seed noise per sample
     n: int | None = None
-    seed: int = 2021
+    seed: int = 2021       # the year of the study's figures, as everywhere in the tool
     fixed: dict[str, Any] = field(default_factory=dict)
     path: str = ""
 
     def with_settings(self, **settings: Any) -> Problem:
-        """The command line's --scale, --days, --replicates, --n (None: keep the file's)."""
-        given = {k: v for k, v in settings.items() if v is not None}
+        """The command line's --scale, --days, --replicates, --n, --seed (None: keep the
+        file's)."""
+        given = {k: coerce(k, v) if k in RUN_SETTINGS else v
+                 for k, v in settings.items() if v is not None}
         problem = replace(self, **given)
         _check_settings(problem, where="command line")
         return problem
@@ -169,16 +177,31 @@ def _build(data: dict[str, Any], path: Path) -> Problem:
     if not isinstance(fixed, dict):
         raise ParameterError("[fixed] must be a table of parameter = value")
     check_keys(fixed, where="[fixed]")
+    for key in RUN_SETTINGS:
+        if key in fixed:
+            raise ParameterError(f"[fixed]: '{key}' is a run setting; give it as top-level "
+                                 f"{key} = ...")
     check_keys(raw, where="[parameters]")
     factors = tuple(_factor(name, spec, fixed) for name, spec in raw.items())
+    settings = {k: _typed(k, data[k], "top level") for k in RUN_SETTINGS if k in data}
     problem = Problem(
         factors=factors, outputs=_outputs(data.get("outputs")),
         name=str(data.get("name", path.stem)), description=str(data.get("description", "")),
         scenario=str(data.get("scenario", "baseline")), path=str(path),
-        fixed={k: coerce(k, v) for k, v in fixed.items()},
-        **{k: data[k] for k in ("scale", "days", "replicates", "n", "seed") if k in data})
+        fixed={k: _typed(k, v, "[fixed]") for k, v in fixed.items()}, **settings,
+        **{k: data[k] for k in ("replicates", "n", "seed") if k in data})
     _check_settings(problem, where="file")
     return problem
+
+
+def _typed(key: str, value: Any, where: str) -> Any:
+    """A value read from TOML as the parameter's type: TOML has types, so text for a number
+    or a switch is refused rather than parsed."""
+    if isinstance(value, str) and TYPES[key] is not str:
+        raise ParameterError(f"{where}: {key} = {value!r} is text; write the "
+                             f"{TYPES[key].__name__} without quotes (allowed: "
+                             f"{allowed_text(key)})")
+    return coerce(key, value)
 
 
 def _refuse_unknown(table: dict[str, Any], allowed: tuple[str, ...], what: str) -> None:
@@ -214,6 +237,9 @@ def _factor(name: str, spec: Any, fixed: dict[str, Any]) -> Factor:
         raise ParameterError(f"{where}: lower bound {bounds[0]} must be below upper bound "
                              f"{bounds[1]}")
     meta = FIELDS[name].metadata
+    if kind is int and not (lower.is_integer() and upper.is_integer()):
+        raise ParameterError(f"{where}: '{name}' takes whole numbers; its bounds must be whole "
+                             f"numbers, got {bounds!r}")
     if kind is bool and (lower, upper) != (0.0, 1.0):
         raise ParameterError(f"{where}: '{name}' is a switch; its bounds are [0, 1] (on from "
                              "0.5)")
@@ -233,8 +259,12 @@ def _factor(name: str, spec: Any, fixed: dict[str, Any]) -> Factor:
         if not isinstance(value, int | float) or isinstance(value, bool):
             raise ParameterError(f"{where}: dist '{dist}' needs {key} = NUMBER")
         shape[key] = float(value)
-    if dist == "triang" and not lower <= shape["peak"] <= upper:
-        raise ParameterError(f"{where}: peak {shape['peak']} must lie within the bounds")
+    if dist == "triang" and not lower <= shape["peak"] < upper:
+        raise ParameterError(f"{where}: peak {shape['peak']} must lie in [lower, upper) "
+                             "(SALib's triangle cannot peak at its upper end)")
+    if dist == "triang" and upper < 0:
+        raise ParameterError(f"{where}: dist 'triang' needs an upper bound >= 0 (SALib's "
+                             "triangle); use unif or truncnorm for negative ranges")
     if dist == "truncnorm" and shape["sd"] <= 0:
         raise ParameterError(f"{where}: sd must be positive, got {shape['sd']}")
     if dist == "logunif" and lower <= 0:
@@ -265,8 +295,6 @@ def _check_settings(p: Problem, where: str) -> None:
             continue
         if not isinstance(value, int) or isinstance(value, bool) or value < lowest:
             raise ParameterError(f"{where}: {key} must be an integer >= {lowest}, got {value!r}")
-    for key, value in (("scale", p.scale), ("days", p.days)):
-        coerce(key, value)  # type
     try:  # the scenario with the fixed values and each factor at each bound
         for f in p.factors:
             for bound in (f.lower, f.upper):

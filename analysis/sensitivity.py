@@ -23,6 +23,7 @@ from time import perf_counter
 
 import numpy as np
 import pandas as pd
+from SALib.util import scale_samples
 
 from experiments import designs
 from experiments.executors import ExperimentError
@@ -38,8 +39,9 @@ NOISE_WARNING = 0.2  # seed-noise share above which indices are flagged (assumpt
 
 @dataclass(frozen=True)
 class Evaluation:
-    y: pd.DataFrame      # one row per sample, one column per output
-    noise: pd.DataFrame  # output, replicates, output_variance, noise_variance, seed_noise_share
+    y: pd.DataFrame             # one row per sample, one column per output (mean of R runs)
+    seed_variance: pd.Series    # per output: the seed noise of one run (0 for a function)
+    replicates: int = 1         # runs averaged per sample
     runs: pd.DataFrame | None = None  # one row per model run, if a model was run
 
 
@@ -65,7 +67,9 @@ def design(space: Space, x: np.ndarray) -> pd.DataFrame:
 
 def sample(space: Space, method: str, n: int, seed: int) -> pd.DataFrame:
     """The design of ``method`` with base size ``n`` (deterministic in ``seed``)."""
-    return design(space, methods.get(method, n).sample(space.salib(), n, seed))
+    m = methods.get(method, n)
+    methods.check_factors(m, space.factors)
+    return design(space, m.sample(space.salib(m.grid), n, seed))
 
 
 def analyse(space: Space, method: str, n: int, evaluate: Evaluator, seed: int) -> Result:
@@ -78,22 +82,23 @@ def analyse(space: Space, method: str, n: int, evaluate: Evaluator, seed: int) -
         ev = evaluate(full)
         y_full, y_half = ev.y, ev.y.iloc[:len(half)]
     else:
-        half = design(space, m.sample(space.salib(), n // 2, seed))
+        half = design(space, m.sample(space.salib(m.grid), n // 2, seed))
         ev = evaluate(pd.concat([full, half], ignore_index=True))
         y_full, y_half = ev.y.iloc[:len(full)], ev.y.iloc[len(full):]
-    _warn_undefined(y_full)
+    _warn_undefined(pd.concat([y_full, y_half]) if m.rows_per_unit is None else y_full)
     indices, second = _indices(space, m, full, y_full, seed)
     half_indices, _ = _indices(space, m, half, y_half, seed)
-    convergence = pd.concat([_long(half_indices, method, n // 2), _long(indices, method, n)],
+    convergence = pd.concat([_long(half_indices, m, n // 2), _long(indices, m, n)],
                             ignore_index=True)
     samples = pd.concat([full.rename_axis("sample").reset_index(),
                          y_full.reset_index(drop=True)], axis=1)
-    return Result(method, n, samples, indices, second, convergence, ev.noise, ev.runs)
+    noise = noise_table(y_full, ev.seed_variance, ev.replicates)
+    return Result(method, n, samples, indices, second, convergence, noise, ev.runs)
 
 
 def _indices(space: Space, m: methods.Method, x: pd.DataFrame, y: pd.DataFrame,
              seed: int) -> tuple[pd.DataFrame, pd.DataFrame | None]:
-    problem = space.salib()
+    problem = space.salib(m.grid)
     xs = x.to_numpy(dtype=float)
     rows, pairs = [], []
     names = space.names
@@ -110,20 +115,24 @@ def _indices(space: Space, m: methods.Method, x: pd.DataFrame, y: pd.DataFrame,
     return pd.DataFrame(rows), (pd.DataFrame(pairs) if "S2" in res else None)
 
 
-def _long(indices: pd.DataFrame, method: str, n: int) -> pd.DataFrame:
+def _long(indices: pd.DataFrame, m: methods.Method, n: int) -> pd.DataFrame:
     parts = [indices[["output", "parameter"]].assign(index=name, n=n, value=indices[name],
                                                      conf=indices[f"{name}_conf"])
-             for name in methods.CONVERGENCE_INDICES[method]]
+             for name in m.convergence]
     return pd.concat(parts, ignore_index=True)
 
 
 def _warn_undefined(y: pd.DataFrame) -> None:
+    """Outputs whose indices will be NaN, and why."""
     for output in y.columns:
         missing = int(y[output].isna().sum())
         if missing:
             print(f"warning: output '{output}' is undefined in {missing} of {len(y)} samples "
-                  "(e.g. no case closed at this scale or length); its indices are NaN",
-                  file=sys.stderr)
+                  "(e.g. no case closed at this scale or length in one of its runs); its "
+                  "indices are NaN", file=sys.stderr)
+        elif y[output].nunique() == 1:
+            print(f"warning: output '{output}' is the same in every sample: nothing to divide "
+                  "up, its indices are NaN", file=sys.stderr)
 
 
 class ModelEvaluator:
@@ -152,22 +161,25 @@ class ModelEvaluator:
                                   f"{failed['error'].iloc[0]}); see {self.out}/failed/; run the "
                                   "same command again to retry them")
         main = runs[runs["set_id"] < len(sets)]
-        y = main.groupby("set_id")[list(p.outputs)].mean().reindex(range(len(sets)))
+        y = sample_means(main, list(p.outputs), len(sets))
         if p.replicates > 1:
             seed_variance = {o: interaction_variance(main.pivot(index="set_id", columns="replicate",
                                                                 values=o).to_numpy())
                              for o in p.outputs}
         else:
             seed_variance = runs[runs["set_id"] == len(sets)][list(p.outputs)].var(ddof=1)
-        noise = noise_table(y, pd.Series(seed_variance), p.replicates)
-        return Evaluation(y.reset_index(drop=True), noise, runs)
+        return Evaluation(y.reset_index(drop=True), pd.Series(seed_variance), p.replicates, runs)
 
 
-def centre(p: Problem) -> pd.DataFrame:
-    """The centre of the space (peak or mean where the distribution has one)."""
-    mid = np.array([[f.peak if f.peak is not None else f.mean if f.mean is not None
-                     else (f.lower + f.upper) / 2 for f in p.factors]])
-    return design(p, mid)
+def sample_means(runs: pd.DataFrame, outputs: list[str], samples: int) -> pd.DataFrame:
+    """Each output averaged over a sample's replicate runs. A sample with an undefined run
+    is undefined (and warned about), not a mean of fewer runs."""
+    return runs.groupby("set_id")[outputs].mean(skipna=False).reindex(range(samples))
+
+
+def centre(space: Space) -> pd.DataFrame:
+    """The centre of the space: every factor at the median of its distribution."""
+    return design(space, scale_samples(np.full((1, len(space.factors)), 0.5), space.salib()))
 
 
 def interaction_variance(table: np.ndarray) -> float:
@@ -197,7 +209,7 @@ def run(problem: Problem, method: str, n: int, out: str | Path, *, workers: int 
     """The analysis of ``problem`` on the model, written to ``out`` (``outputs.write``)."""
     from .outputs import write  # matplotlib only where figures are drawn
 
-    methods.get(method, n)  # refuse a bad N before anything runs
+    methods.check_factors(methods.get(method, n), problem.factors)  # before anything runs
     start = perf_counter()
     evaluate = ModelEvaluator(problem, out, workers, dask, progress)
     result = analyse(problem, method, n, evaluate, problem.seed)

@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import json
 import math
+import re
+import subprocess
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import PYTHON, REPO
 from SALib.test_functions import Ishigami
 
 import run
@@ -40,7 +43,7 @@ ISHIGAMI = Space(tuple(Factor(f"x{i}", -math.pi, math.pi) for i in (1, 2, 3)), (
 
 def evaluate_ishigami(table: pd.DataFrame) -> sensitivity.Evaluation:
     y = pd.DataFrame({"y": Ishigami.evaluate(table.to_numpy(dtype=float), A=A, B=B)})
-    return sensitivity.Evaluation(y, sensitivity.noise_table(y, pd.Series({"y": 0.0}), 1))
+    return sensitivity.Evaluation(y, pd.Series({"y": 0.0}))
 
 
 @pytest.mark.parametrize("method, n, tol", [("sobol", 2048, 0.04), ("fast", 1024, 0.04)])
@@ -84,7 +87,15 @@ def test_doubling_n_extends_the_same_sample(method, n):
     p = problems.load("staffing_funding_influx")
     small, large = (sensitivity.sample(p, method, k, seed=4) for k in (n, 2 * n))
     pd.testing.assert_frame_equal(large.iloc[:len(small)], small)
-    pd.testing.assert_frame_equal(sensitivity.sample(p, method, n, seed=4), small)
+
+
+def test_the_sample_is_the_same_in_another_process():
+    code = ("from analysis import problem, sensitivity; import sys; sensitivity.sample("
+            "problem.load('staffing_funding_influx'), 'sobol', 8, 4).to_csv(sys.stdout)")
+    other = subprocess.run([PYTHON, "-c", code], cwd=REPO, capture_output=True, text=True,
+                           check=True).stdout
+    here = sensitivity.sample(problems.load("staffing_funding_influx"), "sobol", 8, 4)
+    assert other == here.to_csv()
 
 
 def test_design_rounds_integers_and_switches():
@@ -94,6 +105,40 @@ def test_design_rounds_integers_and_switches():
     assert table["winter_influx"].tolist() == [1235, 0]
     assert table["closed_loop"].tolist() == [False, True]
     assert table["patience_days"].tolist() == [7.25, 24.0]
+
+
+def test_integer_factors_take_every_whole_value_equally_often():
+    space = Space((Factor("committee_per_community", 5, 11),), ("mean_satisfaction",))
+    table = sensitivity.sample(space, "fast", 1400, seed=1)
+    counts = table["committee_per_community"].value_counts()
+    assert sorted(counts.index) == list(range(5, 12))
+    assert counts.max() / counts.min() < 1.2  # rounding [4.5, 11.5]: no half-weight ends
+
+
+def test_a_sample_with_an_undefined_run_is_undefined():
+    runs = pd.DataFrame({"set_id": [0, 0, 1, 1], "y": [1.0, np.nan, 2.0, 4.0]})
+    means = sensitivity.sample_means(runs, ["y"], 3)["y"]
+    assert np.isnan(means[0]) and means[1] == 3.0 and np.isnan(means[2])
+
+
+def test_the_noise_probe_sits_at_the_medians():
+    space = Space((Factor("staffing_per_10k", 18, 43.9, "truncnorm", mean=100.0, sd=5.0),
+                   Factor("activity_yuan", 1000, 100000, "logunif"),
+                   Factor("committee_per_community", 5, 11)), ("mean_satisfaction",))
+    centre = sensitivity.centre(space).iloc[0]
+    assert 40 < centre["staffing_per_10k"] <= 43.9          # truncated far above: near the top
+    assert centre["activity_yuan"] == pytest.approx(10000)  # geometric middle
+    assert centre["committee_per_community"] == 8
+
+
+@pytest.mark.parametrize("factor, message", [
+    (Factor("closed_loop", 0, 1), "is a switch"),
+    (Factor("committee_per_community", 5, 10), "multiple of 3 (e.g. bounds = [5, 11])")])
+def test_morris_refuses_factors_its_grid_cannot_step(factor, message):
+    space = Space((factor, Factor("patience_days", 6, 24)), ("mean_satisfaction",))
+    with pytest.raises(ParameterError, match=re.escape(message)):
+        sensitivity.sample(space, "morris", 4, seed=1)
+    assert len(sensitivity.sample(space, "sobol", 4, seed=1)) == 4 * 6  # fine elsewhere
 
 
 def test_noise_table_shares():
@@ -221,6 +266,15 @@ BAD = {
                             "unknown output 'runtime_seconds'", ""),
     "bad replicates": (GOOD.replace("days = 10", "days = 10\nreplicates = 0"),
                        "replicates must be an integer >= 1", ""),
+    "run setting in [fixed]": (GOOD + "[fixed]\nscale = 0.5\n", "'scale' is a run setting", ""),
+    "text for a number": (GOOD.replace("scale = 0.02", 'scale = "0.02"'), "is text", "without"),
+    "text for a switch in [fixed]": (GOOD + '[fixed]\nclosed_loop = "false"\n', "is text", ""),
+    "fractional integer bounds": (GOOD + "[parameters.committee_per_community]\nbounds = [4.5, 11]\n",
+                                  "its bounds must be whole numbers", ""),
+    "triangle peaking at its upper end": (GOOD + 'dist = "triang"\npeak = 43.9\n',
+                                          "must lie in [lower, upper)", ""),
+    "triangle below zero": (GOOD + '[parameters.hotline_propensity]\nbounds = [-1.0, -0.2]\n'
+                            'dist = "triang"\npeak = -0.5\n', "needs an upper bound >= 0", ""),
     "cross-check at a bound": (GOOD.replace("staffing_per_10k]", "welfare_posts_per_10k]")
                                .replace("[18.0, 43.9]", "[0.0, 40.0]"),
                                "must not exceed 'staffing_per_10k'", ""),
@@ -305,3 +359,29 @@ def test_distributions_keep_samples_within_bounds(method, n):
         assert table["susceptibility"].mean() == pytest.approx(0.2, abs=0.02)
         assert table["patience_days"].median() < 15  # the mid-range of [6, 24]
         assert table["activity_yuan"].median() < 20000  # log-uniform: geometric middle 10,000
+
+
+def test_sobol_on_the_model_with_replicates(tmp_path):
+    """The R >= 2 path: replicate seeds averaged, noise from the sample x seed interaction."""
+    out = tmp_path / "sobol"
+    assert run.main(["sensitivity", "--problem", "staffing_funding_influx", "--method", "sobol",
+                     "--n", "4", "--scale", "0.02", "--days", "30", "--replicates", "2",
+                     "--workers", "2", "--quiet", "--out", str(out)]) == 0
+    p = problems.load("staffing_funding_influx")
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["runs"] == 2 * manifest["samples"] == 2 * 4 * (2 * 3 + 2)
+    assert len(manifest["seeds"]) == 2 and "interaction" in manifest["seed_noise"]["estimate"]
+    runs = pd.read_parquet(out / "summary.parquet")
+    samples = pd.read_csv(out / "samples.csv")
+    means = runs.groupby("set_id")["mean_days_to_close"].mean()
+    np.testing.assert_allclose(samples["mean_days_to_close"], means.to_numpy())
+    noise = pd.read_csv(out / "noise.csv").set_index("output")
+    table = runs.pivot(index="set_id", columns="replicate", values="mean_days_to_close")
+    assert noise.loc["mean_days_to_close", "noise_variance"] == pytest.approx(
+        sensitivity.interaction_variance(table.to_numpy()) / 2)
+    indices = pd.read_csv(out / "indices.csv")
+    assert list(indices.columns) == ["output", "parameter", "S1", "S1_conf", "ST", "ST_conf"]
+    assert len(indices) == 3 * len(p.outputs)
+    pairs = pd.read_csv(out / "second_order.csv")
+    assert len(pairs) == 3 * len(p.outputs) and {"S2", "S2_conf"} <= set(pairs.columns)
+    assert (out / "indices.png").exists() and not (out / "morris.png").exists()
