@@ -21,7 +21,6 @@ range, a parameter both fixed and varied.
 
 from __future__ import annotations
 
-import difflib
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -31,7 +30,7 @@ import numpy as np
 
 from experiments.runner import measure_names
 from model import scenarios
-from model.params import FIELDS, TYPES, ParameterError, allowed_text, check_keys, coerce
+from model.params import FIELDS, TYPES, ParameterError, allowed_text, check_keys, coerce, did_you_mean
 
 PROBLEM_DIR = Path(__file__).resolve().parent / "problems"
 TOP_KEYS = ("name", "description", "scenario", "outputs", "scale", "days", "replicates", "n",
@@ -147,8 +146,7 @@ def resolve(name_or_path: str | Path) -> Path:
     shipped = PROBLEM_DIR / f"{name_or_path}.toml"
     if shipped.is_file():
         return shipped
-    close = difflib.get_close_matches(str(name_or_path), available(), n=1)
-    hint = f" (did you mean '{close[0]}'?)" if close else ""
+    hint = did_you_mean(name_or_path, available())
     raise ParameterError(f"problem file '{name_or_path}' not found{hint}; shipped problems: "
                          f"{', '.join(available())}, or a path to a .toml file")
 
@@ -207,9 +205,8 @@ def _typed(key: str, value: Any, where: str) -> Any:
 def _refuse_unknown(table: dict[str, Any], allowed: tuple[str, ...], what: str) -> None:
     for key in table:
         if key not in allowed:
-            close = difflib.get_close_matches(key, allowed, n=1)
-            hint = f" (did you mean '{close[0]}'?)" if close else ""
-            raise ParameterError(f"unknown {what} '{key}'{hint}; allowed: {', '.join(allowed)}")
+            raise ParameterError(f"unknown {what} '{key}'{did_you_mean(key, allowed)}; allowed: "
+                                 f"{', '.join(allowed)}")
 
 
 def _factor(name: str, spec: Any, fixed: dict[str, Any]) -> Factor:
@@ -279,9 +276,8 @@ def _outputs(raw: Any) -> tuple[str, ...]:
                              "[\"mean_satisfaction\", \"disputes_per_1000_per_month\"]")
     for name in raw:
         if name not in allowed:
-            close = difflib.get_close_matches(name, allowed, n=1)
-            hint = f" (did you mean '{close[0]}'?)" if close else ""
-            raise ParameterError(f"unknown output '{name}'{hint}; allowed: the measures of "
+            raise ParameterError(f"unknown output '{name}'{did_you_mean(name, allowed)}; allowed: "
+                                 "the measures of "
                                  f"summary.json: {', '.join(allowed)}")
     if len(set(raw)) != len(raw):
         raise ParameterError("an output is listed twice in outputs")

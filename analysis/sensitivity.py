@@ -112,7 +112,8 @@ def _indices(space: Space, m: methods.Method, x: pd.DataFrame, y: pd.DataFrame,
             pairs += [{"output": output, "parameter_1": names[i], "parameter_2": names[j],
                        "S2": float(res["S2"][i, j]), "S2_conf": float(res["S2_conf"][i, j])}
                       for i in range(len(names)) for j in range(i + 1, len(names))]
-    return pd.DataFrame(rows), (pd.DataFrame(pairs) if "S2" in res else None)
+    pair_columns = ["output", "parameter_1", "parameter_2", "S2", "S2_conf"]
+    return pd.DataFrame(rows), (pd.DataFrame(pairs, columns=pair_columns) if "S2" in res else None)
 
 
 def _long(indices: pd.DataFrame, m: methods.Method, n: int) -> pd.DataFrame:

@@ -289,13 +289,17 @@ def allowed_text(name: str) -> str:
     return f"{m['lo']} to {m['hi']}"
 
 
+def did_you_mean(word: str, choices) -> str:
+    """`` (did you mean 'x'?)`` for the closest of ``choices``, or nothing."""
+    close = difflib.get_close_matches(str(word), list(choices), n=1)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
 def check_keys(mapping: dict[str, Any], where: str) -> None:
     unknown = [k for k in mapping if k not in FIELDS]
     if unknown:
         k = unknown[0]
-        close = difflib.get_close_matches(k, FIELDS, n=1)
-        hint = f" (did you mean '{close[0]}'?)" if close else ""
-        raise ParameterError(f"unknown parameter '{k}' in {where}{hint}; "
+        raise ParameterError(f"unknown parameter '{k}' in {where}{did_you_mean(k, FIELDS)}; "
                              f"allowed: {', '.join(FIELDS)}")
 
 
@@ -350,8 +354,7 @@ def validate(p: Params) -> None:
             raise ParameterError(f"parameter '{name}': {value!r} has type "
                                  f"{type(value).__name__}, expected {TYPES[name].__name__}")
         if m["choices"] and value not in m["choices"]:
-            close = difflib.get_close_matches(str(value), m["choices"], n=1)
-            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            hint = did_you_mean(value, m["choices"])
             raise ParameterError(f"parameter '{name}': {value!r} is not allowed{hint}; "
                                  f"allowed: {allowed_text(name)}")
         if m["lo"] is not None and not (m["lo"] <= value <= m["hi"]):

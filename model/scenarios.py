@@ -7,13 +7,12 @@ with a message naming the key and what is allowed.
 
 from __future__ import annotations
 
-import difflib
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .params import ParameterError, Params, check_keys, coerce
+from .params import ParameterError, Params, check_keys, coerce, did_you_mean
 
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 TOP_LEVEL_KEYS = ("name", "description", "extends", "params")
@@ -46,8 +45,7 @@ def resolve(name_or_path: str, relative_to: Path | None = None) -> Path:
     if candidate.is_file():
         return candidate
     names = available()
-    close = difflib.get_close_matches(name_or_path, names, n=1)
-    hint = f" (did you mean '{close[0]}'?)" if close else ""
+    hint = did_you_mean(name_or_path, names)
     raise ParameterError(f"unknown scenario '{name_or_path}'{hint}; allowed: {', '.join(names)} "
                          "or a path to a .toml file")
 
@@ -60,8 +58,7 @@ def _read(path: Path) -> dict[str, Any]:
         raise ParameterError(f"scenario file '{path}' is not valid TOML: {e}") from None
     unknown = [k for k in data if k not in TOP_LEVEL_KEYS]
     if unknown:
-        close = difflib.get_close_matches(unknown[0], TOP_LEVEL_KEYS, n=1)
-        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        hint = did_you_mean(unknown[0], TOP_LEVEL_KEYS)
         raise ParameterError(f"unknown key '{unknown[0]}' in scenario file '{path}'{hint}; "
                              f"allowed: {', '.join(TOP_LEVEL_KEYS)} (parameters go under "
                              "[params])")
