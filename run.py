@@ -158,10 +158,9 @@ def cmd_staffing(args: argparse.Namespace) -> int:
 
 def cmd_sensitivity(args: argparse.Namespace) -> int:
     """SALib sensitivity analysis of a problem file (docs/sensitivity.md)."""
-    from analysis import problem as problems
     from analysis import sensitivity
 
-    problem = problems.load(args.problem).with_settings(
+    problem = analysis_problems.load(args.problem).with_settings(
         scale=args.scale, days=args.days, replicates=args.replicates, n=args.n, seed=args.seed)
     if problem.n is None:
         raise ParameterError(f"no N: give --n or n = ... in {problem.path}")

@@ -9,6 +9,14 @@
     write_report("results/sensitivity")   # one self-contained HTML page (docs/experiments.md)
 """
 
-from .reports import write_report
-
 __all__ = ["write_report"]
+
+
+def __getattr__(name: str):
+    """``write_report`` is imported on first use: the reports pull in SALib, SciPy and
+    matplotlib, which every `run.py` command would otherwise load at start-up (~0.6 s)."""
+    if name == "write_report":
+        from .reports import write_report
+
+        return write_report
+    raise AttributeError(f"module 'analysis' has no attribute '{name}'")
