@@ -11,13 +11,12 @@ from pathlib import Path
 import pandas as pd
 
 from experiments.store import atomic_write, write_json
-from model.calibration import replicate_seeds
 from model.metrics import MODEL_VERSION
 
 from . import methods
 from .plots import plot_convergence, plot_indices, plot_morris
 from .problem import Problem
-from .sensitivity import NOISE_WARNING, PROBE_SEEDS
+from .sensitivity import NOISE_WARNING, probe_seeds
 
 FIGURES = ("indices.png", "morris.png", "convergence.png")
 
@@ -59,7 +58,7 @@ def manifest(result, problem: Problem, seeds: list[int], wall_seconds: float) ->
         "seed_noise": ({"estimate": "sample x seed interaction (two-way ANOVA) / R"}
                        if problem.replicates > 1 else
                        {"estimate": "variance over probe seeds at the centre (upper bound)",
-                        "probe_seeds": [int(s) for s in replicate_seeds(PROBE_SEEDS, problem.seed)]})
+                        "probe_seeds": [int(s) for s in probe_seeds(problem.seed)]})
         | {"warning_above": NOISE_WARNING},
         "settings": {"conf_level": methods.CONF_LEVEL, "bootstrap_resamples": methods.RESAMPLES,
                      "morris_levels": methods.MORRIS_LEVELS,

@@ -85,7 +85,7 @@ def analyse(space: Space, method: str, n: int, evaluate: Evaluator, seed: int) -
         half = design(space, m.sample(space.salib(m.grid), n // 2, seed))
         ev = evaluate(pd.concat([full, half], ignore_index=True))
         y_full, y_half = ev.y.iloc[:len(full)], ev.y.iloc[len(full):]
-    _warn_undefined(pd.concat([y_full, y_half]) if m.rows_per_unit is None else y_full)
+    _warn_undefined(ev.y)  # every evaluated sample: the full one and, for FAST, the N/2 curve
     indices, second = _indices(space, m, full, y_full, seed)
     half_indices, _ = _indices(space, m, half, y_half, seed)
     convergence = pd.concat([_long(half_indices, m, n // 2), _long(indices, m, n)],
@@ -153,7 +153,7 @@ class ModelEvaluator:
         if p.replicates == 1:  # noise is measured at the centre instead
             probe = designs.parameter_sets(p.scenario, centre(p), p.run_values())
             plan += [(len(sets), rep, task) for _, rep, task in
-                     plan_runs(probe, replicate_seeds(PROBE_SEEDS, p.seed), p.scenario)]
+                     plan_runs(probe, probe_seeds(p.seed), p.scenario)]
         runs = run_plan(plan, self.out, workers=self.workers, dask=self.dask,
                         progress=self.progress)
         failed = runs[runs["status"] != "done"]
@@ -170,6 +170,11 @@ class ModelEvaluator:
         else:
             seed_variance = runs[runs["set_id"] == len(sets)][list(p.outputs)].var(ddof=1)
         return Evaluation(y.reset_index(drop=True), pd.Series(seed_variance), p.replicates, runs)
+
+
+def probe_seeds(seed: int) -> list[int]:
+    """The seeds of the noise probe at the centre (used when R = 1)."""
+    return replicate_seeds(PROBE_SEEDS, seed)
 
 
 def sample_means(runs: pd.DataFrame, outputs: list[str], samples: int) -> pd.DataFrame:
@@ -210,7 +215,6 @@ def run(problem: Problem, method: str, n: int, out: str | Path, *, workers: int 
     """The analysis of ``problem`` on the model, written to ``out`` (``outputs.write``)."""
     from .outputs import write  # matplotlib only where figures are drawn
 
-    methods.check_factors(methods.get(method, n), problem.factors)  # before anything runs
     start = perf_counter()
     evaluate = ModelEvaluator(problem, out, workers, dask, progress)
     result = analyse(problem, method, n, evaluate, problem.seed)
