@@ -224,7 +224,15 @@ def _factor(name: str, spec: Any, fixed: dict[str, Any]) -> Factor:
     if kind is str:
         raise ParameterError(f"{where}: '{name}' takes a name ({allowed_text(name)}), not a "
                              "number; compare its choices with `run.py sweep --vary`")
-    bounds = spec.get("bounds", [0, 1] if kind is bool else None)
+    lower, upper = _bounds(where, name, spec.get("bounds", [0, 1] if kind is bool else None))
+    dist = spec.get("dist", "unif")
+    shape = _shape(where, dist, spec, lower, upper)
+    return Factor(name, lower, upper, dist, source=str(spec.get("source", "")), **shape)
+
+
+def _bounds(where: str, name: str, bounds: Any) -> tuple[float, float]:
+    """[lower, upper] as numbers inside what the parameter allows."""
+    kind = TYPES[name]
     if (not isinstance(bounds, list) or len(bounds) != 2
             or not all(isinstance(b, int | float) and not isinstance(b, bool) for b in bounds)):
         raise ParameterError(f"{where}: bounds must be [lower, upper] (two numbers), got "
@@ -243,7 +251,12 @@ def _factor(name: str, spec: Any, fixed: dict[str, Any]) -> Factor:
     if kind is not bool and not (meta["lo"] <= lower and upper <= meta["hi"]):
         raise ParameterError(f"{where}: bounds [{bounds[0]}, {bounds[1]}] leave the range the "
                              f"model allows; allowed: {allowed_text(name)}")
-    dist = spec.get("dist", "unif")
+    return lower, upper
+
+
+def _shape(where: str, dist: str, spec: dict[str, Any], lower: float,
+           upper: float) -> dict[str, float]:
+    """The distribution's own numbers (peak; mean and sd), checked against the bounds."""
     if dist not in DISTS:
         raise ParameterError(f"{where}: unknown dist '{dist}'; allowed: {', '.join(DISTS)}")
     needed = DISTS[dist]
@@ -266,7 +279,7 @@ def _factor(name: str, spec: Any, fixed: dict[str, Any]) -> Factor:
         raise ParameterError(f"{where}: sd must be positive, got {shape['sd']}")
     if dist == "logunif" and lower <= 0:
         raise ParameterError(f"{where}: dist 'logunif' needs a positive lower bound")
-    return Factor(name, lower, upper, dist, source=str(spec.get("source", "")), **shape)
+    return shape
 
 
 def _outputs(raw: Any) -> tuple[str, ...]:
