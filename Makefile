@@ -26,7 +26,7 @@ bench: $(STAMP)
 	$(VPY) benchmarks/bench_sweep.py
 
 calibrate: $(STAMP)
-	$(VPY) run.py calibrate
+	$(VPY) run.py calibrate --write
 
 clean:
 	rm -rf $(VENV) results

@@ -8,7 +8,7 @@
     python run.py staffing --total 598 --rules uniform,proportional,demand,optimized --out DIR
     python run.py sensitivity --problem staffing_funding_influx --method sobol --n 64 --out DIR
     python run.py report DIR [--out FILE]   one self-contained HTML report of an output directory
-    python run.py calibrate            fit the free base rates to F3 and F4 (docs/calibration.md)
+    python run.py calibrate [--write]  fit the free base rates to F3 and F4 (docs/calibration.md)
     python run.py params               every parameter with its default, range and source
     python run.py scenarios            the shipped scenarios
 """
@@ -23,6 +23,7 @@ from typing import Any
 
 from analysis import problem as analysis_problems
 from experiments.executors import ExperimentError
+from experiments.outdir import check_out_dir, check_out_file, write_error
 from model import scenarios
 from model.kpis import KPI_ROWS, kpis
 from model.params import FIELDS, ParameterError, describe
@@ -78,6 +79,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     from model.outputs import write
 
     scenario = scenarios.load(args.scenario, overrides_from(args))
+    check_out_dir(args.out, "run", force=args.force,
+                  same_run={"seed": args.seed, "params": scenario.params.to_dict()})
     if scenario.params.scale < REPRESENTATIVE_SCALE:
         print(f"note: at scale {scenario.params.scale} each street has only one or two "
               "communities; district-wide rates are comparable with scale 1.0, per-street and "
@@ -85,7 +88,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     model = GovernanceModel(scenario.params, seed=args.seed)
     model.run(progress=not args.quiet)
     summary = summarise(model, scenario.name)
-    out = write(model, summary, Path(args.out), scenario.values)
+    try:
+        out = write(model, summary, Path(args.out), scenario.values)
+    except OSError as e:
+        raise write_error(Path(args.out), e) from None
     print(kpi_table(summary))
     print(f"outputs written to {out}/")
     return 0
@@ -101,7 +107,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     names = [n.strip() for n in args.scenarios.split(",") if n.strip()]
     overrides = overrides_from(args)
     loaded = [scenarios.load(n, overrides) for n in names]  # validate all before running any
-    out = Path(args.out)
+    out = check_out_dir(args.out, "compare")
     runs = run_sets([s.params for s in loaded], replicate_seeds(args.seeds, args.seed),
                     out / "runs", workers=args.workers, progress=not args.quiet)
     if (runs["status"] != "done").any():
@@ -124,6 +130,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     import experiments
     from experiments.aggregate import table
 
+    check_out_dir(args.out, "sweep")
     if not args.vary and not args.design:
         print("note: no --vary or --design: the scenario alone, with replicates", file=sys.stderr)
     runs = experiments.sweep(
@@ -146,6 +153,7 @@ def cmd_staffing(args: argparse.Namespace) -> int:
     from experiments.staffing_allocation import compare_staffing
 
     rules = [r.strip() for r in args.rules.split(",") if r.strip()]
+    check_out_dir(args.out, "staffing")
     result = compare_staffing(
         total=args.total, rules=rules, replicates=args.replicates, objective=args.objective,
         scenario=args.scenario, scale=args.scale, days=args.days, seed=args.seed,
@@ -164,6 +172,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
         scale=args.scale, days=args.days, replicates=args.replicates, n=args.n, seed=args.seed)
     if problem.n is None:
         raise ParameterError(f"no N: give --n or n = ... in {problem.path}")
+    check_out_dir(args.out, "sensitivity")
     result = sensitivity.run(problem, args.method, problem.n, args.out, workers=args.workers,
                              dask=args.dask, progress=not args.quiet)
     import pandas as pd
@@ -184,6 +193,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     """One self-contained HTML report of an output directory (docs/experiments.md)."""
     from analysis import write_report
 
+    if args.out is not None:
+        check_out_file(args.out)
     print(f"report written to {write_report(args.dir, args.out)}")
     return 0
 
@@ -191,8 +202,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_calibrate(args: argparse.Namespace) -> int:
     from model import calibration
 
-    calibration.main(seeds=args.seeds, scale=args.scale, workers=args.workers,
-                     write=not args.dry_run)
+    calibration.main(seeds=args.seeds, scale=args.scale, workers=args.workers, write=args.write)
     return 0
 
 
@@ -249,6 +259,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--scale", type=float, default=None,
                      help="population scale; 1.0 = 244,000 residents (default 1.0)")
     run.add_argument("--out", default=str(DEFAULT_OUT), help="output directory (default results)")
+    run.add_argument("--force", action="store_true",
+                     help="replace another run's outputs in --out (the same run is replaced "
+                     "without it)")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     run.set_defaults(func=cmd_run)
 
@@ -257,7 +270,9 @@ def build_parser() -> argparse.ArgumentParser:
     cal.add_argument("--seeds", type=_at_least(2), default=5, help="seeds averaged (default 5)")
     cal.add_argument("--scale", type=float, default=1.0, help="population scale (default 1.0)")
     cal.add_argument("--workers", type=_at_least(1), default=2, help="parallel processes (default 2)")
-    cal.add_argument("--dry-run", action="store_true", help="fit and print, write nothing")
+    cal.add_argument("--write", action="store_true",
+                     help="write the fitted values into scenarios/baseline.toml and "
+                     "docs/calibration.md (tracked files); without it, fit and print only")
     cal.set_defaults(func=cmd_calibrate)
 
     cmp = sub.add_parser("compare", help="run scenarios over replicate seeds and tabulate KPIs")

@@ -1,0 +1,180 @@
+"""Output paths are checked before any simulation, in every command: a file, a path under a
+file, a dangling link, an unwritable place or a full disk stops the command with exit 2 and
+one line naming the path and what is allowed, and nothing is written; a run's outputs are
+not replaced by another run's without --force; calibrate writes tracked files only with
+--write."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import shutil
+from collections import namedtuple
+from pathlib import Path
+
+import pytest
+from helpers import REPO
+
+from experiments import outdir
+
+_spec = importlib.util.spec_from_file_location("run_cli", REPO / "run.py")
+cli = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(cli)
+
+TINY = ["--scale", "0.01", "--days", "3"]
+# each command with the options of a tiny plan; --out is appended
+COMMANDS = {
+    "run": ["run", *TINY, "--quiet"],
+    "compare": ["compare", "--scenarios", "baseline", "--seeds", "1", *TINY, "--quiet"],
+    "sweep": ["sweep", "--replicates", "1", *TINY, "--quiet"],
+    "staffing": ["staffing", "--rules", "uniform", "--replicates", "1", *TINY, "--quiet"],
+    "sensitivity": ["sensitivity", "--problem", "staffing_funding_influx", "--method", "morris",
+                    "--n", "4", "--replicates", "1", *TINY, "--quiet"],
+}
+
+
+def tree(root: Path) -> set[str]:
+    return {str(p.relative_to(root)) for p in root.rglob("*")}
+
+
+def one_error_line(capsys) -> str:
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "Traceback" not in err[0], err
+    return err[0]
+
+
+Bad = namedtuple("Bad", "name make message")
+
+
+def _file(tmp: Path) -> Path:
+    (tmp / "afile").write_text("x")
+    return tmp / "afile"
+
+
+def _under_file(tmp: Path) -> Path:
+    return _file(tmp) / "sub" / "out"
+
+
+def _dangling(tmp: Path) -> Path:
+    (tmp / "link").symlink_to(tmp / "nowhere")
+    return tmp / "link"
+
+
+BAD_OUTS = [
+    Bad("existing file", _file, r"is an existing file; allowed: a directory"),
+    Bad("under a file", _under_file, r"lies under '.*afile', which is a file; allowed"),
+    Bad("dangling symlink", _dangling, r"dangling symbolic link .*allowed"),
+]
+
+
+@pytest.mark.parametrize("command", list(COMMANDS))
+@pytest.mark.parametrize("bad", BAD_OUTS, ids=lambda b: b.name)
+def test_bad_out_refused_before_any_run(command, bad, tmp_path, capsys):
+    out = bad.make(tmp_path)
+    before = tree(tmp_path)
+    assert cli.main([*COMMANDS[command], "--out", str(out)]) == 2
+    line = one_error_line(capsys)
+    assert "--out" in line and str(out) in line
+    assert pytest.importorskip("re").search(bad.message, line), line
+    assert tree(tmp_path) == before
+
+
+@pytest.mark.parametrize("command", list(COMMANDS))
+def test_full_disk_refused_before_any_run(command, tmp_path, capsys, monkeypatch):
+    usage = shutil.disk_usage(tmp_path)
+    monkeypatch.setattr(outdir.shutil, "disk_usage",
+                        lambda p: usage._replace(free=outdir.MiB // 2))
+    out = tmp_path / "out"
+    assert cli.main([*COMMANDS[command], "--out", str(out)]) == 2
+    line = one_error_line(capsys)
+    assert "0.5 MiB free" in line and "needed" in line
+    assert not out.exists()
+
+
+@pytest.mark.skipif(os.access("/sys", os.W_OK) and os.geteuid() != 0 or not Path("/sys").is_dir(),
+                    reason="needs a read-only /sys")
+def test_read_only_place_refused(tmp_path, capsys):
+    out = Path("/sys/yanzhou-out")
+    try:
+        assert cli.main([*COMMANDS["run"], "--out", str(out)]) == 2
+    finally:
+        assert not out.exists()
+    assert "is not writable" in one_error_line(capsys)
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only directories")
+def test_read_only_directory_refused(tmp_path, capsys):
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o555)
+    assert cli.main([*COMMANDS["sweep"], "--out", str(ro / "out")]) == 2
+    assert "is not writable" in one_error_line(capsys)
+    assert not (ro / "out").exists()
+
+
+def test_report_out_checked(tmp_path, capsys):
+    """report --out: a directory or a path under a file is refused, nothing written."""
+    run_dir = tmp_path / "run"
+    assert cli.main([*COMMANDS["run"], "--out", str(run_dir)]) == 0
+    capsys.readouterr()
+    before = tree(tmp_path)
+    assert cli.main(["report", str(run_dir), "--out", str(tmp_path)]) == 2
+    assert "is a directory; allowed: a file path" in one_error_line(capsys)
+    assert cli.main(["report", str(run_dir), "--out", str(_file(tmp_path) / "r.html")]) == 2
+    assert "which is a file" in one_error_line(capsys)
+    assert tree(tmp_path) == before | {"afile"}
+
+
+def test_run_does_not_replace_another_run(tmp_path, capsys):
+    """The same run again replaces its own outputs; another run needs --force."""
+    out = tmp_path / "out"
+    assert cli.main([*COMMANDS["run"], "--out", str(out)]) == 0
+    assert cli.main([*COMMANDS["run"], "--out", str(out)]) == 0  # the same run: replaced
+    first = (out / "summary.json").read_text()
+    capsys.readouterr()
+    assert cli.main([*COMMANDS["run"], "--seed", "2", "--out", str(out)]) == 2
+    line = one_error_line(capsys)
+    assert "holds another run's outputs (scenario baseline, seed 1" in line and "--force" in line
+    assert (out / "summary.json").read_text() == first
+    assert cli.main([*COMMANDS["run"], "--seed", "2", "--force", "--out", str(out)]) == 0
+    assert json.loads((out / "summary.json").read_text())["seed"] == 2
+
+
+def test_command_refuses_another_commands_directory(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert cli.main([*COMMANDS["run"], "--out", str(out)]) == 0
+    capsys.readouterr()
+    before = tree(tmp_path)
+    assert cli.main([*COMMANDS["sweep"], "--out", str(out)]) == 2
+    assert "holds the outputs of `run`, not `sweep`" in one_error_line(capsys)
+    assert tree(tmp_path) == before
+
+
+def test_kind_of_matches_the_report_kinds():
+    """The reports recognise directories by the same table."""
+    from analysis.reports import KINDS
+
+    assert {k.name: k.files for k in KINDS} == outdir.KINDS
+
+
+def test_calibrate_writes_tracked_files_only_with_write(monkeypatch, capsys):
+    """A fit inside the acceptance bands (stubbed: the real one takes full-scale years) is
+    printed; baseline.toml and docs/calibration.md are written only with --write."""
+    import numpy as np
+
+    from model import calibration
+    from model.vocabulary import KINDS
+
+    shares = np.full((3, len(KINDS)), 0.8 / (len(KINDS) - 1))
+    shares[:, KINDS.index("property")] = calibration.PROPERTY_TARGET
+    accepted = calibration.Round(dict.fromkeys(calibration.FITTED, 1.0),
+                                 np.full(3, calibration.TICKETS_TARGET), shares, np.full(3, 0.75))
+    monkeypatch.setattr(calibration, "fit", lambda *a, **k: ([accepted], accepted))
+    written = []
+    monkeypatch.setattr(calibration, "write_baseline", lambda values: written.append("baseline"))
+    monkeypatch.setattr(calibration, "write_docs", lambda *a: written.append("docs"))
+    assert cli.main(["calibrate"]) == 0
+    assert written == [] and "fitted:" in capsys.readouterr().out
+    assert cli.main(["calibrate", "--write"]) == 0
+    assert written == ["baseline", "docs"]
