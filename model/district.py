@@ -22,7 +22,8 @@ TYPE_MIX = {
     "Longqiao": (0.10, 0.20, 0.45, 0.25),
     "Jiuxianqiao": (0.30, 0.20, 0.30, 0.20),
 }
-# Household origin mix per compound type, over ORIGINS[:5] (assumption from SEED_FACTS §2).
+# Household origin mix per compound type, over ORIGINS[:5]
+# (assumption; the study's residents: docs/source.md).
 ORIGIN_MIX = {
     "old": (0.65, 0.05, 0.10, 0.10, 0.10),
     "relocation": (0.15, 0.60, 0.15, 0.05, 0.05),

@@ -1,5 +1,6 @@
-"""Measures of SEED_FACTS §5, computed from the case table and the daily log into the
-``summary.json`` of the output contract (DESIGN.md). Rates are per resident actually present.
+"""The measures users take (docs/source.md, "What users measure"), computed from the case table
+and the daily log into ``summary.json`` (README: the output contract).
+Rates are per resident actually present.
 """
 
 from __future__ import annotations

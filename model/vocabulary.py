@@ -7,7 +7,8 @@ from collections.abc import Iterable
 
 import numpy as np
 
-# Case kinds (the 12345 hotline's categories that community governance meets; SEED_FACTS §3).
+# Case kinds (the 12345 hotline's categories that community governance meets; problems
+# P1-P12 of docs/source.md).
 KINDS = (
     "neighbour",        # P1 neighbour disputes
     "family",           # P1 family disputes

@@ -12,7 +12,7 @@ REPO = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 TIMING_KEYS = ("runtime_seconds", "build_seconds")
 
-# Source facts (SEED_FACTS.md), not simulated outputs.
+# Source facts (docs/source.md), not simulated outputs.
 URBAN_POPULATION = 244_000     # F2
 LONGQIAO_POPULATION = 123_000  # F10
 WINTER_INFLUX = 15_000         # F11

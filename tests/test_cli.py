@@ -1,4 +1,4 @@
-"""The command line: a small run writes the output contract of DESIGN.md; bad input exits
+"""The command line: a small run writes the output contract of README; bad input exits
 non-zero, names the key or value and what is allowed, and writes nothing."""
 
 from __future__ import annotations
