@@ -87,7 +87,8 @@ def interval(mean: np.ndarray, sd: np.ndarray, n: np.ndarray, limits: tuple[floa
     inside = (mean > lo_bound) & (mean < hi_bound)
     low = np.where(inside, low, np.clip(plain[0], lo_bound, hi_bound))
     high = np.where(inside, high, np.clip(plain[1], lo_bound, hi_bound))
-    return low, high
+    # the back-transform of a tiny step can round past the mean (e.g. subnormal shares)
+    return np.minimum(low, mean), np.maximum(high, mean)
 
 
 @lru_cache(maxsize=256)
