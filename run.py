@@ -98,29 +98,50 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    """Scenarios side by side: mean and sd of the KPIs over replicate seeds."""
+    """Scenarios side by side: mean, sd and 95 % CI of the KPIs over replicate seeds, one set
+    per scenario given (kept apart by position even when two files share a name)."""
+    from itertools import combinations
+
     import pandas as pd
 
     from experiments import run_sets
+    from experiments.aggregate import group_table, table
     from model.calibration import replicate_seeds
 
-    names = [n.strip() for n in args.scenarios.split(",") if n.strip()]
+    entries = [n.strip() for n in args.scenarios.split(",")]
+    if not any(entries):
+        raise ParameterError(f"--scenarios '{args.scenarios}' names no scenario; give "
+                             "comma-separated scenario names or paths, e.g. baseline,staffing_18")
+    if "" in entries:
+        raise ParameterError(f"--scenarios '{args.scenarios}': entry {entries.index('') + 1} is "
+                             "empty; give comma-separated scenario names or paths")
     overrides = overrides_from(args)
-    loaded = [scenarios.load(n, overrides) for n in names]  # validate all before running any
+    loaded = [scenarios.load(n, overrides) for n in entries]  # validate all before running any
+    for j, i in combinations(range(len(loaded)), 2):
+        if loaded[i].params == loaded[j].params:  # the same runs twice would count double
+            raise ParameterError(f"--scenarios: '{entries[i]}' (entry {i + 1}) has the same "
+                                 f"parameters as '{entries[j]}' (entry {j + 1}); give each "
+                                 "scenario once")
+    names = [s.name for s in loaded]
+    labels = [f"{s.name} ({e})" if names.count(s.name) > 1 else s.name
+              for s, e in zip(loaded, entries, strict=True)]
     out = check_out_dir(args.out, "compare")
     runs = run_sets([s.params for s in loaded], replicate_seeds(args.seeds, args.seed),
                     out / "runs", workers=args.workers, progress=not args.quiet)
     if (runs["status"] != "done").any():
         raise ExperimentError(f"some runs failed: see {out}/runs/failed/")
     summaries = [json.loads(text) for text in runs["summary_json"]]
-    rows = [{"scenario": loaded[i].name, "seed": seed, **kpis(summary)}
-            for i, seed, summary in zip(runs["set_id"], runs["seed"], summaries, strict=True)]
-    df = pd.DataFrame(rows)
-    table = df.drop(columns="seed").groupby("scenario", sort=False).agg(["mean", "std"])
+    df = pd.DataFrame([{"set_id": i, "scenario": labels[i], "source": entries[i], "seed": seed,
+                        **kpis(summary)}
+                       for i, seed, summary in zip(runs["set_id"], runs["seed"], summaries,
+                                                   strict=True)])
+    measures = [key for key, _, _ in KPI_ROWS]
+    per_set = group_table(df, "set_id", measures)
+    per_set.insert(1, "scenario", [labels[i] for i in per_set["set_id"]])
+    per_set.insert(2, "source", [entries[i] for i in per_set["set_id"]])
     df.to_csv(out / "compare_runs.csv", index=False)
-    table.to_csv(out / "compare.csv")
-    with pd.option_context("display.width", 200, "display.max_columns", 50):
-        print(table.T.to_string(float_format=lambda v: f"{v:.4g}"))
+    per_set.to_csv(out / "compare.csv", index=False)
+    print(table(per_set, ["scenario"], measures))
     print(f"written to {out}/compare.csv")
     return 0
 

@@ -1,5 +1,6 @@
-"""Replicates to estimates: per parameter set, the mean of each measure and its 95 %
-confidence interval (Student t over the replicates)."""
+"""Replicates to estimates: per parameter set, the mean of each measure, the number of runs
+it rests on, and its 95 % confidence interval (Student t over the replicates, kept inside
+the values the measure can take)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
+from model.kpis import bounds
 from model.params import FIELDS
 
 # The measures printed and plotted by default (all stored measures are aggregated).
@@ -19,6 +21,8 @@ HEADLINE = (
 RUN_COLUMNS = ("set_id", "replicate", "seed", "key", "status", "error", "model_version",
                "scenario", "summary_json")
 CONFIDENCE = 0.95
+FEW_REPLICATES = 5   # below this, intervals are wide (docs/experiments.md): flagged in tables
+STATS = ("mean", "ci_low", "ci_high", "n")   # the columns of each measure in an aggregate
 
 
 def measure_columns(summary: pd.DataFrame) -> list[str]:
@@ -29,17 +33,62 @@ def measure_columns(summary: pd.DataFrame) -> list[str]:
             and pd.api.types.is_numeric_dtype(summary[c])]
 
 
-def mean_ci(values: np.ndarray, confidence: float = CONFIDENCE) -> tuple[float, float, float]:
-    """(mean, low, high); the interval is NaN with fewer than two finite values."""
+def mean_ci(values: np.ndarray, measure: str | None = None,
+            confidence: float = CONFIDENCE) -> tuple[float, float, float]:
+    """(mean, low, high) of the finite ``values``; the interval is NaN with fewer than two.
+    The interval stays inside the bounds of ``measure`` (model/kpis.py), see :func:`interval`."""
     x = np.asarray(values, float)
     x = x[np.isfinite(x)]
     if not len(x):
         return np.nan, np.nan, np.nan
     mean = float(x.mean())
-    if len(x) < 2:
-        return mean, np.nan, np.nan
-    half = _t_quantile(0.5 + confidence / 2, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x))
-    return mean, mean - half, mean + half
+    sd = float(x.std(ddof=1)) if len(x) > 1 else np.nan
+    low, high = interval(np.array([mean]), np.array([sd]), np.array([len(x)]),
+                         bounds(measure) if measure else (-np.inf, np.inf), confidence)
+    return mean, float(low[0]), float(high[0])
+
+
+def interval(mean: np.ndarray, sd: np.ndarray, n: np.ndarray, limits: tuple[float, float],
+             confidence: float = CONFIDENCE) -> tuple[np.ndarray, np.ndarray]:
+    """Confidence intervals of means from (mean, sd, n) arrays, vectorised over sets.
+
+    Unbounded: Student's t, mean ± t(n−1) · sd/√n. Bounded measures get the same t interval
+    on a scale where the bounds are infinitely far away — logit for [a, b] (shares, rates,
+    satisfaction), log for [a, ∞) (counts, days, rates per population) — and back: by the
+    delta method, the interval of g(mean) is g(mean) ± t · g′(mean) · sd/√n. The interval is
+    then always inside the bounds, not symmetric near a bound, contains the plain mean, and
+    agrees with the plain t interval when sd/√n is small against the distance to the bounds
+    (many replicates). Transforming the means, not each value, keeps runs at a bound (a share
+    of 0) usable without shrinking them. A mean on a bound arises only when every value is on
+    it (sd = 0: the interval is that point); should values lie outside the declared bounds,
+    the plain interval is clipped to them. NaN with n < 2."""
+    mean, sd, n = (np.asarray(v, float) for v in (mean, sd, n))
+    df = np.where(n >= 2, n - 1, 0).astype(int)
+    distinct, at = np.unique(df, return_inverse=True)   # a few replicate counts, many sets
+    t = np.array([_t_quantile(0.5 + confidence / 2, d) if d else np.nan for d in distinct])
+    half = t[at].reshape(df.shape) * sd / np.sqrt(np.maximum(n, 1))
+    lo_bound, hi_bound = limits
+    plain = (mean - half, mean + half)
+    if not np.isfinite(lo_bound):
+        if np.isfinite(hi_bound):
+            raise ValueError(f"bounds {limits}: an upper bound needs a lower bound")
+        return plain
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        if np.isfinite(hi_bound):  # logit of the position between the bounds
+            width = hi_bound - lo_bound
+            p = (mean - lo_bound) / width
+            step = half / (width * p * (1 - p))
+            centre = np.log(p / (1 - p))
+            low = lo_bound + width / (1 + np.exp(step - centre))
+            high = lo_bound + width / (1 + np.exp(-step - centre))
+        else:  # log of the distance from the lower bound
+            gap = mean - lo_bound
+            low, high = lo_bound + gap * np.exp(-half / gap), lo_bound + gap * np.exp(half / gap)
+    inside = (mean > lo_bound) & (mean < hi_bound)
+    low = np.where(inside, low, np.clip(plain[0], lo_bound, hi_bound))
+    high = np.where(inside, high, np.clip(plain[1], lo_bound, hi_bound))
+    # the back-transform of a tiny step can round past the mean (e.g. subnormal shares)
+    return np.minimum(low, mean), np.maximum(high, mean)
 
 
 @lru_cache(maxsize=256)
@@ -52,30 +101,71 @@ def _t_quantile(q: float, df: int) -> float:
 
 def aggregate(summary: pd.DataFrame, varied: list[str] | None = None) -> pd.DataFrame:
     """One row per parameter set: the varied parameters, runs done and failed, then
-    ``<measure>_mean``, ``<measure>_ci_low``, ``<measure>_ci_high`` for every measure."""
+    ``<measure>_mean``, ``<measure>_ci_low``, ``<measure>_ci_high`` and ``<measure>_n`` (the
+    runs in which the measure is defined: the mean and interval rest on these) for every
+    measure."""
     varied = list(varied or [])
     measures = measure_columns(summary)
-    rows = []
-    for set_id, runs in summary.groupby("set_id", sort=True):
-        ok = runs[runs["status"] == "done"]
-        row = {"set_id": set_id, **{v: runs[v].iloc[0] for v in varied},
-               "runs": len(ok), "failed": int((runs["status"] != "done").sum())}
-        for m in measures:
-            row[f"{m}_mean"], row[f"{m}_ci_low"], row[f"{m}_ci_high"] = mean_ci(ok[m].to_numpy())
-        rows.append(row)
-    return pd.DataFrame(rows)
+    summary = summary.sort_values("set_id", kind="stable")
+    sets = summary.drop_duplicates("set_id").set_index("set_id")
+    done = summary["status"] == "done"
+    head = pd.DataFrame({**{v: sets[v] for v in varied},
+                         "runs": done.groupby(summary["set_id"]).sum().astype(int),
+                         "failed": (~done).groupby(summary["set_id"]).sum().astype(int)})
+    return pd.concat([head, measure_stats(summary[done], "set_id", measures, sets.index)],
+                     axis=1).rename_axis("set_id").reset_index()
+
+
+def group_table(runs: pd.DataFrame, by: str, measures: list[str]) -> pd.DataFrame:
+    """One row per value of ``by`` (in order of appearance) over finished ``runs``: ``runs``,
+    then every measure's :data:`STATS` and ``<measure>_sd`` (``run.py compare``'s table)."""
+    groups = pd.Index(list(dict.fromkeys(runs[by])), name=by)
+    sd = runs[measures].astype(float).groupby(runs[by]).std(ddof=1).reindex(groups)
+    table = measure_stats(runs, by, measures, groups)
+    for m in measures:
+        table.insert(table.columns.get_loc(f"{m}_mean") + 1, f"{m}_sd", sd[m])
+    table.insert(0, "runs", runs.groupby(by).size().reindex(groups))
+    return table.reset_index()
+
+
+def measure_stats(runs: pd.DataFrame, by: str, measures: list[str],
+                  groups: pd.Index) -> pd.DataFrame:
+    """Per group of ``runs`` (in the order of ``groups``), for each measure: mean, 95 % CI
+    and n over its finite values, as the columns ``<measure>_<stat>`` of :data:`STATS`."""
+    values = runs[measures].astype(float).replace([np.inf, -np.inf], np.nan).groupby(runs[by])
+    n = values.count().reindex(groups, fill_value=0)
+    mean, sd = values.mean().reindex(groups), values.std(ddof=1).reindex(groups)
+    columns = {}
+    for m in measures:
+        low, high = interval(mean[m], sd[m], n[m], bounds(m))
+        columns.update({f"{m}_mean": mean[m].to_numpy(), f"{m}_ci_low": low, f"{m}_ci_high": high,
+                        f"{m}_n": n[m].to_numpy()})
+    return pd.DataFrame(columns, index=groups)
+
+
+def cell(row: pd.Series, m: str) -> str:
+    """A measure of an aggregate row as text: mean [95 % CI], and how many runs the mean
+    rests on when that is fewer than the set's runs."""
+    mean, lo, hi = (row[f"{m}_{s}"] for s in STATS[:3])
+    n = row.get(f"{m}_n", row["runs"])
+    if n == 0 and row["runs"] > 0:
+        return "n/a (undefined in every run)"
+    if not np.isfinite(mean):
+        return "n/a"
+    text = f"{mean:.4g}" if not np.isfinite(lo) else f"{mean:.4g} [{lo:.4g}, {hi:.4g}]"
+    return text + (f" ({int(n)} of {int(row['runs'])} runs)" if n < row["runs"] else "")
 
 
 def table(agg: pd.DataFrame, varied: list[str], measures=HEADLINE) -> str:
-    """The aggregate as text: one line per parameter set, mean [95 % CI] per measure."""
+    """The aggregate as text: one line per parameter set, mean [95 % CI] per measure, with a
+    note when a set has fewer than :data:`FEW_REPLICATES` runs."""
     present = [m for m in measures if f"{m}_mean" in agg.columns]
-
-    def cell(row, m):
-        mean, lo, hi = row[f"{m}_mean"], row[f"{m}_ci_low"], row[f"{m}_ci_high"]
-        if not np.isfinite(mean):
-            return "n/a"
-        return f"{mean:.4g}" if not np.isfinite(lo) else f"{mean:.4g} [{lo:.4g}, {hi:.4g}]"
-
     shown = pd.DataFrame({**{v: agg[v] for v in varied}, "runs": agg["runs"],
                           **{m: [cell(r, m) for _, r in agg.iterrows()] for m in present}})
-    return shown.T.to_string(header=False) if len(present) > 4 else shown.to_string(index=False)
+    text = shown.T.to_string(header=False) if len(present) > 4 else shown.to_string(index=False)
+    fewest = int(agg["runs"].min()) if len(agg) else 0
+    if fewest < FEW_REPLICATES:
+        text += (f"\nnote: only {fewest} run(s) in some parameter set: the 95 % intervals are "
+                 f"wide (or missing); use at least {FEW_REPLICATES} replicates before concluding "
+                 "that two sets differ")
+    return text

@@ -48,14 +48,14 @@ def _panel(ax, ok: pd.DataFrame, param: str, measure: str) -> None:
     levels = ok[param].unique()
     numeric = pd.api.types.is_numeric_dtype(ok[param]) and not pd.api.types.is_bool_dtype(ok[param])
     if numeric and len(levels) > MAX_LEVELS:  # a sampled design: one point per parameter set
-        stats = [mean_ci(g[measure].to_numpy()) + (g[param].iloc[0],)
+        stats = [mean_ci(g[measure].to_numpy(), measure) + (g[param].iloc[0],)
                  for _, g in ok.groupby("set_id")]
         mean, lo, hi, x = (np.array(v, float) for v in zip(*stats, strict=True))
         err = np.vstack([mean - lo, hi - mean])
         ax.errorbar(x, mean, yerr=np.nan_to_num(err), fmt="o", ms=3, alpha=0.7)
     else:
         levels = sorted(levels) if numeric else sorted(levels, key=str)
-        stats = [mean_ci(ok.loc[ok[param] == v, measure].to_numpy()) for v in levels]
+        stats = [mean_ci(ok.loc[ok[param] == v, measure].to_numpy(), measure) for v in levels]
         mean, lo, hi = (np.array(v, float) for v in zip(*stats, strict=True))
         x = np.asarray(levels, float) if numeric else np.arange(len(levels))
         ax.plot(x, mean, marker="o")

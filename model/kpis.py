@@ -1,8 +1,10 @@
 """The headline measures of a run summary: key, label and display format (the command line's
-KPI table, ``run.py compare`` and the HTML reports share them), with units for tables."""
+KPI table, ``run.py compare`` and the HTML reports share them), with units for tables and the
+range of values each measure can take (confidence intervals stay inside it)."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 KPI_ROWS = (
@@ -42,6 +44,26 @@ UNITS = {
     "utilisation": "busy share of staff time",
     "runtime_seconds": "s",
 }
+# What each stored measure can possibly be (model/metrics.py): shares, rates of cases and the
+# 0..1 satisfaction scale in [0, 1]; counts, days and rates per population at least 0.
+# Utilisation is hours used over hours available, and a unit never works beyond its hours
+# (model/queues.py), so it is a share too. A measure not listed here is unbounded.
+UNIT_INTERVAL = (0.0, 1.0)
+NON_NEGATIVE = (0.0, math.inf)
+UNBOUNDED = (-math.inf, math.inf)
+BOUNDS: dict[str, tuple[float, float]] = {
+    **dict.fromkeys((
+        "property_share", "resolution_rate", "reached_community_or_higher", "escalated_share",
+        "silence_share", "supervised_share", "overdue_share", "unsatisfied_share",
+        "participation_rate", "utilisation", "mean_satisfaction", "final_satisfaction",
+        "mean_case_satisfaction"), UNIT_INTERVAL),
+    **dict.fromkeys((
+        "population", "hotline_tickets_per_10k_per_year", "disputes_per_1000_per_month",
+        "cases_per_1000_per_month", "mean_days_to_close", "mean_days_to_resolve",
+        "mean_days_to_handle", "carried_over_from_warmup", "discipline_referrals",
+        "satisfaction_sd", "workload_per_worker", "staff", "runtime_seconds", "build_seconds",
+        "worker_seconds"), NON_NEGATIVE),
+}
 SHARE_UNIT = "% of cases"
 SHARE_UNITS = {"property_share": "% of tickets", "unsatisfied_share": "% of adults",
                "participation_rate": "% of adults"}
@@ -71,3 +93,8 @@ def unit(key: str) -> str:
     if fmt(key) and "%" in fmt(key):
         return SHARE_UNITS.get(key, SHARE_UNIT)
     return ""
+
+
+def bounds(key: str) -> tuple[float, float]:
+    """(lowest, highest) value measure ``key`` can take; unbounded when not declared."""
+    return BOUNDS.get(key, UNBOUNDED)

@@ -79,8 +79,11 @@ def test_aggregate_mean_and_ci(factorial_sweep):
                    & (runs["closed_loop"] == row["closed_loop"])]
         x = sel["mean_days_to_close"].to_numpy()
         assert row["mean_days_to_close_mean"] == pytest.approx(x.mean())
+        assert row["mean_days_to_close_n"] == np.isfinite(x).sum()
         half = 12.706 * x.std(ddof=1) / np.sqrt(2)  # t(0.975, 1 df)
-        assert row["mean_days_to_close_ci_high"] == pytest.approx(x.mean() + half, rel=1e-3)
+        # days are >= 0: the t interval on the log scale (delta method), back-transformed
+        assert row["mean_days_to_close_ci_high"] == pytest.approx(
+            x.mean() * np.exp(half / x.mean()), rel=1e-3)
 
 
 def test_mean_ci_covers_the_mean_at_the_stated_rate():

@@ -6,22 +6,30 @@ import json
 import re
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
 
-from experiments.aggregate import HEADLINE, mean_ci
+from experiments.aggregate import FEW_REPLICATES, HEADLINE, mean_ci
 from model import kpis
 from model.params import FIELDS
 
-from .html import Raw, ci_cell, measure, missing, num, para, row_of, section, table
+from .html import Raw, ci_cell, ci_text, esc, measure, missing, num, para, row_of, section, table
 
-FEW_REPLICATES = 5   # below this, intervals are wide (docs/experiments.md)
 RUN_MEASURES = (*(k for k, _, _ in kpis.KPI_ROWS if k != "runtime_seconds"), "unsatisfied_share")
 PARAM_HEADERS = ("parameter", "value", "default", "source")
 
-Trio = tuple[float, float, float]   # mean, 95 % CI low, 95 % CI high
+
+class Estimate(NamedTuple):
+    """A measure over the runs of a set: mean, 95 % CI, the runs the mean rests on (those in
+    which the measure is defined) and the set's runs (None when a file does not record it)."""
+
+    mean: float
+    low: float
+    high: float
+    n: int | None = None
+    runs: int | None = None
 
 
 # --- files --------------------------------------------------------------------------------------
@@ -84,38 +92,82 @@ def measures_in(columns: Any, wanted: tuple[str, ...] = HEADLINE) -> list[str]:
     return [m for m in wanted if f"{m}_mean" in columns]
 
 
-def trio(row: pd.Series, m: str) -> Trio:
-    """(mean, low, high) of measure ``m`` in an aggregate-like row."""
-    return row[f"{m}_mean"], row[f"{m}_ci_low"], row[f"{m}_ci_high"]
+def _count(value: Any) -> int | None:
+    return None if missing(value) else int(value)
 
 
-def stats(values: pd.Series) -> Trio:
-    return mean_ci(values.to_numpy(float))
+def estimate(row: pd.Series, m: str) -> Estimate:
+    """Measure ``m`` in an aggregate-like row (``<m>_n`` and ``runs`` when it has them)."""
+    return Estimate(row[f"{m}_mean"], row[f"{m}_ci_low"], row[f"{m}_ci_high"],
+                    _count(row.get(f"{m}_n")), _count(row.get("runs")))
 
 
-def overlap(a: Trio, b: Trio) -> bool | None:
-    """Whether two (mean, low, high) intervals overlap; None without intervals."""
-    if any(missing(x) for x in (*a[1:], *b[1:])):
+def stats(m: str, values: pd.Series) -> Estimate:
+    """Measure ``m`` over the runs ``values`` (NaN where it is undefined in a run)."""
+    x = values.to_numpy(float)
+    return Estimate(*mean_ci(x, m), int(np.isfinite(x).sum()), len(x))
+
+
+def overlap(a: Estimate, b: Estimate) -> bool | None:
+    """Whether two 95 % intervals overlap; None when either is missing. A Python bool, so
+    that callers may test it with ``is`` and use it as a key."""
+    if any(missing(x) for x in (a.low, a.high, b.low, b.high)):
         return None
-    return a[1] <= b[2] and b[1] <= a[2]
+    return bool(a.low <= b.high and b.low <= a.high)
 
 
-def change(m: str, a: Trio, b: Trio) -> str:
-    return f"{short(m)} {measure(m, a[0])} → {measure(m, b[0])}"
+def by_overlap(pairs: dict[str, tuple[Estimate, Estimate]]) -> dict[bool | None, list[str]]:
+    """The measures of ``pairs`` by whether their intervals overlap: False (clearly apart),
+    True (not separated) and None (no intervals to compare), each in the given order."""
+    out: dict[bool | None, list[str]] = {False: [], True: [], None: []}
+    for m, (a, b) in pairs.items():
+        out[overlap(a, b)].append(m)
+    return out
+
+
+def count_note(e: Estimate) -> str:
+    """How many runs a mean rests on, when that is fewer than the set's runs."""
+    if e.n is None or e.runs is None or e.n >= e.runs:
+        return ""
+    if e.n == 0:
+        return " (undefined in every run)"
+    return f" (mean over {e.n} of {e.runs} runs)"
+
+
+def value_text(m: str, e: Estimate) -> str:
+    """The mean of an estimate for running text, with its count note."""
+    return measure(m, e.mean) + count_note(e)
+
+
+def estimate_text(m: str, e: Estimate) -> str:
+    """'mean [low, high]' for running text, with its count note."""
+    return ci_text(m, e.mean, e.low, e.high) + count_note(e)
+
+
+def estimate_cell(m: str, e: Estimate) -> Raw:
+    """A table cell: the mean, its interval and (when fewer than the runs) its count."""
+    note = count_note(e).strip(" ()")
+    cell = ci_cell(m, e.mean, e.low, e.high)
+    return Raw(f'{cell}<br><span class="ci">{esc(note)}</span>') if note else cell
+
+
+def change(m: str, a: Estimate, b: Estimate) -> str:
+    return f"{short(m)} {value_text(m, a)} → {value_text(m, b)}"
 
 
 def ci_table(agg: pd.DataFrame, names: list[str], measures: list[str], caption: str) -> Raw:
     """Measures as rows (label, unit), one column per parameter set: mean and [95 % CI]."""
-    rows = [[kpis.label(m), kpis.unit(m), *(ci_cell(m, *trio(r, m)) for _, r in agg.iterrows())]
-            for m in measures]
+    rows = [[kpis.label(m), kpis.unit(m), *(estimate_cell(m, estimate(r, m))
+                                            for _, r in agg.iterrows())] for m in measures]
     return table(["measure", "unit", *names], rows, caption, numeric_from=2)
 
 
-def replicate_note(replicates: int) -> str:
+def replicate_note(replicates: int, per: str = "set") -> str:
+    """The warning that every report with fewer than FEW_REPLICATES replicates carries."""
     if replicates >= FEW_REPLICATES:
         return ""
-    return (f" With only {replicates} replicate(s) per set the 95 % intervals are wide (or "
-            f"missing); use at least {FEW_REPLICATES} before concluding that two sets differ.")
+    return (f" With only {replicates} replicate(s) per {per} the 95 % intervals are wide (or "
+            f"missing); use at least {FEW_REPLICATES} before concluding that two {per}s differ.")
 
 
 # --- experiment directories (sweep and staffing) ------------------------------------------------

@@ -5,85 +5,75 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
+from experiments.aggregate import group_table
 from model.params import FIELDS, ParameterError
 
 from .common import (
     RUN_MEASURES,
+    by_overlap,
     change,
     ci_table,
+    csv_or_none,
+    estimate,
+    estimate_text,
     measures_in,
-    overlap,
     param_value,
     replicate_note,
     short,
-    stats,
-    trio,
     written,
 )
-from .html import Page, Raw, ci_text, figures, num, para, section, table
+from .html import Page, Raw, figures, num, para, section, table
 
 FOCUS = ("mean_days_to_close", "resolution_rate", "mean_satisfaction",
          "disputes_per_1000_per_month", "hotline_tickets_per_10k_per_year")
 
 
 def build(d: Path) -> Page:
-    runs = pd.read_csv(d / "compare_runs.csv") if (d / "compare_runs.csv").is_file() else None
-    if runs is None:
-        table_ = pd.read_csv(d / "compare.csv", header=[0, 1], index_col=0)
-        runs = pd.DataFrame({m: table_[(m, "mean")] for m in table_.columns.levels[0]
-                             if (m, "mean") in table_.columns}).rename_axis("scenario").reset_index()
-        runs["seed"] = np.nan
-    names = list(dict.fromkeys(runs["scenario"]))
-    agg = _group_ci(runs, "scenario", names)
+    runs = csv_or_none(d / "compare_runs.csv")
+    agg = pd.read_csv(d / "compare.csv")
+    if "set_id" not in agg:  # written before sets were kept apart: one row per scenario name
+        if runs is None:
+            raise ParameterError(f"'{d}' has an old compare.csv and no compare_runs.csv; run "
+                                 "the comparison again")
+        agg = group_table(runs, "scenario", [c for c in runs.columns if c not in ("scenario", "seed")])
+    names = list(agg["scenario"])
     measures = measures_in(agg.columns, RUN_MEASURES)
-    seeds = [str(int(x)) for x in dict.fromkeys(runs["seed"].dropna())]
+    seeds = [] if runs is None else [str(int(x)) for x in dict.fromkeys(runs["seed"].dropna())]
+    replicates = int(agg["runs"].min())
     info = _runs_info(d, seeds)
     settings = [("model version", info.get("model_version")), ("scenarios", ", ".join(names)),
-                ("replicate seeds", ", ".join(seeds)), ("replicates", num(len(seeds))),
+                ("replicate seeds", ", ".join(seeds)), ("replicates", num(replicates)),
                 ("scale", info.get("scale")), ("days", info.get("days")),
                 ("written", written(d / "compare.csv"))]
+    sources = list(agg["source"]) if "source" in agg else names
     sections = [section("Scenarios side by side", ci_table(
         agg, names, measures, "Mean over replicate seeds [95 % CI]; compare.csv also has the sd")),
-        _parameters(names),
+        _parameters(names, sources),
         section("Figures", *figures(d, {}) or [para("No figures in this directory.", "note")])]
     return Page(f"Scenario comparison: {', '.join(names)}",
-                _reading(agg, names, len(seeds)), settings, sections)
+                _reading(agg, names, replicates), settings, sections)
 
 
-def _parameters(names: list[str]) -> Raw:
+def _parameters(names: list[str], sources: list[str]) -> Raw:
     """Each scenario's own values, side by side (the files as they are now)."""
     from model import scenarios
 
-    own: dict[str, dict[str, Any]] = {}
-    for name in names:
+    own: list[dict[str, Any]] = []
+    for source in sources:
         try:
-            own[name] = scenarios.load(name).values
+            own.append(scenarios.load(source).values)
         except (ParameterError, OSError):
-            own[name] = {}
-    keys = list(dict.fromkeys(k for v in own.values() for k in v))
-    rows = [[k, *(param_value(own[n][k]) if k in own[n] else "—" for n in names),
+            own.append({})
+    keys = list(dict.fromkeys(k for v in own for k in v))
+    rows = [[k, *(param_value(v[k]) if k in v else "—" for v in own),
              str(FIELDS[k].metadata.get("source", "")) if k in FIELDS else ""] for k in keys]
     return section("Parameters", para(
         "The values each scenario file sets (read from the scenario files now; overrides given "
         "with --set, --scale or --days on the command line are not recorded in a compare "
         "directory — scale and days above come from the stored runs).", "note"),
         table(["parameter", *names, "source"], rows))
-
-
-def _group_ci(runs: pd.DataFrame, by: str, order: list[str]) -> pd.DataFrame:
-    """Per group: runs and mean / 95 % CI of every numeric column (aggregate.csv's layout)."""
-    rows = []
-    cols = [c for c in runs.columns if c not in (by, "seed") and pd.api.types.is_numeric_dtype(runs[c])]
-    for name in order:
-        g = runs[runs[by] == name]
-        row: dict[str, Any] = {by: name, "runs": len(g)}
-        for c in cols:
-            row[f"{c}_mean"], row[f"{c}_ci_low"], row[f"{c}_ci_high"] = stats(g[c])
-        rows.append(row)
-    return pd.DataFrame(rows)
 
 
 def _runs_info(d: Path, seeds: list[str]) -> dict[str, str]:
@@ -111,13 +101,15 @@ def _reading(agg: pd.DataFrame, names: list[str], replicates: int) -> str:
     focus = measures_in(agg.columns, FOCUS)
     text = (f"{len(names)} scenario(s) over {replicates} replicate seed(s) each (the same seeds "
             f"for every scenario). In {names[0]}, " + ", ".join(
-                f"{short(m)} is {ci_text(m, *trio(ref, m))}" for m in focus) + ".")
+                f"{short(m)} is {estimate_text(m, estimate(ref, m))}" for m in focus) + ".")
     for i in range(1, len(agg)):
-        row = agg.iloc[i]
-        apart = [change(m, trio(ref, m), trio(row, m)) for m in focus
-                 if overlap(trio(ref, m), trio(row, m)) is False]
-        same = [short(m) for m in focus if overlap(trio(ref, m), trio(row, m)) is not False]
+        pairs = {m: (estimate(ref, m), estimate(agg.iloc[i], m)) for m in focus}
+        found = by_overlap(pairs)
+        apart = [change(m, *pairs[m]) for m in found[False]]
         text += f" Against {names[0]}, {names[i]} differs clearly (95 % CIs apart) in " + (
             "; ".join(apart) if apart else "none of these measures")
-        text += f"; no clear difference in {', '.join(same)}." if same else "."
-    return text + replicate_note(replicates)
+        text += "".join(f"; {what} in {', '.join(short(m) for m in found[key])}"
+                        for key, what in ((True, "no clear difference"),
+                                          (None, "no CIs to compare (fewer than two runs with "
+                                                 "a value)")) if found[key]) + "."
+    return text + replicate_note(replicates, "scenario")

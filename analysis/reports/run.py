@@ -7,7 +7,15 @@ from typing import Any
 
 from model import kpis
 
-from .common import PARAM_HEADERS, RUN_MEASURES, json_or_empty, param_rows, read_json, written
+from .common import (
+    FEW_REPLICATES,
+    PARAM_HEADERS,
+    RUN_MEASURES,
+    json_or_empty,
+    param_rows,
+    read_json,
+    written,
+)
 from .html import Page, Raw, details, figures, measure, missing, num, para, row_of, section, table
 
 F3_TICKETS = 588.0   # F3: hotline tickets per 10,000 residents per year
@@ -71,7 +79,9 @@ def _reading(s: dict[str, Any]) -> str:
         text += (f" At scale {num(s['scale'])} each street has only one or two communities: "
                  "district-wide rates are comparable with scale 1.0, per-street and "
                  f"per-community results need scale ≥ {REPRESENTATIVE_SCALE}.")
-    return text
+    return text + (f" This is one run (one seed), so it has no 95 % intervals: compare over at "
+                   f"least {FEW_REPLICATES} replicate seeds (python run.py compare) before "
+                   "concluding that scenarios differ.")
 
 
 def _tickets_sentence(tickets: float | None, prop: float | None) -> str:

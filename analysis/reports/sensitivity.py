@@ -11,7 +11,15 @@ import pandas as pd
 from analysis.sensitivity import NOISE_WARNING
 from model import kpis
 
-from .common import PARAM_HEADERS, csv_or_none, json_or_empty, param_rows, short, written
+from .common import (
+    FEW_REPLICATES,
+    PARAM_HEADERS,
+    csv_or_none,
+    json_or_empty,
+    param_rows,
+    short,
+    written,
+)
 from .html import Page, Raw, esc, figures, frame_table, missing, num, para, pm_cell, section, table
 
 FIGURES = {
@@ -144,6 +152,10 @@ def _reading(indices: pd.DataFrame, method: str, noise: pd.DataFrame | None,
     lead += _range_note(indices, method) + _noise_warning(noise) + _convergence_note(conv, main)
     if manifest.get("failed"):
         lead += f" {manifest['failed']} run(s) failed and were left out."
+    reps = manifest.get("replicates")
+    if reps is not None and reps < FEW_REPLICATES:
+        lead += (f" Each sample is the mean of only {reps} replicate seed(s) (at least "
+                 f"{FEW_REPLICATES} are advised), so seed noise weighs on every index.")
     shares = {} if noise is None else dict(zip(noise["output"], noise["seed_noise_share"],
                                                  strict=True))
     points = []

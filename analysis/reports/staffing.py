@@ -13,6 +13,8 @@ from experiments.staffing_allocation import OBJECTIVES
 from .common import (
     ci_table,
     csv_or_none,
+    estimate,
+    estimate_text,
     experiment_parameters,
     experiment_settings,
     json_or_empty,
@@ -21,9 +23,9 @@ from .common import (
     replicate_note,
     scale_days,
     short,
-    trio,
+    value_text,
 )
-from .html import Page, Raw, ci_text, details, figures, frame_table, measure, num, row_of, section
+from .html import Page, Raw, details, figures, frame_table, measure, missing, num, row_of, section
 
 FIGURES = {
     "staffing.png": "the objective by rule (95 % CI) and staff per 10,000 against community size",
@@ -32,7 +34,7 @@ FIGURES = {
 
 
 def build(d: Path) -> Page:
-    result = pd.read_csv(d / "staffing.csv")
+    result = _with_counts(pd.read_csv(d / "staffing.csv"), csv_or_none(d / "aggregate.csv"))
     manifest = json_or_empty(d / "manifest.json")
     objective = next(c[:-5] for c in result.columns if c.endswith("_mean"))
     measures = list(dict.fromkeys([objective, *measures_in(result.columns)]))
@@ -54,6 +56,15 @@ def build(d: Path) -> Page:
                 f"{len(rules)} rules compared",
                 _reading(result, manifest, objective, search), settings,
                 [s for s in sections if s])
+
+
+def _with_counts(result: pd.DataFrame, agg: pd.DataFrame | None) -> pd.DataFrame:
+    """staffing.csv with each measure's ``_n`` (runs in which it is defined) from the
+    directory's aggregate.csv, one row per rule, when that has them."""
+    if agg is None or "rule" not in agg:
+        return result
+    counts = [c for c in agg.columns if c.endswith("_n") and c not in result]
+    return result.merge(agg[["rule", *counts]], on="rule", how="left")
 
 
 def _total_staff(result: pd.DataFrame) -> Any | None:
@@ -127,14 +138,16 @@ def _best_rule_sentence(result: pd.DataFrame, m: str) -> str:
         return f"No rule has a value for {short(m)}."
     best = result.loc[(means * sign).idxmin()]
     ref_name = "uniform" if "uniform" in set(result["rule"]) else None
-    head = f"On {short(m)}, {best['rule']} is best at {ci_text(m, *trio(best, m))}"
+    head = f"On {short(m)}, {best['rule']} is best at {estimate_text(m, estimate(best, m))}"
     if ref_name is None or best["rule"] == ref_name:
         return head + (" (today's uniform rule)." if ref_name else ".")
-    ref = result[result["rule"] == ref_name].iloc[0]
-    diff = best[f"{m}_mean"] - ref[f"{m}_mean"]
-    rel = diff / ref[f"{m}_mean"] if ref[f"{m}_mean"] else np.nan
+    ref = estimate(result[result["rule"] == ref_name].iloc[0], m)
+    if missing(ref.mean):
+        return f"{head}; uniform has no value to compare ({value_text(m, ref)})."
+    diff = best[f"{m}_mean"] - ref.mean
+    rel = diff / ref.mean if ref.mean else np.nan
     verdict = {True: "the 95 % CIs overlap, so the replicates do not separate them",
                False: "the 95 % CIs do not overlap",
-               None: "no intervals to compare"}[overlap(trio(best, m), trio(ref, m))]
-    return (f"{head}, against {measure(m, ref[f'{m}_mean'])} for uniform "
+               None: "no intervals to compare"}[overlap(estimate(best, m), ref)]
+    return (f"{head}, against {value_text(m, ref)} for uniform "
             f"({'+' if diff > 0 else '−'}{measure(m, abs(diff))}, {rel:+.1%}; {verdict}).")

@@ -11,21 +11,23 @@ import pandas as pd
 from model import kpis
 
 from .common import (
+    by_overlap,
     change,
     ci_table,
+    estimate,
+    estimate_cell,
+    estimate_text,
     experiment_parameters,
     experiment_settings,
     levels,
     measures_in,
-    overlap,
     param_value,
     read_json,
     replicate_note,
     short,
     stats,
-    trio,
 )
-from .html import Page, Raw, ci_cell, ci_text, figures, frame_table, missing, section, table
+from .html import Page, Raw, figures, frame_table, missing, section, table
 
 WIDE_SETS = 6        # more parameter sets than this: one row per set
 MEASURES_PER_TABLE = 5   # in the one-row-per-set layout: each table fits the page width
@@ -63,7 +65,7 @@ def _set_table(agg: pd.DataFrame, varied: list[str], measures: list[str]) -> Raw
 def _ci_long_table(agg: pd.DataFrame, ids: list[str], measures: list[str], caption: str) -> Raw:
     """One row per parameter set (for many sets): its parameters, runs, then mean [CI]."""
     headers = [*ids, "runs", *(kpis.label(m) for m in measures)]
-    rows = [[*(r[i] for i in ids), r["runs"], *(ci_cell(m, *trio(r, m)) for m in measures)]
+    rows = [[*(r[i] for i in ids), r["runs"], *(estimate_cell(m, estimate(r, m)) for m in measures)]
             for _, r in agg.iterrows()]
     return table(headers, rows, caption, numeric_from=len(ids))
 
@@ -84,7 +86,7 @@ def _reading(manifest: dict[str, Any], agg: pd.DataFrame, runs: pd.DataFrame | N
     if not varied:
         r = agg.iloc[0]
         return head + " Estimates: " + "; ".join(
-            f"{short(m)} {ci_text(m, *trio(r, m))}" for m in measures) + "." + replicate_note(reps)
+            f"{short(m)} {estimate_text(m, estimate(r, m))}" for m in measures) + "." + replicate_note(reps)
     if runs is None and len(varied) > 1:
         return head + " summary.parquet is missing, so effects per parameter are not shown."
     if len(varied) > 1 and not _factorial(agg, varied):
@@ -128,24 +130,29 @@ def _effect_sentence(param: str, runs: pd.DataFrame | None, agg: pd.DataFrame, v
     if len(values) < 2:
         return f"{param} takes a single value ({param_value(values[0])})."
     lo, hi = values[0], values[-1]
-    at = (lambda v, m: trio(agg[agg[param] == v].iloc[0], m)) if runs is None else (
-        lambda v, m: stats(source.loc[source[param] == v, m]))
-    apart, same = [], []
-    for m in measures:
-        if runs is not None and m not in source:
-            continue
-        a, b = at(lo, m), at(hi, m)
-        (apart if overlap(a, b) is False else same).append(change(m, a, b))
+    at = (lambda v, m: estimate(agg[agg[param] == v].iloc[0], m)) if runs is None else (
+        lambda v, m: stats(m, source.loc[source[param] == v, m]))
+    ends = {m: (at(lo, m), at(hi, m)) for m in measures if runs is None or m in source}
+    found = by_overlap(ends)
     col = source[param]
     verb = ("Switching" if pd.api.types.is_bool_dtype(col) else
             "Raising" if pd.api.types.is_numeric_dtype(col) else "Going")
     others = [v for v in varied if v != param]
     text = (f"{verb} {param} from {param_value(lo)} to {param_value(hi)}"
             + (f" (pooled over {', '.join(others)})" if others else "") + ": ")
-    text += ("clear changes (95 % CIs do not overlap) in " + "; ".join(apart)
-             if apart else "no measure changes clearly (all 95 % CIs overlap)")
-    if apart and same:
-        text += "; no clear change (CIs overlap) in " + "; ".join(same)
-    elif not apart and same:
-        text += " — " + "; ".join(same)
-    return text + "."
+    return text + "; ".join(_clauses({k: [change(m, *ends[m]) for m in ms]
+                                      for k, ms in found.items()})) + "."
+
+
+def _clauses(found: dict[bool | None, list[str]]) -> list[str]:
+    """The reading of the two ends' intervals (by_overlap's groups, as change texts)."""
+    apart, same, none = found[False], found[True], found[None]
+    if not apart and not none:
+        return ["no measure changes clearly (all 95 % CIs overlap) — " + "; ".join(same)]
+    if not apart and not same:
+        return ["no 95 % CIs to compare (fewer than two runs with a value at an end) — "
+                + "; ".join(none)]
+    return [text + "; ".join(group) for text, group in (
+        ("clear changes (95 % CIs do not overlap) in ", apart),
+        ("no clear change (CIs overlap) in ", same),
+        ("no CIs to compare (fewer than two runs with a value at an end) in ", none)) if group]
