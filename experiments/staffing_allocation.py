@@ -161,7 +161,7 @@ def _neighbours(pt: tuple[int, int], stride: int, n: int) -> list[tuple[int, int
 def _rule_table(agg: pd.DataFrame, runs: pd.DataFrame, chosen: dict[str, dict], total: int,
                 objective: str) -> pd.DataFrame:
     measures = list(dict.fromkeys([objective, *HEADLINE]))
-    cols = [f"{m}_{s}" for m in measures for s in ("mean", "ci_low", "ci_high")]
+    cols = [f"{m}_{s}" for m in measures for s in ("mean", "ci_low", "ci_high", "n")]
     out = agg.reindex(columns=["rule", "runs", "failed", *cols])  # NaN if every run failed
     out.insert(1, "total_staff_at_scale_1", total)
     for i, w in enumerate(WEIGHTS):
