@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 
 from model import scenarios
-from model.params import ParameterError, Params, check_keys, coerce
+from model.params import ParameterError, Params, check_keys, checked, coerce
 
 
 def parse_vary(items: list[str]) -> dict[str, list[Any]]:
@@ -56,7 +56,7 @@ def _add(vary: dict[str, list[Any]], key: str, values: list[Any], text: str) -> 
                              "values in one --vary")
     if not values:
         raise ParameterError(f"--vary {key}: no values; expected V1,V2,...")
-    typed = [coerce(key, v) for v in values]
+    typed = [checked(key, v, where="--vary") for v in values]
     if len(set(typed)) != len(typed):
         raise ParameterError(f"--vary {key}: repeated value in '{text}'")
     vary[key] = typed

@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 from typing import NamedTuple
 
+import numpy as np
 import pandas as pd
 import pytest
 from helpers import REPO
@@ -270,3 +271,62 @@ def test_limits_follow_the_machine_and_the_workers(monkeypatch):
     plan_limits.check_runs(plan_limits.MAX_RUNS, "at the limit", "")
     with pytest.raises(ParameterError, match=f"{plan_limits.MAX_RUNS + 1:,} runs"):
         plan_limits.check_runs(plan_limits.MAX_RUNS + 1, "one over", "")
+
+
+# --- numpy values through the Python API -----------------------------------------------------------
+
+
+def test_sweep_takes_a_numpy_array_as_a_plain_list(tmp_path):
+    """``vary`` as SALib/pandas loops give it: the same runs (same keys, so the second sweep
+    finds them all finished) as the plain Python list."""
+    import numpy as np
+
+    import experiments
+
+    settings = {"replicates": 1, "workers": 1, "scale": 0.005, "days": 2, "progress": False,
+                "out": tmp_path / "sweep"}
+    arrays = experiments.sweep(vary={"staffing_per_10k": np.array([18.0, 24.5])}, **settings)
+    plain = experiments.sweep(vary={"staffing_per_10k": [18.0, 24.5]}, **settings)
+    assert (arrays["status"] == "done").all()
+    assert list(arrays["key"]) == list(plain["key"])
+    assert list(arrays["staffing_per_10k"]) == [18.0, 24.5]
+
+
+def test_design_frames_with_numpy_dtypes_give_the_plain_parameter_sets():
+    typed = pd.DataFrame({"days": np.array([30, 40], dtype=np.int32),
+                          "staffing_per_10k": np.array([18.0, 24.5], dtype=np.float32),
+                          "closed_loop": np.array([True, False])})
+    plain = pd.DataFrame({"days": [30, 40], "staffing_per_10k": [18.0, 24.5],
+                          "closed_loop": [True, False]})
+    assert designs.parameter_sets("baseline", designs.check_design(typed)) == \
+        designs.parameter_sets("baseline", plain)
+
+
+@pytest.mark.parametrize(("vary", "message"), [
+    ({"staffing_per_10k": 18.0}, r"vary\['staffing_per_10k'\]: 18\.0 is not a list of values"),
+    ({"staff_allocation": "uniform,demand"}, r"is not a list of values"),
+    ({"staff_allocation": ["uniform,demand"]}, r"'uniform,demand' is not allowed"),  # not split
+    ({"staffing_per_10k": []}, r"--vary staffing_per_10k: no values"),
+    ({"days": [30, 30.0]}, r"repeated value"),
+    ({"days": [np.True_]}, r"'days'.*not a valid int"),
+])
+def test_vary_mappings_are_checked_on_their_values(vary, message):
+    with pytest.raises(ParameterError, match=message):
+        designs.check_vary(vary)
+
+
+def test_empty_design_frame_is_refused():
+    with pytest.raises(ParameterError, match="the design table has no rows"):
+        designs.check_design(pd.DataFrame({"days": []}))
+    with pytest.raises(ParameterError, match="unknown parameter 'dayz'.*did you mean 'days'"):
+        designs.check_design(pd.DataFrame({"dayz": [3]}))
+
+
+def test_problem_settings_take_numpy_numbers():
+    from analysis import problem
+
+    base = problem.load("staffing_funding_influx")
+    given = base.with_settings(scale=np.float64(0.1), days=np.int64(30), replicates=np.int64(3),
+                               n=np.int64(8), seed=np.int64(5))
+    assert given == base.with_settings(scale=0.1, days=30, replicates=3, n=8, seed=5)
+    assert type(given.replicates) is int and type(given.days) is int
