@@ -72,7 +72,7 @@ def check_memory(params: Iterable[Params], workers: int, runs: int = 1) -> None:
             f"plan needs about {need / GIB:,.1f} GiB of memory, over the {have / GIB:,.1f} GiB "
             f"of this machine ({workers} worker(s) × {per_run / GIB:,.1f} GiB for a run of "
             f"{residents(largest):,} residents at scale {largest.scale} + {client / GIB:,.1f} "
-            f"GiB for {runs:,} runs' results); lower scale, urban_population or workers")
+            f"GiB for the results of {runs:,} run(s)); lower scale, urban_population or workers")
 
 
 def sensitivity_rows(method: str, n: int, factors: int) -> int:
