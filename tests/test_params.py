@@ -330,7 +330,8 @@ def test_numpy_scalars_are_the_python_values_of_their_kind(data, name, dtype):
         np_value = np.bool_(value)
     else:
         if np.issubdtype(dtype, np.integer):  # a whole value within the dtype's range
-            value = min(int(value), int(np.iinfo(dtype).max))
+            info = np.iinfo(dtype)
+            value = min(max(int(value), int(info.min)), int(info.max))
         np_value = dtype(value)
         assume(np_value.item() == value)  # representable in the dtype (float32)
     try:
