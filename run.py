@@ -18,15 +18,18 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from analysis import problem as analysis_problems
+from experiments import plan_limits
 from experiments.executors import ExperimentError
 from experiments.outdir import check_out_dir, check_out_file, write_error
+from experiments.sweep import with_run_settings
 from model import scenarios
 from model.kpis import KPI_ROWS, kpis
-from model.params import FIELDS, ParameterError, describe
+from model.params import FIELDS, ParameterError, checked, describe
 
 DEFAULT_OUT = Path("results")
 REPRESENTATIVE_SCALE = 0.25  # below it, streets have too few communities for per-street results
@@ -42,7 +45,15 @@ def kpi_table(summary: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _at_least(lowest: int):
+class OneLineParser(argparse.ArgumentParser):
+    """argparse with the project's one-line errors: the message and where to find help,
+    without the usage block (exit status 2, as argparse)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"error: {message} (see `{self.prog} --help`)\n")
+
+
+def _at_least(lowest: int) -> Callable[[str], int]:
     """An argparse type: an integer not below ``lowest``."""
     def parse(text: str) -> int:
         try:
@@ -55,22 +66,47 @@ def _at_least(lowest: int):
     return parse
 
 
-def parse_sets(items: list[str]) -> dict[str, str]:
-    out: dict[str, str] = {}
+def _setting(name: str) -> Callable[[str], Any]:
+    """An argparse type: a value of parameter ``name`` (``--scale``, ``--days``) checked
+    against the schema's type and range as it is read, before anything runs."""
+    def parse(text: str) -> Any:
+        try:
+            return checked(name, text)
+        except ParameterError as e:
+            raise argparse.ArgumentTypeError(str(e)) from None
+    return parse
+
+
+def _names(text: str) -> list[str]:
+    """An argparse type: a comma-separated list of distinct, non-empty names."""
+    names = [n.strip() for n in text.split(",")]
+    if "" in names:
+        raise argparse.ArgumentTypeError(f"empty name in '{text}'; expected NAME,NAME,...")
+    twice = next((n for n in names if names.count(n) > 1), None)
+    if twice:
+        raise argparse.ArgumentTypeError(f"'{twice}' is listed twice in '{text}'")
+    return names
+
+
+def parse_sets(items: list[str]) -> dict[str, Any]:
+    """``--set KEY=VALUE`` options as typed values, each key and value checked against the
+    schema at once; a key given twice is refused rather than the last one silently kept."""
+    texts: dict[str, str] = {}
     for item in items:
         key, sep, value = item.partition("=")
-        if not sep or not key.strip():
+        key = key.strip()
+        if not sep or not key:
             raise ParameterError(f"--set expects KEY=VALUE, got '{item}'")
-        out[key.strip()] = value.strip()
-    return out
+        if key in texts:
+            raise ParameterError(f"--set: parameter '{key}' is given twice ('{texts[key]}', then "
+                                 f"'{value.strip()}'); give it once")
+        texts[key] = value.strip()
+    return {key: checked(key, text, where="--set") for key, text in texts.items()}
 
 
 def overrides_from(args: argparse.Namespace) -> dict[str, Any]:
-    values: dict[str, Any] = parse_sets(args.set)
-    for name in ("days", "scale"):
-        if getattr(args, name) is not None:
-            values[name] = getattr(args, name)
-    return values
+    """``--set`` values plus ``--scale`` and ``--days``; a setting given both ways is refused."""
+    return with_run_settings(parse_sets(args.set), args.scale, args.days)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -79,6 +115,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from model.outputs import write
 
     scenario = scenarios.load(args.scenario, overrides_from(args))
+    plan_limits.check_memory([scenario.params], workers=1)
     check_out_dir(args.out, "run", force=args.force,
                   same_run={"seed": args.seed, "params": scenario.params.to_dict()})
     if scenario.params.scale < REPRESENTATIVE_SCALE:
@@ -108,13 +145,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from experiments.aggregate import group_table, table
     from model.calibration import replicate_seeds
 
-    entries = [n.strip() for n in args.scenarios.split(",")]
-    if not any(entries):
-        raise ParameterError(f"--scenarios '{args.scenarios}' names no scenario; give "
-                             "comma-separated scenario names or paths, e.g. baseline,staffing_18")
-    if "" in entries:
-        raise ParameterError(f"--scenarios '{args.scenarios}': entry {entries.index('') + 1} is "
-                             "empty; give comma-separated scenario names or paths")
+    entries = args.scenarios  # non-empty, distinct (_names)
     overrides = overrides_from(args)
     loaded = [scenarios.load(n, overrides) for n in entries]  # validate all before running any
     for j, i in combinations(range(len(loaded)), 2):
@@ -125,6 +156,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
     names = [s.name for s in loaded]
     labels = [f"{s.name} ({e})" if names.count(s.name) > 1 else s.name
               for s, e in zip(loaded, entries, strict=True)]
+    plan_limits.check_runs(len(loaded) * args.seeds, f"{len(loaded)} scenarios × {args.seeds:,} "
+                           "seeds", "lower --seeds")
+    plan_limits.check_memory([s.params for s in loaded], plan_limits.local_workers(args.workers, None),
+                             len(loaded) * args.seeds)
     out = check_out_dir(args.out, "compare")
     runs = run_sets([s.params for s in loaded], replicate_seeds(args.seeds, args.seed),
                     out / "runs", workers=args.workers, progress=not args.quiet)
@@ -152,8 +187,6 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from experiments.aggregate import table
 
     check_out_dir(args.out, "sweep")
-    if not args.vary and not args.design:
-        print("note: no --vary or --design: the scenario alone, with replicates", file=sys.stderr)
     runs = experiments.sweep(
         args.scenario, vary=args.vary, design=args.design, replicates=args.replicates,
         workers=args.workers, dask=args.dask, scale=args.scale, days=args.days, seed=args.seed,
@@ -163,6 +196,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     varied = runs.attrs["varied"]
     print(table(pd.read_csv(Path(args.out) / "aggregate.csv"), varied))  # as written
     failed = int((runs["status"] != "done").sum())
+    if not args.vary and not args.design:  # said after the checks: an error stays one line
+        print("note: no --vary or --design: the scenario alone, with replicates", file=sys.stderr)
     print(f"{len(runs)} runs, {failed} failed; written to {args.out}/ "
           "(summary.parquet, aggregate.csv, manifest.json, sweep_*.png)")
     return 1 if failed else 0
@@ -173,10 +208,9 @@ def cmd_staffing(args: argparse.Namespace) -> int:
     from experiments.aggregate import table
     from experiments.staffing_allocation import compare_staffing
 
-    rules = [r.strip() for r in args.rules.split(",") if r.strip()]
     check_out_dir(args.out, "staffing")
     result = compare_staffing(
-        total=args.total, rules=rules, replicates=args.replicates, objective=args.objective,
+        total=args.total, rules=args.rules, replicates=args.replicates, objective=args.objective,
         scenario=args.scenario, scale=args.scale, days=args.days, seed=args.seed,
         workers=args.workers, dask=args.dask, step=args.step, out=args.out,
         progress=not args.quiet)
@@ -255,15 +289,16 @@ def _engine_options(cmd: argparse.ArgumentParser, out: str,
                      help="local processes, or LocalCluster workers with --dask local (default 2)")
     cmd.add_argument("--dask", default=None, metavar="ADDRESS|local",
                      help="run on a Dask scheduler at ADDRESS, or 'local' for a LocalCluster")
-    cmd.add_argument("--scale", type=float, default=None,
+    cmd.add_argument("--scale", type=_setting("scale"), default=None,
                      help=f"population scale (default {defaults[0]})")
-    cmd.add_argument("--days", type=int, default=None, help=f"days per run (default {defaults[1]})")
+    cmd.add_argument("--days", type=_setting("days"), default=None,
+                     help=f"days per run (default {defaults[1]})")
     cmd.add_argument("--out", default=out, help=f"output directory (default {out})")
     cmd.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="run.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command")
 
@@ -276,8 +311,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                      help="override a parameter (repeatable); `python run.py params` lists them")
     run.add_argument("--seed", type=_at_least(0), default=1, help="random seed (default 1)")
-    run.add_argument("--days", type=int, default=None, help="days to simulate (default 365)")
-    run.add_argument("--scale", type=float, default=None,
+    run.add_argument("--days", type=_setting("days"), default=None,
+                     help="days to simulate (default 365)")
+    run.add_argument("--scale", type=_setting("scale"), default=None,
                      help="population scale; 1.0 = 244,000 residents (default 1.0)")
     run.add_argument("--out", default=str(DEFAULT_OUT), help="output directory (default results)")
     run.add_argument("--force", action="store_true",
@@ -289,7 +325,7 @@ def build_parser() -> argparse.ArgumentParser:
     cal = sub.add_parser("calibrate", help="fit case_rate_scale, rate_property and case_time_share "
                          "to F3, F4 and the assumed utilisation, and write them to baseline.toml")
     cal.add_argument("--seeds", type=_at_least(2), default=5, help="seeds averaged (default 5)")
-    cal.add_argument("--scale", type=float, default=1.0, help="population scale (default 1.0)")
+    cal.add_argument("--scale", type=_setting("scale"), default=1.0, help="population scale (default 1.0)")
     cal.add_argument("--workers", type=_at_least(1), default=2, help="parallel processes (default 2)")
     cal.add_argument("--write", action="store_true",
                      help="write the fitted values into scenarios/baseline.toml and "
@@ -297,14 +333,16 @@ def build_parser() -> argparse.ArgumentParser:
     cal.set_defaults(func=cmd_calibrate)
 
     cmp = sub.add_parser("compare", help="run scenarios over replicate seeds and tabulate KPIs")
+    # cmd_compare splits the text itself: the names are checked here and passed on joined
     cmp.add_argument("--scenarios", default=",".join(scenarios.available()),
+                     type=_names,
                      help="comma-separated scenario names or paths (default: all shipped)")
     cmp.add_argument("--seeds", type=_at_least(1), default=3, help="replicates per scenario (default 3)")
     cmp.add_argument("--seed", type=_at_least(0), default=2021,
                      help="base seed; replicate seeds come from SeedSequence(seed).spawn(n)")
     cmp.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
-    cmp.add_argument("--days", type=int, default=None)
-    cmp.add_argument("--scale", type=float, default=None)
+    cmp.add_argument("--days", type=_setting("days"), default=None)
+    cmp.add_argument("--scale", type=_setting("scale"), default=None)
     cmp.add_argument("--workers", type=_at_least(1), default=2)
     cmp.add_argument("--out", default="results/compare")
     cmp.add_argument("--quiet", action="store_true")
@@ -330,7 +368,7 @@ def build_parser() -> argparse.ArgumentParser:
                          "over communities: uniform (F9), proportional, demand, optimized.")
     stf.add_argument("--total", type=_at_least(1), default=598,
                      help="community staff at scale 1.0 (default 598 = 24.5 per 10,000, F5)")
-    stf.add_argument("--rules", default="uniform,proportional,demand,optimized",
+    stf.add_argument("--rules", type=_names, default="uniform,proportional,demand,optimized",
                      help="comma-separated rules (default all four)")
     stf.add_argument("--objective", default="mean_days_to_close",
                      help="what the optimized rule minimises or maximises: mean_days_to_close, "

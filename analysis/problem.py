@@ -21,7 +21,6 @@ range, a parameter both fixed and varied.
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -30,7 +29,17 @@ import numpy as np
 
 from experiments.runner import measure_names
 from model import scenarios
-from model.params import FIELDS, TYPES, ParameterError, allowed_text, check_keys, coerce, did_you_mean
+from model.params import (
+    FIELDS,
+    TYPES,
+    ParameterError,
+    Params,
+    allowed_text,
+    check_keys,
+    coerce,
+    did_you_mean,
+    plain,
+)
 
 PROBLEM_DIR = Path(__file__).resolve().parent / "problems"
 TOP_KEYS = ("name", "description", "scenario", "outputs", "scale", "days", "replicates", "n",
@@ -116,7 +125,7 @@ class Problem(Space):
     def with_settings(self, **settings: Any) -> Problem:
         """The command line's --scale, --days, --replicates, --n, --seed (None: keep the
         file's)."""
-        given = {k: coerce(k, v) if k in RUN_SETTINGS else v
+        given = {k: coerce(k, v) if k in RUN_SETTINGS else plain(v)
                  for k, v in settings.items() if v is not None}
         problem = replace(self, **given)
         _check_settings(problem, where="command line")
@@ -125,6 +134,12 @@ class Problem(Space):
     def run_values(self) -> dict[str, Any]:
         """Overrides applied to the base scenario in every run."""
         return {**self.fixed, "scale": self.scale, "days": self.days}
+
+    def extremes(self) -> list[Params]:
+        """The scenario with the fixed values and each factor at each bound (validated)."""
+        return [scenarios.load(self.scenario, {**self.run_values(),
+                                               f.name: f.to_values(np.array([bound]))[0]}).params
+                for f in self.factors for bound in (f.lower, f.upper)]
 
     def describe(self) -> dict[str, Any]:
         return {"name": self.name, "description": self.description, "scenario": self.scenario,
@@ -141,7 +156,7 @@ def available() -> list[str]:
 def resolve(name_or_path: str | Path) -> Path:
     """A shipped problem name or a path to a TOML file."""
     path = Path(name_or_path)
-    if path.is_file():
+    if path.exists():  # a directory or an unreadable file is refused when read
         return path
     shipped = PROBLEM_DIR / f"{name_or_path}.toml"
     if shipped.is_file():
@@ -154,11 +169,8 @@ def resolve(name_or_path: str | Path) -> Path:
 def load(name_or_path: str | Path) -> Problem:
     """Read and check a problem file; every error names the file and the bad key or value."""
     path = resolve(name_or_path)
-    try:
-        with path.open("rb") as f:
-            data = tomllib.load(f)
-    except tomllib.TOMLDecodeError as e:
-        raise ParameterError(f"problem file '{path}' is not valid TOML: {e}") from None
+    data = scenarios.read_toml(path, "problem file", "a TOML file with outputs and "
+                               "[parameters.NAME] tables (docs/sensitivity.md)")
     try:
         return _build(data, path)
     except ParameterError as e:
@@ -304,10 +316,7 @@ def _check_settings(p: Problem, where: str) -> None:
             continue
         if not isinstance(value, int) or isinstance(value, bool) or value < lowest:
             raise ParameterError(f"{where}: {key} must be an integer >= {lowest}, got {value!r}")
-    try:  # the scenario with the fixed values and each factor at each bound
-        for f in p.factors:
-            for bound in (f.lower, f.upper):
-                value = f.to_values(np.array([bound]))[0]
-                scenarios.load(p.scenario, {**p.run_values(), f.name: value})
+    try:
+        p.extremes()
     except ParameterError as e:
         raise ParameterError(f"{where}: {e}") from None

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 from SALib.util import scale_samples
 
-from experiments import designs
+from experiments import designs, plan_limits
 from experiments.executors import ExperimentError
 from experiments.sweep import plan_runs, run_plan
 from model.calibration import replicate_seeds
@@ -215,6 +215,12 @@ def run(problem: Problem, method: str, n: int, out: str | Path, *, workers: int 
     """The analysis of ``problem`` on the model, written to ``out`` (``outputs.write``)."""
     from .outputs import write  # matplotlib only where figures are drawn
 
+    methods.get(method, n)  # a valid method and N before counting its runs
+    rows = plan_limits.sensitivity_rows(method, n, len(problem.factors))
+    runs = rows * problem.replicates + (PROBE_SEEDS if problem.replicates == 1 else 0)
+    plan_limits.check_runs(runs, f"{method}: {rows:,} samples × {problem.replicates:,} "
+                           "replicates", "lower --n or --replicates")
+    plan_limits.check_memory(problem.extremes(), plan_limits.local_workers(workers, dask), runs)
     start = perf_counter()
     evaluate = ModelEvaluator(problem, out, workers, dask, progress)
     result = analyse(problem, method, n, evaluate, problem.seed)

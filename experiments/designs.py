@@ -6,6 +6,7 @@ before anything runs.
 from __future__ import annotations
 
 import csv
+import io
 import itertools
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ from typing import Any
 import pandas as pd
 
 from model import scenarios
-from model.params import ParameterError, Params, check_keys, coerce
+from model.params import ParameterError, Params, check_keys, checked, coerce
 
 
 def parse_vary(items: list[str]) -> dict[str, list[Any]]:
@@ -24,18 +25,41 @@ def parse_vary(items: list[str]) -> dict[str, list[Any]]:
         key = key.strip()
         if not sep or not key:
             raise ParameterError(f"--vary expects KEY=V1,V2,..., got '{item}'")
-        check_keys({key: text}, where="--vary")
-        if key in vary:
-            raise ParameterError(f"--vary: parameter '{key}' is given twice; list all its "
-                                 "values in one --vary")
-        values = [v.strip() for v in text.split(",")]
-        if not any(values) or "" in values:
+        values = [v.strip() for v in text.split(",")] if text.strip() else []
+        if "" in values:
             raise ParameterError(f"--vary {key}: empty value in '{text}'; expected V1,V2,...")
-        typed = [coerce(key, v) for v in values]
-        if len(set(typed)) != len(typed):
-            raise ParameterError(f"--vary {key}: repeated value in '{text}'")
-        vary[key] = typed
+        _add(vary, key, values, text)
     return vary
+
+
+def check_vary(vary: dict[str, Any]) -> dict[str, list[Any]]:
+    """A factorial given as a mapping (Python API: lists, tuples, numpy arrays, Series of
+    values): the same checks as ``--vary``, on the values themselves (not their text)."""
+    if not isinstance(vary, dict):
+        raise ParameterError(f"vary must be a mapping {{KEY: [values]}} or a list of "
+                             f"'KEY=V1,V2' texts, got {type(vary).__name__}")
+    checked: dict[str, list[Any]] = {}
+    for key, values in vary.items():
+        if isinstance(values, str | bytes) or not hasattr(values, "__iter__"):
+            raise ParameterError(f"vary['{key}']: {values!r} is not a list of values; expected "
+                                 "e.g. [18.0, 24.5]")
+        values = list(values)
+        _add(checked, str(key), values, ", ".join(map(str, values)))
+    return checked
+
+
+def _add(vary: dict[str, list[Any]], key: str, values: list[Any], text: str) -> None:
+    """Check one varied parameter and its values, then add it to ``vary``."""
+    check_keys({key: None}, where="--vary")
+    if key in vary:
+        raise ParameterError(f"--vary: parameter '{key}' is given twice; list all its "
+                             "values in one --vary")
+    if not values:
+        raise ParameterError(f"--vary {key}: no values; expected V1,V2,...")
+    typed = [checked(key, v, where="--vary") for v in values]
+    if len(set(typed)) != len(typed):
+        raise ParameterError(f"--vary {key}: repeated value in '{text}'")
+    vary[key] = typed
 
 
 def factorial(vary: dict[str, list[Any]]) -> pd.DataFrame:
@@ -45,18 +69,23 @@ def factorial(vary: dict[str, list[Any]]) -> pd.DataFrame:
 
 
 def read_design(path: str | Path) -> pd.DataFrame:
-    """A CSV design table: a header of parameter names, then one row per parameter set."""
+    """A CSV design table: a header of parameter names, then one row per parameter set. As
+    spreadsheets save it: a BOM, CRLF line ends, blank lines and ``;`` separators are read."""
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise ParameterError(f"design file '{path}' not found")
-    with open(path, newline="") as f:
-        lines = [(n, row) for n, row in enumerate(csv.reader(f), start=1)
-                 if any(cell.strip() for cell in row)]
+    where = f"design file '{path}'"
+    text = scenarios.read_text(path, "design file", "a CSV table: a header of parameter names, "
+                               "then one row of values per parameter set")
+    first = next(line for line in text.splitlines() if line.strip())
+    delimiter = ";" if ";" in first and "," not in first else ","  # e.g. a German Excel
+    lines = [(n, row) for n, row in
+             enumerate(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), start=1)
+             if any(cell.strip() for cell in row)]
     if len(lines) < 2:
-        raise ParameterError(f"design file '{path}' has no rows; expected a header of "
+        raise ParameterError(f"{where} has no rows; expected a header of "
                              "parameter names and one row per parameter set")
     header = [name.strip() for name in lines[0][1]]
-    where = f"design file '{path}'"
     check_keys(dict.fromkeys(header), where=f"{where} (header)")
     if len(set(header)) != len(header):
         twice = next(h for h in header if header.count(h) > 1)
@@ -73,9 +102,15 @@ def read_design(path: str | Path) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=header)
 
 
-def check_vary(vary: dict[str, list[Any]]) -> dict[str, list[Any]]:
-    """A factorial given as a mapping (Python API): the same checks as ``--vary``."""
-    return parse_vary([f"{k}={','.join(map(str, v))}" for k, v in vary.items()])
+def check_design(design: pd.DataFrame) -> pd.DataFrame:
+    """A design table given as a DataFrame (Python API): known columns, at least one row."""
+    if not isinstance(design, pd.DataFrame):
+        raise ParameterError(f"design must be a DataFrame or a CSV path, got "
+                             f"{type(design).__name__}")
+    check_keys(dict.fromkeys(map(str, design.columns)), where="the design table (columns)")
+    if design.empty:
+        raise ParameterError("the design table has no rows; expected one row per parameter set")
+    return design
 
 
 def combine(vary: dict[str, list[Any]], design: pd.DataFrame | None) -> pd.DataFrame:

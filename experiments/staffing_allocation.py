@@ -26,7 +26,7 @@ from model import scenarios
 from model.calibration import replicate_seeds
 from model.params import ParameterError, Params
 
-from . import designs
+from . import designs, plan_limits
 from .aggregate import HEADLINE
 from .executors import Backend, open_backend
 from .store import atomic_write
@@ -70,6 +70,11 @@ def compare_staffing(total: int = 598, rules: list[str] | tuple[str, ...] = RULE
     out = Path(out)
     base = scenarios.load(scenario, {k: v for k, v in (("scale", scale), ("days", days))
                                      if v is not None}).params
+    search_sets = 3 + 6 * MAX_ROUNDS if "optimized" in rules else 0  # corners, 6 moves a round
+    runs = (len(rules) + search_sets) * replicates
+    plan_limits.check_runs(runs, f"staffing: {len(rules)} rules + up to {search_sets} search "
+                           f"points × {replicates:,} replicates", "lower --replicates")
+    plan_limits.check_memory([base], plan_limits.local_workers(workers, dask), runs)
     fixed = {"staffing_per_10k": total * 10_000 / base.urban_population, "scale": base.scale,
              "days": base.days}
     chosen = {rule: {"staff_allocation": rule, **dict.fromkeys(WEIGHTS, 0.0)}

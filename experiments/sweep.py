@@ -5,6 +5,7 @@ store as they finish, resumable, then gathered into ``summary.parquet`` (one row
 
 from __future__ import annotations
 
+import math
 import sys
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -20,7 +21,7 @@ from model.calibration import replicate_seeds
 from model.metrics import MODEL_VERSION
 from model.params import ParameterError, Params
 
-from . import designs
+from . import designs, plan_limits
 from .aggregate import aggregate
 from .executors import Backend, ExperimentError, open_backend
 from .runner import Task, execute, record, run_key
@@ -50,10 +51,17 @@ def sweep(scenario: str = "baseline", vary: dict[str, list[Any]] | list[str] | N
     vary = designs.parse_vary(vary) if isinstance(vary, list) else designs.check_vary(vary or {})
     if isinstance(design, str | Path):
         design = designs.read_design(design)
+    elif design is not None:
+        design = designs.check_design(design)
+    sets = (1 if design is None else len(design)) * math.prod(len(v) for v in vary.values())
+    plan_limits.check_runs(sets * replicates, f"sweep: {sets:,} sets × {replicates:,} replicates",
+                           "lower --replicates or the values varied")
     table = designs.combine(vary, design)
     varied = list(table.columns)
     fixed = with_run_settings(fixed, scale, days)
     param_sets = designs.parameter_sets(scenario, table, fixed)
+    plan_limits.check_memory(param_sets, plan_limits.local_workers(workers, dask),
+                             runs=sets * replicates)
     summary = run_sets(param_sets, replicate_seeds(replicates, seed), out, scenario=scenario,
                        workers=workers, dask=dask, series=series, progress=progress,
                        design=table)

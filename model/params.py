@@ -10,6 +10,8 @@ import difflib
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
+import numpy as np
+
 
 class ParameterError(ValueError):
     """A parameter set, scenario or value that the schema refuses."""
@@ -257,7 +259,7 @@ class Params:
     def __init__(self, **values: Any) -> None:
         check_keys(values, where="Params(...)")
         for f in fields(self):
-            object.__setattr__(self, f.name, values.get(f.name, f.default))
+            object.__setattr__(self, f.name, plain(values.get(f.name, f.default)))
         validate(self)
 
     def to_dict(self) -> dict[str, Any]:
@@ -303,15 +305,24 @@ def check_keys(mapping: dict[str, Any], where: str) -> None:
                              f"allowed: {', '.join(FIELDS)}")
 
 
+def plain(value: Any) -> Any:
+    """A numpy scalar (from a pandas design, a SALib sample, ``np.array`` loops) as the Python
+    scalar of the same kind, so that it is checked, stored, hashed and written exactly as
+    that Python value: np.int64 -> int, np.float64 -> float, np.bool_ -> bool."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
 def coerce(name: str, value: Any) -> Any:
     """Convert ``value`` to the type of parameter ``name`` or raise ParameterError.
 
     Strings (from the command line) are parsed; other values must already have the right
-    type (an int is accepted for a float, nothing else is converted silently).
+    type (an int is accepted for a float, an integral float for an int, nothing else is
+    converted silently); numpy scalars count as the Python scalars of their kind.
     """
     kind = TYPES[name]
     bad = ParameterError(f"parameter '{name}': {value!r} is not a valid {kind.__name__} "
                          f"(allowed: {allowed_text(name)})")
+    value = plain(value)
     if isinstance(value, str) and kind is not str:
         text = value.strip().lower()
         if kind is bool:
@@ -347,20 +358,33 @@ def coerce(name: str, value: Any) -> Any:
 
 
 def validate(p: Params) -> None:
-    for name, f in FIELDS.items():
-        value = getattr(p, name)
-        m = f.metadata
-        if not isinstance(value, TYPES[name]) or (TYPES[name] is not bool and isinstance(value, bool)):
-            raise ParameterError(f"parameter '{name}': {value!r} has type "
-                                 f"{type(value).__name__}, expected {TYPES[name].__name__}")
-        if m["choices"] and value not in m["choices"]:
-            hint = did_you_mean(value, m["choices"])
-            raise ParameterError(f"parameter '{name}': {value!r} is not allowed{hint}; "
-                                 f"allowed: {allowed_text(name)}")
-        if m["lo"] is not None and not (m["lo"] <= value <= m["hi"]):
-            raise ParameterError(f"parameter '{name}': {value!r} is out of range; "
-                                 f"allowed: {allowed_text(name)}")
+    for name in FIELDS:
+        check_allowed(name, getattr(p, name))
     _cross_checks(p)
+
+
+def check_allowed(name: str, value: Any) -> None:
+    """Refuse a value of the wrong type, not among the choices or outside the range."""
+    m = FIELDS[name].metadata
+    if not isinstance(value, TYPES[name]) or (TYPES[name] is not bool and isinstance(value, bool)):
+        raise ParameterError(f"parameter '{name}': {value!r} has type "
+                             f"{type(value).__name__}, expected {TYPES[name].__name__}")
+    if m["choices"] and value not in m["choices"]:
+        hint = did_you_mean(value, m["choices"])
+        raise ParameterError(f"parameter '{name}': {value!r} is not allowed{hint}; "
+                             f"allowed: {allowed_text(name)}")
+    if m["lo"] is not None and not (m["lo"] <= value <= m["hi"]):
+        raise ParameterError(f"parameter '{name}': {value!r} is out of range; "
+                             f"allowed: {allowed_text(name)}")
+
+
+def checked(name: str, value: Any, where: str = "parameters") -> Any:
+    """``value`` (text or a number) as parameter ``name``, refused at once if it is not
+    allowed on its own (the cross-field checks need the whole set: ``Params``)."""
+    check_keys({name: value}, where=where)
+    typed = coerce(name, value)
+    check_allowed(name, typed)
+    return typed
 
 
 def _cross_checks(p: Params) -> None:

@@ -38,9 +38,9 @@ def resolve(name_or_path: str, relative_to: Path | None = None) -> Path:
     if relative_to is not None and not path.is_absolute() and (relative_to / path).is_file():
         path = relative_to / path
     if path.suffix == ".toml" or path.exists():
-        if not path.is_file():
+        if not path.exists():
             raise ParameterError(f"scenario file '{name_or_path}' does not exist")
-        return path
+        return path  # a directory or an unreadable file is refused when read
     candidate = SCENARIO_DIR / f"{name_or_path}.toml"
     if candidate.is_file():
         return candidate
@@ -50,12 +50,43 @@ def resolve(name_or_path: str, relative_to: Path | None = None) -> Path:
                          "or a path to a .toml file")
 
 
-def _read(path: Path) -> dict[str, Any]:
+def read_text(path: Path, what: str, expected: str) -> str:
+    """The text of an input file (UTF-8, with or without the BOM spreadsheets and Windows
+    editors write), or a one-line ParameterError saying why it cannot be one: ``what`` names
+    the kind of file ("scenario file"), ``expected`` what it should hold."""
+    def refuse(why: str) -> ParameterError:
+        return ParameterError(f"{what} '{path}' {why}; expected {expected}")
+
+    if path.is_dir():
+        raise refuse("is a directory")
     try:
-        with path.open("rb") as f:
-            data = tomllib.load(f)
+        data = path.read_bytes()
+    except OSError as e:
+        raise refuse(f"cannot be read ({e.strerror or e})") from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise refuse(f"is not UTF-8 text (byte 0x{data[e.start]:02x} at position {e.start})") from None
+    nul = text.find("\0")  # zeros are valid UTF-8, but no text file holds them
+    if nul >= 0:
+        raise refuse(f"is binary, not text (NUL character at position {nul})")
+    if not text.strip():
+        raise refuse("is empty")
+    return text
+
+
+def read_toml(path: Path, what: str, expected: str) -> dict[str, Any]:
+    """A TOML input file as a table, every failure a one-line ParameterError."""
+    text = read_text(path, what, expected)
+    try:
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
-        raise ParameterError(f"scenario file '{path}' is not valid TOML: {e}") from None
+        raise ParameterError(f"{what} '{path}' is not valid TOML: {e}") from None
+
+
+def _read(path: Path) -> dict[str, Any]:
+    data = read_toml(path, "scenario file", "a TOML file with name, description, extends and "
+                     "[params]")
     unknown = [k for k in data if k not in TOP_LEVEL_KEYS]
     if unknown:
         hint = did_you_mean(unknown[0], TOP_LEVEL_KEYS)

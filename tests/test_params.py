@@ -9,7 +9,7 @@ import math
 import numpy as np
 import pytest
 from helpers import run_model
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, given, reject, settings
 from hypothesis import strategies as st
 
 from model import ParameterError, Params, make_params
@@ -310,3 +310,59 @@ def test_random_valid_parameter_sets_run(data):
     assert np.all(shares >= 0) and (shares.sum() == 0 or abs(shares.sum() - 1) < 1e-9)
     assert sum(s["case_states"].values()) == np.count_nonzero(active_in_run(model.cases))
     json.dumps(s, allow_nan=False)  # the summary is strict JSON
+
+
+# --- numpy scalars (pandas designs, SALib samples, loops over np.array) -------------------------
+INTS = [n for n, t in TYPES.items() if t is int]
+FLOATS = [n for n, t in TYPES.items() if t is float]
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.data(), name=st.sampled_from(INTS + FLOATS + BOOLS),
+       dtype=st.sampled_from([np.int64, np.int32, np.uint16, np.float64, np.float32]))
+def test_numpy_scalars_are_the_python_values_of_their_kind(data, name, dtype):
+    """A numpy scalar of the right kind gives the same Params, stored as plain Python, with
+    the same run key as the Python value; of the wrong kind it is refused as that is."""
+    from experiments.runner import run_key
+
+    value = data.draw(_valid_value(name), label="value")
+    if TYPES[name] is bool:
+        np_value = np.bool_(value)
+    else:
+        if np.issubdtype(dtype, np.integer):  # a whole value within the dtype's range
+            info = np.iinfo(dtype)
+            value = min(max(int(value), int(info.min)), int(info.max))
+        np_value = dtype(value)
+        assume(np_value.item() == value)  # representable in the dtype (float32)
+    try:
+        expected = make_params({name: value})
+    except ParameterError:  # valid alone, but not with the other defaults (cross-field checks)
+        reject()
+    got = make_params({name: np_value})
+    assert got == expected and type(getattr(got, name)) is TYPES[name]
+    assert json.dumps(got.to_dict()) == json.dumps(expected.to_dict())
+    assert run_key(got, 1) == run_key(expected, 1)
+    if type(np_value.item()) is TYPES[name]:  # the constructor, strict, as with Python values
+        assert Params(**{name: np_value}) == Params(**{name: np_value.item()})
+
+
+@pytest.mark.parametrize(("key", "value"), [
+    ("days", np.True_), ("staffing_per_10k", np.False_),   # a switch is not a number
+    ("days", np.float64(30.5)),                            # not a whole number
+    ("closed_loop", np.int64(1)), ("closed_loop", np.float64(1.0)),
+    ("staff_allocation", np.int64(0)),
+])
+def test_numpy_scalars_of_the_wrong_kind_are_refused(key, value):
+    with pytest.raises(ParameterError, match=f"'{key}'.*not a valid"):
+        make_params({key: value})
+
+
+def test_numpy_values_the_issue_named():
+    assert coerce("days", np.int64(5)) == 5 and type(coerce("days", np.int64(5))) is int
+    assert coerce("closed_loop", np.True_) is True
+    assert coerce("days", np.float64(5.0)) == 5
+    p = Params(days=np.int64(30))
+    assert p == Params(days=30) and type(p.days) is int and hash(p) == hash(Params(days=30))
+    assert type(Params(staffing_per_10k=np.float64(18.0)).staffing_per_10k) is float
+    with pytest.raises(ParameterError, match="'days'.*expected int"):
+        Params(days=np.float64(30.0))  # strict, as Params(days=30.0)
