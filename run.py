@@ -432,7 +432,10 @@ def _main(argv: list[str] | None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help")):
         argv = ["run", *argv]  # `python run.py [options]` runs the (baseline) scenario
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as e:  # argparse's one-line errors (2) and --help (0), returned as codes
+        return int(e.code or 0)
     try:
         return args.func(args)
     except (ParameterError, ExperimentError) as e:
