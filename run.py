@@ -186,7 +186,6 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     import experiments
     from experiments.aggregate import table
 
-    check_out_dir(args.out, "sweep")
     runs = experiments.sweep(
         args.scenario, vary=args.vary, design=args.design, replicates=args.replicates,
         workers=args.workers, dask=args.dask, scale=args.scale, days=args.days, seed=args.seed,
@@ -208,7 +207,6 @@ def cmd_staffing(args: argparse.Namespace) -> int:
     from experiments.aggregate import table
     from experiments.staffing_allocation import compare_staffing
 
-    check_out_dir(args.out, "staffing")
     result = compare_staffing(
         total=args.total, rules=args.rules, replicates=args.replicates, objective=args.objective,
         scenario=args.scenario, scale=args.scale, days=args.days, seed=args.seed,
@@ -227,7 +225,6 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
         scale=args.scale, days=args.days, replicates=args.replicates, n=args.n, seed=args.seed)
     if problem.n is None:
         raise ParameterError(f"no N: give --n or n = ... in {problem.path}")
-    check_out_dir(args.out, "sensitivity")
     result = sensitivity.run(problem, args.method, problem.n, args.out, workers=args.workers,
                              dask=args.dask, progress=not args.quiet)
     import pandas as pd

@@ -27,6 +27,7 @@ from SALib.util import scale_samples
 
 from experiments import designs, plan_limits
 from experiments.executors import ExperimentError
+from experiments.outdir import check_out_dir
 from experiments.sweep import plan_runs, run_plan
 from model.calibration import replicate_seeds
 
@@ -221,6 +222,7 @@ def run(problem: Problem, method: str, n: int, out: str | Path, *, workers: int 
     plan_limits.check_runs(runs, f"{method}: {rows:,} samples × {problem.replicates:,} "
                            "replicates", "lower --n or --replicates")
     plan_limits.check_memory(problem.extremes(), plan_limits.local_workers(workers, dask), runs)
+    check_out_dir(out, "sensitivity")
     start = perf_counter()
     evaluate = ModelEvaluator(problem, out, workers, dask, progress)
     result = analyse(problem, method, n, evaluate, problem.seed)

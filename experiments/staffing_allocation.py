@@ -29,6 +29,7 @@ from model.params import ParameterError, Params
 from . import designs, plan_limits
 from .aggregate import HEADLINE
 from .executors import Backend, open_backend
+from .outdir import check_out_dir
 from .store import atomic_write
 from .sweep import finish, run_sets
 
@@ -75,6 +76,7 @@ def compare_staffing(total: int = 598, rules: list[str] | tuple[str, ...] = RULE
     plan_limits.check_runs(runs, f"staffing: {len(rules)} rules + up to {search_sets} search "
                            f"points × {replicates:,} replicates", "lower --replicates")
     plan_limits.check_memory([base], plan_limits.local_workers(workers, dask), runs)
+    check_out_dir(out, "staffing")
     fixed = {"staffing_per_10k": total * 10_000 / base.urban_population, "scale": base.scale,
              "days": base.days}
     chosen = {rule: {"staff_allocation": rule, **dict.fromkeys(WEIGHTS, 0.0)}

@@ -24,6 +24,7 @@ from model.params import ParameterError, Params
 from . import designs, plan_limits
 from .aggregate import aggregate
 from .executors import Backend, ExperimentError, open_backend
+from .outdir import check_out_dir
 from .runner import Task, execute, record, run_key
 from .store import ResultStore, atomic_write, write_json
 
@@ -62,6 +63,7 @@ def sweep(scenario: str = "baseline", vary: dict[str, list[Any]] | list[str] | N
     param_sets = designs.parameter_sets(scenario, table, fixed)
     plan_limits.check_memory(param_sets, plan_limits.local_workers(workers, dask),
                              runs=sets * replicates)
+    check_out_dir(out, "sweep")
     summary = run_sets(param_sets, replicate_seeds(replicates, seed), out, scenario=scenario,
                        workers=workers, dask=dask, series=series, progress=progress,
                        design=table)
