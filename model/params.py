@@ -1,7 +1,7 @@
 """The one typed parameter schema shared by the model, scenario files, the CLI and sweeps.
 
 Every parameter carries its type, default, allowed range or choices, and its source: an
-F-number of ``SEED_FACTS.md`` (the Yanzhou study), a citation, or "assumption".
+F-number of the Yanzhou study (docs/source.md), a citation, or "assumption".
 """
 
 from __future__ import annotations
