@@ -27,7 +27,7 @@ from experiments import plan_limits
 from experiments.executors import ExperimentError
 from experiments.outdir import check_out_dir, check_out_file, write_error
 from experiments.sweep import with_run_settings
-from model import scenarios
+from model import scenarios, study
 from model.kpis import KPI_ROWS, kpis
 from model.params import FIELDS, ParameterError, checked, describe
 
@@ -259,6 +259,9 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
 
 def cmd_params(args: argparse.Namespace) -> int:
+    print("Every parameter: default (type, allowed values; source): meaning. Sources F1-F19, "
+          "P1-P12 and policies 1-8 are the Yanzhou study's figures, problems and policies, "
+          f"restated in {study.FACTS_PAGE}.")
     for name in FIELDS:
         print(describe(name))
     return 0

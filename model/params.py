@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from . import study
+
 
 class ParameterError(ValueError):
     """A parameter set, scenario or value that the schema refuses."""
@@ -276,10 +278,14 @@ TYPES: dict[str, type] = {f.name: type(f.default) for f in fields(Params)}
 
 
 def describe(name: str) -> str:
+    """One line: default, type, allowed values, source (with what a study code means), doc."""
     f = FIELDS[name]
     m = f.metadata
     allowed = allowed_text(name)
-    return f"{name} = {f.default!r} ({TYPES[name].__name__}, {allowed}; source: {m['source']}): {m['doc']}"
+    cited = study.codes_in(m["source"])
+    source = (study.explain(cited[0]) if [m["source"]] == cited
+              else m["source"] + "".join(f" [{line}]" for line in study.glossary(m["source"])))
+    return f"{name} = {f.default!r} ({TYPES[name].__name__}, {allowed}; source: {source}): {m['doc']}"
 
 
 def allowed_text(name: str) -> str:

@@ -362,15 +362,6 @@ def test_staffing_report(staffing_dir):
     assert ">objective</td><td>mean_days_to_close<" in page
 
 
-def test_full_scale_staffing_report(tmp_path):
-    """The real 598-staff comparison, if this machine has it (read-only: copied)."""
-    src = Path("/work/runs/staffing_598")
-    if not (src / "staffing.csv").is_file():
-        pytest.skip("no full-scale staffing directory here")
-    page = check_page(reports.build_report(src), src)
-    assert "proportional is best at 2.52" in reading(page)
-
-
 # --- sensitivity --------------------------------------------------------------------------------
 
 def test_sensitivity_report(sensitivity_dir):

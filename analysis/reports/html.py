@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from model import kpis
+from model import kpis, study
 
 NEGATIVE_ZERO = re.compile(r"^-(?=0(\.0*)?%?$)")
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -222,6 +222,20 @@ b.top{color:#0b5cad}
 """
 
 
+def study_codes(body: list[str]) -> Raw:
+    """What each of the study's codes cited on the page means: a code alone ('F3') tells a
+    reader nothing. Embedded images are skipped (base64 text can look like a code)."""
+    text = re.sub(r"<img[^>]*>", " ", "\n".join(body))
+    lines = study.glossary(html.unescape(re.sub(r"<[^>]+>", " ", text)))
+    note = para(f"F-, P- and policy numbers cite the Yanzhou case study (2021–2022) that the "
+                f"model is built on; {study.FACTS_PAGE} in the project restates all of them.",
+                "note")
+    if not lines:
+        return section("Source", note)
+    return section("The study's figures cited on this page", note,
+                   Raw("<ul>" + "".join(f"<li>{esc(line)}</li>" for line in lines) + "</ul>"))
+
+
 def render(page: Page, source: str, generated: str) -> str:
     """The whole HTML document of a page."""
     settings = pairs_table([(k, v) for k, v in page.settings if v is not None and v != ""])
@@ -229,6 +243,7 @@ def render(page: Page, source: str, generated: str) -> str:
             f'<p class="sub">Yanzhou community-governance model · report of {esc(source)} · '
             f"generated {esc(generated)}</p>",
             reading_block(page.reading), section("Run settings", settings), *page.sections]
+    body.append(study_codes(body))
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
             f"<title>{esc(page.title)}</title><style>{CSS}</style></head>\n<body>\n"
