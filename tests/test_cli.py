@@ -203,7 +203,8 @@ def test_help(info_runs):
 def test_params_lists_every_parameter_with_source(info_runs):
     rc, out, _ = info_runs["params"]
     assert rc == 0
-    lines = out.strip().splitlines()
+    head, *lines = out.strip().splitlines()
+    assert "docs/source.md" in head  # where the study's codes are explained
     assert len(lines) == len(FIELDS)
     for name, line in zip(FIELDS, lines, strict=True):
         assert line.startswith(f"{name} = ") and "source:" in line
