@@ -33,12 +33,13 @@ class Contrast(NamedTuple):
 
     subject: str
     rows: pd.DataFrame
-    group: str = ""   # what is varied (a sweep's parameter), when a report has several
+    group: str = ""     # what is varied (a sweep's parameter), when a report has several
+    value: Any = None   # its value in the set compared
 
 
 def contrasts(paired: pd.DataFrame, by: str, subject: Any) -> list[Contrast]:
     """A paired_differences frame split by value of ``by``; ``subject(value)`` names each."""
-    return [Contrast(subject(v), g.set_index("measure"), by)
+    return [Contrast(subject(v), g.set_index("measure"), by, v)
             for v, g in paired.groupby(by, sort=False)]
 
 
@@ -65,42 +66,55 @@ def clear(r: pd.Series) -> bool:
     return bool(not missing(r["ci_low"]) and (r["ci_low"] > 0 or r["ci_high"] < 0))
 
 
-def clause(m: str, r: pd.Series) -> str:
-    """The paired difference of one measure, in words."""
+def clause(m: str, r: pd.Series) -> tuple[str, str]:
+    """The paired difference of one measure in words, and which group of :data:`GROUPS` it
+    belongs to (a sentence lists each group once)."""
     name, n, d, u = short(m), int(r["pairs"]), r["difference"], unit_of(m)
     if n == 0:
-        return f"cannot be compared on {name} (no seed with a value in both)"
+        return "none", name
     if n == 1:
-        return f"changes {name} by {amount(m, d, True)}{u} on the one seed with a value in both " \
-               "(no interval)"
+        return "single", f"{name} by {amount(m, d, True)}{u}"
     if not clear(r):
-        return (f"makes no clear difference to {name} ({amount(m, d, True)}{u}, 95 % CI "
-                f"{amount(m, r['ci_low'], True)} to {amount(m, r['ci_high'], True)}{u}, "
-                f"higher in {int(r['higher'])} of {n} seeds)")
+        return "unclear", (f"{name} ({amount(m, d, True)}{u}, 95 % CI {amount(m, r['ci_low'], True)}"
+                           f" to {amount(m, r['ci_high'], True)}{u}, higher in "
+                           f"{int(r['higher'])} of {n} seeds)")
     up = d > 0
     lo, hi = (r["ci_low"], r["ci_high"]) if up else (-r["ci_high"], -r["ci_low"])
     sign = kpis.better(m)
     verdict = "" if not sign else ("better, " if (sign > 0) == up else "worse, ")
-    return (f"{'raises' if up else 'cuts'} {name} by {amount(m, abs(d))}{u} ({verdict}95 % CI "
-            f"{amount(m, lo)} to {amount(m, hi)}{u}, {'higher' if up else 'lower'} in "
-            f"{int(r['higher'] if up else r['lower'])} of {n} seeds)")
+    return "clear", (f"{'raises' if up else 'cuts'} {name} by {amount(m, abs(d))}{u} ({verdict}95 % "
+                     f"CI {amount(m, lo)} to {amount(m, hi)}{u}, {'higher' if up else 'lower'} in "
+                     f"{int(r['higher'] if up else r['lower'])} of {n} seeds)")
+
+
+# How each group of clauses is worded: clear changes one by one, then the others together.
+GROUPS = {"clear": "{}", "unclear": "makes no clear difference to {}",
+          "single": "changes {} on the one seed with a value in both (no interval)",
+          "none": "cannot be compared on {} (no seed with a value in both)"}
 
 
 def effect_sentence(c: Contrast, measures: list[str], seeds: int) -> str:
-    """'With 5 replicate seeds, <subject> cuts …; raises …; and makes no clear difference to …'."""
-    parts = [clause(m, c.rows.loc[m]) for m in measures if m in c.rows.index]
+    """'With 5 replicate seeds (the same for each), <subject> cuts …; raises … . It makes no
+    clear difference to …' — one part per group of :data:`GROUPS` that has measures."""
+    found: dict[str, list[str]] = {g: [] for g in GROUPS}
+    for m in (m for m in measures if m in c.rows.index):
+        group, text = clause(m, c.rows.loc[m])
+        found[group].append(text)
+    parts = [GROUPS[g].format("; ".join(found[g])) for g in GROUPS if found[g]]
     if not parts:
         return f"{c.subject[0].upper()}{c.subject[1:]}: no key measure to compare."
-    body = "; ".join(parts[:-1]) + ("; and " if len(parts) > 1 else "") + parts[-1]
-    return f"With {seeds} replicate seed{'s' if seeds != 1 else ''} (the same for each), " \
-           f"{c.subject} {body}."
+    lead = f"With {seeds} replicate seed{'s' if seeds != 1 else ''} (the same for each), {c.subject}"
+    return f"{lead} {parts[0]}." + "".join(f" It {p}." for p in parts[1:])
 
 
 # --- caveats -------------------------------------------------------------------------------------
 
-def caveats(replicates: int | None, scale: float | None, days: int | None) -> str:
-    """The warnings that change how far to trust the bottom line, as one sentence ('' if none)."""
-    found = []
+def caveats(replicates: int | None, scale: float | None, days: float | None,
+            extra: tuple[str, ...] = ()) -> str:
+    """The warnings that change how far to trust the bottom line, as one sentence ('' if none):
+    ``extra`` ones of the report's own first, then too few replicates (None: not applicable),
+    a small scale and a short run."""
+    found = list(extra)
     if replicates == 1:
         found.append("it rests on a single seed, so there are no intervals and a difference may "
                      "be chance")
