@@ -671,8 +671,8 @@ def test_sensitivity_bottom_line_in_words(tmp_path):
         "mean_satisfaction": ([0.08, 0.06, 0.02], 0.10),     # all within conf: none drives
     }, 2, {"mean_days_to_close": 0.05, "mean_satisfaction": 0.5})
     text = bottom(tmp_path / "sa")
-    assert ("Staffing_per_10k (ST 0.6) drives mean days to close, patience_days (ST 0.1) also "
-            "matters, winter_influx (ST 0.05) matters little") in text
-    assert ("no parameter clearly drives mean satisfaction, staffing_per_10k (ST 0.08) and "
+    assert ("What drives each output: staffing_per_10k (ST 0.6) drives mean days to close, "
+            "patience_days (ST 0.1) also matters, winter_influx (ST 0.05) matters little") in text
+    assert ("no parameter clearly drives mean satisfaction, staffing_per_10k (ST 0.08), "
             "patience_days (ST 0.06) and winter_influx (ST 0.02) matter little") in text
     assert "only 2 replicate seed(s)" in text and "mean satisfaction (50%)" in text

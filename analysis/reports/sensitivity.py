@@ -70,7 +70,7 @@ def _bottom_line(indices: pd.DataFrame, method: str, noise: pd.DataFrame | None,
                                                          strict=True))
                          + ", whose indices partly measure noise")
     last = caveats(None, number(manifest.get("scale")), number(manifest.get("days")), tuple(extra))
-    return [lead[0].upper() + lead[1:] + "." if lead else "No indices were computed.",
+    return [f"What drives each output: {lead}." if lead else "No indices were computed.",
             *([last] if last else [])]
 
 
@@ -90,8 +90,9 @@ def _drivers(output: str, g: pd.DataFrame, method: str) -> str:
     middle = ~little & ~drives
 
     def names(mask: pd.Series) -> str:
-        return " and ".join(f"{p} ({main} {num(v)})" for p, v in zip(g["parameter"][mask],
-                                                                    g[main][mask], strict=True))
+        items = [f"{p} ({main} {num(v)})" for p, v in zip(g["parameter"][mask], g[main][mask],
+                                                          strict=True)]
+        return " and ".join([", ".join(items[:-1]), items[-1]] if len(items) > 1 else items)
 
     plural = {True: "", False: "s"}
     text = (f"{names(drives)} drive{plural[bool(drives.sum() > 1)]} {short(output)}" if drives.any()
