@@ -4,12 +4,14 @@ the values the measure can take)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from model.kpis import bounds
+from model.kpis import better, bounds
 from model.params import FIELDS
 
 # The measures printed and plotted by default (all stored measures are aggregated).
@@ -169,3 +171,46 @@ def table(agg: pd.DataFrame, varied: list[str], measures=HEADLINE) -> str:
                  f"wide (or missing); use at least {FEW_REPLICATES} replicates before concluding "
                  "that two sets differ")
     return text
+
+
+PAIRED = ("difference", "ci_low", "ci_high", "pairs", "higher", "lower", "better", "better_share")
+
+
+def paired_differences(runs: pd.DataFrame, by: str, reference: Any, measures: Iterable[str],
+                       on: Sequence[str] = ("seed",),
+                       confidence: float = CONFIDENCE) -> pd.DataFrame:
+    """Every value of ``by`` but ``reference`` against ``reference``, per measure, over the
+    pairs of finished runs that match on ``on`` (the replicate seed; with other varied
+    parameters too, so that a pair differs in ``by`` alone) and where the measure is defined
+    in both. Every set runs on the same seeds (common random numbers), so what a seed does to
+    both runs cancels in their difference: the interval of the mean difference is then
+    narrower than two sets' intervals side by side suggest.
+
+    One row per (value, measure) with the columns ``by``, ``measure`` and :data:`PAIRED`:
+    mean of (value − reference) over the pairs, its Student t interval (unbounded: a
+    difference takes either sign; NaN with fewer than two pairs), the number of pairs, the
+    pairs in which the value is higher and lower, and those in which it is better by
+    model/kpis.py's direction of the measure, with their share (NaN for a measure with no
+    better direction, or no pairs)."""
+    done = runs[runs["status"] == "done"] if "status" in runs else runs
+    keys = list(on)
+    if done.duplicated([by, *keys]).any():
+        raise ValueError(f"runs are not paired: some {by} has two runs with the same {keys}")
+    ref = done[done[by] == reference].set_index(keys)
+    rows = []
+    for value in dict.fromkeys(done[by]):
+        if value == reference:
+            continue
+        own = done[done[by] == value].set_index(keys)
+        both = own.index.intersection(ref.index)
+        for m in measures:
+            d = own.loc[both, m].to_numpy(float) - ref.loc[both, m].to_numpy(float)
+            d = d[np.isfinite(d)]
+            mean, low, high = mean_ci(d, confidence=confidence)
+            sign = better(m)
+            higher, lower = int(np.count_nonzero(d > 0)), int(np.count_nonzero(d < 0))
+            good = (higher if sign > 0 else lower) if sign else np.nan
+            rows.append({by: value, "measure": m, "difference": mean, "ci_low": low,
+                         "ci_high": high, "pairs": len(d), "higher": higher, "lower": lower,
+                         "better": good, "better_share": good / len(d) if len(d) else np.nan})
+    return pd.DataFrame(rows, columns=[by, "measure", *PAIRED])

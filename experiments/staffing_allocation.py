@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from model import scenarios
+from model import kpis, scenarios
 from model.calibration import replicate_seeds
 from model.params import ParameterError, Params
 
@@ -35,9 +35,10 @@ from .sweep import finish, run_sets
 
 RULES = ("uniform", "proportional", "demand", "optimized")
 # objective -> +1 to minimise, -1 to maximise
-OBJECTIVES = {"mean_days_to_close": 1, "unsatisfied_share": 1, "escalated_share": 1,
-              "disputes_per_1000_per_month": 1, "mean_satisfaction": -1,
-              "mean_case_satisfaction": -1, "resolution_rate": -1}
+# objective -> +1 to minimise, -1 to maximise (the better direction declared in model/kpis.py)
+OBJECTIVES = {m: -kpis.better(m) for m in (
+    "mean_days_to_close", "unsatisfied_share", "escalated_share", "disputes_per_1000_per_month",
+    "mean_satisfaction", "mean_case_satisfaction", "resolution_rate")}
 WEIGHTS = ("staff_weight_population", "staff_weight_demand")
 MAX_ROUNDS = 12
 

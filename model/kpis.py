@@ -64,6 +64,17 @@ BOUNDS: dict[str, tuple[float, float]] = {
         "satisfaction_sd", "workload_per_worker", "staff", "runtime_seconds", "build_seconds",
         "worker_seconds"), NON_NEGATIVE),
 }
+# Which way is better for a measure: +1 higher, -1 lower (reports say "better in k of n seeds",
+# the staffing search minimises the objective accordingly). Measures with no better side are
+# not listed: calibration targets (hotline tickets, property share), population, run times,
+# and load measures whose best value is a trade-off (workload, utilisation).
+BETTER: dict[str, int] = {
+    **dict.fromkeys(("resolution_rate", "mean_satisfaction", "mean_case_satisfaction",
+                     "final_satisfaction"), 1),
+    **dict.fromkeys(("mean_days_to_close", "mean_days_to_resolve", "mean_days_to_handle",
+                     "escalated_share", "overdue_share", "unsatisfied_share",
+                     "disputes_per_1000_per_month"), -1),
+}
 SHARE_UNIT = "% of cases"
 SHARE_UNITS = {"property_share": "% of tickets", "unsatisfied_share": "% of adults",
                "participation_rate": "% of adults"}
@@ -93,6 +104,11 @@ def unit(key: str) -> str:
     if fmt(key) and "%" in fmt(key):
         return SHARE_UNITS.get(key, SHARE_UNIT)
     return ""
+
+
+def better(key: str) -> int:
+    """+1 when a higher value of measure ``key`` is better, -1 when lower, 0 when neither."""
+    return BETTER.get(key, 0)
 
 
 def bounds(key: str) -> tuple[float, float]:

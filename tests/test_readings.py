@@ -20,7 +20,15 @@ import run
 from analysis import reports
 from analysis.reports.common import short
 from analysis.reports.html import measure
-from experiments.aggregate import FEW_REPLICATES, HEADLINE, aggregate, group_table, mean_ci, table
+from experiments.aggregate import (
+    FEW_REPLICATES,
+    HEADLINE,
+    aggregate,
+    group_table,
+    mean_ci,
+    paired_differences,
+    table,
+)
 from model import kpis
 
 TWO_LEVELS = (18.0, 43.9)
@@ -108,7 +116,8 @@ def test_interval_covers_a_share_at_the_stated_rate():
 
 # --- sweep --------------------------------------------------------------------------------------
 
-def make_sweep(out: Path, ends: dict[str, tuple[np.ndarray, np.ndarray]], reps: int) -> pd.DataFrame:
+def make_sweep(out: Path, ends: dict[str, tuple[np.ndarray, np.ndarray]], reps: int,
+               fixed: dict | None = None) -> pd.DataFrame:
     """A one-parameter sweep directory (staffing_per_10k at two levels) from per-measure runs."""
     out.mkdir()
     rows = []
@@ -123,7 +132,7 @@ def make_sweep(out: Path, ends: dict[str, tuple[np.ndarray, np.ndarray]], reps: 
     agg.to_csv(out / "aggregate.csv", index=False)
     (out / "manifest.json").write_text(json.dumps({
         "model_version": "test", "scenario": "baseline", "base_seed": 2021, "replicates": reps,
-        "fixed": {"scale": 0.05, "days": 60}, "varied": ["staffing_per_10k"],
+        "fixed": fixed or {"scale": 0.05, "days": 60}, "varied": ["staffing_per_10k"],
         "runs": {r["key"]: {"file": f"runs/{r['key']}.parquet", "status": "done",
                             "set_id": r["set_id"], "replicate": r["replicate"], "seed": r["seed"]}
                  for r in rows}}))
@@ -319,13 +328,15 @@ def test_compare_refuses_duplicates_and_empty_lists(tmp_path, capsys, scenarios,
 # --- staffing -----------------------------------------------------------------------------------
 
 def make_staffing(out: Path, days: dict[str, list[float]], undefined: dict[str, int] | None = None):
-    """staffing.csv and aggregate.csv from made-up runs of mean_days_to_close per rule."""
+    """staffing.csv, aggregate.csv and summary.parquet from made-up runs of
+    mean_days_to_close per rule."""
     out.mkdir()
     rules = list(days)
     rows = [{"set_id": i, "replicate": r, "seed": r, "key": f"{rule}{r}", "status": "done",
              "error": None, "rule": rule, "mean_days_to_close": np.nan
              if r < (undefined or {}).get(rule, 0) else v}
             for i, rule in enumerate(rules) for r, v in enumerate(days[rule])]
+    pd.DataFrame(rows).to_parquet(out / "summary.parquet", index=False)
     agg = aggregate(pd.DataFrame(rows), ["rule"])
     agg.to_csv(out / "aggregate.csv", index=False)
     cols = ["mean_days_to_close_mean", "mean_days_to_close_ci_low", "mean_days_to_close_ci_high"]
@@ -425,3 +436,243 @@ def test_sensitivity_reading(tmp_path, reps):
         assert phrase in text, (phrase, text)
     assert "Warning: seed noise is a large share of the variance of mean satisfaction (50%)" in text
     assert ("replicate seed(s)" in text) == (reps < FEW_REPLICATES)
+
+
+# --- paired differences (common random numbers) -------------------------------------------------
+
+def test_paired_differences_by_hand():
+    runs = pd.DataFrame({"set_id": [0, 0, 0, 1, 1, 1, 1], "seed": [1, 2, 3, 3, 1, 2, 9],
+                         "status": ["done"] * 7,
+                         "mean_days_to_close": [4.0, 5.0, 6.0, 3.0, 2.0, 3.5, 1.0],
+                         "property_share": [0.1, 0.2, 0.3, np.nan, 0.1, 0.1, 0.5]})
+    out = paired_differences(runs, "set_id", 0, ["mean_days_to_close", "property_share"])
+    days, prop = out.iloc[0], out.iloc[1]
+    # seeds 1, 2, 3 are in both (seed 9 only in set 1): differences -2, -1.5, -3
+    half = 4.302653 * np.std([-2, -1.5, -3], ddof=1) / np.sqrt(3)     # t(0.975, 2)
+    assert days["difference"] == pytest.approx(-13 / 6)
+    assert (days["ci_low"], days["ci_high"]) == pytest.approx((-13 / 6 - half, -13 / 6 + half))
+    assert (days["pairs"], days["lower"], days["higher"], days["better"]) == (3, 3, 0, 3)
+    assert days["better_share"] == 1.0                               # lower days is better
+    assert prop["pairs"] == 2 and prop["difference"] == pytest.approx(-0.05)
+    assert np.isnan(prop["better"]) and np.isnan(prop["better_share"])   # no better side
+    one = paired_differences(runs[runs["seed"] != 2].query("seed != 3"), "set_id", 0,
+                             ["mean_days_to_close"]).iloc[0]
+    assert one["pairs"] == 1 and one["difference"] == -2 and np.isnan(one["ci_low"])
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.floats(0.5, 50), min_size=2, max_size=10), st.floats(-5, 5))
+def test_a_constant_shift_is_that_difference_with_no_width(values, shift):
+    base = np.array(values)
+    runs = pd.DataFrame({"set": ["a"] * len(base) + ["b"] * len(base),
+                         "seed": [*range(len(base))] * 2,
+                         "mean_days_to_close": [*base, *(base + shift)]})
+    r = paired_differences(runs, "set", "a", ["mean_days_to_close"]).iloc[0]
+    assert r["difference"] == pytest.approx(shift, abs=1e-9)
+    assert r["ci_high"] - r["ci_low"] == pytest.approx(0, abs=1e-6)
+    assert r["better"] == (len(base) if shift < -1e-9 else 0 if shift > 1e-9 else r["better"])
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(3, 10), st.randoms(use_true_random=False), st.floats(-3, 3))
+def test_pairing_removes_a_shared_seed_effect(n, rnd, delta):
+    """Seed effects ten times the noise: the paired interval is narrower than the interval of
+    the difference of two independent means."""
+    seed_effect = 10.0 * np.array(rnd.sample(range(n), n))
+    noise = np.array([[rnd.uniform(-1, 1) for _ in range(n)] for _ in range(2)])
+    a, b = seed_effect + noise[0], seed_effect + delta + noise[1]
+    runs = pd.DataFrame({"set": ["a"] * n + ["b"] * n, "seed": [*range(n)] * 2,
+                         "x": [*a, *b]})
+    r = paired_differences(runs, "set", "a", ["x"]).iloc[0]
+    independent = 2 * np.sqrt(a.var(ddof=1) / n + b.var(ddof=1) / n)
+    assert r["ci_high"] - r["ci_low"] < independent * 4.31 / 1.96 / 2   # even with t(2) against z
+    assert r["difference"] == pytest.approx(b.mean() - a.mean())
+
+
+# --- bottom lines: every number back against the runs -------------------------------------------
+
+KEY = ("mean_days_to_close", "resolution_rate", "mean_satisfaction", "disputes_per_1000_per_month")
+NUMBER = r"([-+]?[\d.,]+)"
+POINTS = r"(?: percentage points)?"
+SAME_SENTENCE = r"(?:(?:(?!\. ).)*?; )?"   # earlier items of a list, not past a sentence's end
+
+
+def bottom(directory: Path) -> str:
+    page = reports.build_report(directory)
+    block = re.search(r'<div class="bottom">(.*?)</div>', page, re.S).group(1)
+    return html.unescape(re.sub(r"\s*<[^>]+>\s*", " ", block).strip())
+
+
+def parsed(text: str, m: str) -> dict:
+    """One measure's clause of a bottom line, as numbers in the measure's units."""
+    f = 100.0 if "%" in kpis.fmt(m) else 1.0
+
+    def val(x: str) -> float:
+        return float(x.replace(",", "")) / f
+
+    label = re.escape(short(m))
+    clear = re.search(rf"(raises|cuts) {label} by {NUMBER}{POINTS} \((better, |worse, )?95 % CI "
+                      rf"{NUMBER} to {NUMBER}{POINTS}, (higher|lower) in (\d+) of (\d+) seeds\)", text)
+    if clear:
+        verb, amt, verdict, lo, hi, side, k, n = clear.groups()
+        s = 1 if verb == "raises" else -1
+        assert side == ("higher" if s > 0 else "lower")
+        ci = sorted((s * val(lo), s * val(hi)))
+        return {"kind": "clear", "d": s * val(amt), "lo": ci[0], "hi": ci[1], "k": int(k),
+                "n": int(n), "verdict": (verdict or "").strip(", "), "text": clear.group(0)}
+    unclear = re.search(rf"makes no clear difference to {SAME_SENTENCE}{label} \({NUMBER}{POINTS}, 95 % CI "
+                        rf"{NUMBER} to {NUMBER}{POINTS}, higher in (\d+) of (\d+) seeds\)", text)
+    if unclear:
+        d, lo, hi, k, n = unclear.groups()
+        return {"kind": "unclear", "d": val(d), "lo": val(lo), "hi": val(hi), "k": int(k),
+                "n": int(n), "text": unclear.group(0)}
+    single = re.search(rf"changes {SAME_SENTENCE}{label} by {NUMBER}{POINTS}(?:(?!\. ).)* on the one "
+                       "seed", text)
+    assert single, (m, text)
+    return {"kind": "single", "d": val(single.group(1)), "n": 1}
+
+
+def expected(m: str, d: np.ndarray) -> dict:
+    """The paired difference from plain numpy and scipy's t: the test's own computation."""
+    from scipy.stats import t
+
+    out = {"d": d.mean(), "n": len(d)}
+    if len(d) < 2:
+        return {**out, "kind": "single"}
+    half = t.ppf(0.975, len(d) - 1) * d.std(ddof=1) / np.sqrt(len(d))
+    lo, hi = d.mean() - half, d.mean() + half
+    kind = "clear" if lo > 0 or hi < 0 else "unclear"
+    up = d.mean() > 0
+    k = int((d > 0).sum()) if kind == "unclear" or up else int((d < 0).sum())
+    verdict = "" if not kpis.better(m) else "better" if (kpis.better(m) > 0) == up else "worse"
+    return {**out, "kind": kind, "lo": lo, "hi": hi, "k": k, "verdict": verdict}
+
+
+def check_bottom(text: str, diffs: dict[str, np.ndarray]) -> dict[str, str]:
+    """Each key measure's clause agrees with the paired differences within the rounding of
+    the numbers shown; returns the kind of clause per measure."""
+    kinds = {}
+    for m, d in diffs.items():
+        got, want = parsed(text, m), expected(m, d)
+        step = 10.0 ** -int(re.search(r"\.(\d+)", kpis.fmt(m)).group(1)) / (100 if "%" in kpis.fmt(m)
+                                                                              else 1)
+        assert got["kind"] == want["kind"], (m, got, want)
+        for key in ("d", "lo", "hi"):
+            if key in got:
+                assert abs(got[key] - want[key]) <= step / 2 + 1e-12, (m, key, got, want)
+        for key in ("k", "n", "verdict"):
+            if key in got:
+                assert got[key] == want[key], (m, key, got, want)
+        kinds[m] = got["kind"]
+    return kinds
+
+
+def paired_ends(shift: dict[str, float], reps: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Two levels on shared seeds: a large seed effect common to both, a shift (share of the
+    value) at the upper level and a small noise of mean 0 across seeds (so no shift gives an
+    interval around 0)."""
+    wobble = np.array([1.0, -1.0, 0.5, -0.5, 0.0, 0.3, -0.3][:reps]) if reps > 1 else np.zeros(1)
+    wobble -= wobble.mean()
+    seeds = np.linspace(-0.2, 0.2, reps)[::-1]
+    ends = {}
+    for m in HEADLINE:
+        base = 0.4 if kpis.bounds(m)[1] == 1 else 4.0
+        lo = base * (1 + seeds)
+        ends[m] = (lo, lo + base * (shift.get(m, 0.0) + 0.01 * wobble))
+    return ends
+
+
+BETTER = {"mean_days_to_close": -0.3, "resolution_rate": 0.2, "mean_satisfaction": 0.1,
+          "disputes_per_1000_per_month": -0.2}
+
+
+@pytest.mark.parametrize("shift, reps, kinds", [
+    (BETTER, 5, {"clear"}),                                        # clear improvement
+    ({m: -v for m, v in BETTER.items()}, 5, {"clear"}),            # clear worsening
+    ({}, 5, {"unclear"}),                                          # intervals include 0
+    (BETTER, 3, {"clear"}),                                        # few replicates
+    (BETTER, 1, {"single"}),                                       # a single seed
+])
+def test_sweep_bottom_line_matches_the_runs(tmp_path, shift, reps, kinds):
+    make_sweep(tmp_path / "s", paired_ends(shift, reps), reps)
+    text = bottom(tmp_path / "s")
+    runs = pd.read_parquet(tmp_path / "s" / "summary.parquet")
+    by_seed = {lv: runs[runs["staffing_per_10k"] == lv].set_index("seed") for lv in TWO_LEVELS}
+    diffs = {m: (by_seed[43.9][m] - by_seed[18.0][m]).to_numpy() for m in KEY}
+    assert set(check_bottom(text, diffs).values()) == kinds, text
+    assert text.startswith(f"Bottom line. With {reps} replicate seed")
+    assert "raising staffing_per_10k from 18 to 43.9" in text
+    verdicts = {parsed(text, m).get("verdict") for m in KEY}
+    want = None if not shift or reps == 1 else "better" if shift == BETTER else "worse"
+    assert verdicts == {want}
+    assert ("single seed" in text) == (reps == 1)
+    assert (f"only {reps} replicate seeds" in text) == (1 < reps < FEW_REPLICATES)
+    assert "one or two communities" in text and "60 days from 1 January" in text   # scale 0.05
+    assert "Paired differences against staffing_per_10k = 18" in reports.build_report(tmp_path / "s")
+
+
+def test_sweep_bottom_line_without_caveats_at_full_scale(tmp_path):
+    make_sweep(tmp_path / "s", paired_ends(BETTER, 5), 5, {"scale": 0.5, "days": 365})
+    text = bottom(tmp_path / "s")
+    assert "Caveat" not in text and "one or two communities" not in text
+
+
+def test_compare_bottom_line_matches_the_runs(tmp_path):
+    values = {m: v for m, v in compare_values(5, seed=1).items()}
+    worse = {m: v * (1 + 0.3 * kpis.better(m) * -1) + 0.001 * np.array([1, -1, 0, 2, -2])
+             for m, v in values.items()}
+    make_compare(tmp_path / "c", [("baseline", values), ("staffing_18", worse)])
+    runs = pd.read_csv(tmp_path / "c" / "compare_runs.csv")
+    a, b = (runs[runs["set_id"] == i].set_index("seed") for i in (0, 1))
+    text = bottom(tmp_path / "c")
+    diffs = {m: (b[m] - a[m]).to_numpy() for m in KEY}
+    assert set(check_bottom(text, diffs).values()) == {"clear"}
+    assert {parsed(text, m)["verdict"] for m in KEY} == {"worse"}
+    assert "staffing_18 instead of baseline" in text and "Caveat" not in text
+    assert "Paired differences against baseline" in reports.build_report(tmp_path / "c")
+
+
+def test_staffing_bottom_line_names_the_best_rule_against_uniform(tmp_path):
+    days = {"uniform": [4.0, 3.0, 5.0, 4.5, 3.5], "proportional": [3.6, 2.7, 4.4, 4.2, 3.1],
+            "demand": [4.1, 3.2, 5.0, 4.4, 3.6]}
+    make_staffing(tmp_path / "st", days)
+    text = bottom(tmp_path / "st")
+    assert "Of the 3 rules, the proportional rule gives the best mean days to close." in text
+    assert "the proportional rule instead of today's uniform rule" in text
+    got = check_bottom(text, {"mean_days_to_close": np.subtract(days["proportional"],
+                                                                days["uniform"])})
+    assert got == {"mean_days_to_close": "clear"}       # the CIs side by side overlap, pairs do not
+    assert "one or two communities" in text             # scale 0.1
+
+
+def test_staffing_bottom_line_when_uniform_is_best(tmp_path):
+    make_staffing(tmp_path / "st", {"uniform": [2.0, 2.1, 1.9], "proportional": [2.0, 2.2, 2.0]})
+    text = bottom(tmp_path / "st")
+    assert "today's uniform rule gives the best" in text and "the next best is the proportional" in text
+    check_bottom(text, {"mean_days_to_close": np.array([0.0, 0.1, 0.1])})
+    assert "only 3 replicate seeds" in text
+
+
+@pytest.mark.parametrize("days, scale", [(365, 1.0), (60, 0.05)])
+def test_run_bottom_line(tmp_path, days, scale):
+    make_run(tmp_path / "r", 600.0, 0.1, days, scale)
+    text = bottom(tmp_path / "r")
+    summary = json.loads((tmp_path / "r" / "summary.json").read_text())
+    for m in KEY:
+        assert f"{short(m)} {measure(m, summary[m])}" in text
+    assert "single seed" in text
+    assert ("one or two communities" in text) == (scale < 0.25)
+    assert (f"{days} days from 1 January" in text) == (days < 365)
+
+
+def test_sensitivity_bottom_line_in_words(tmp_path):
+    make_sensitivity(tmp_path / "sa", {
+        "mean_days_to_close": ([0.6, 0.1, 0.05], 0.05),      # one driver, one also, one little
+        "mean_satisfaction": ([0.08, 0.06, 0.02], 0.10),     # all within conf: none drives
+    }, 2, {"mean_days_to_close": 0.05, "mean_satisfaction": 0.5})
+    text = bottom(tmp_path / "sa")
+    assert ("What drives each output: staffing_per_10k (ST 0.6) drives mean days to close, "
+            "patience_days (ST 0.1) also matters, winter_influx (ST 0.05) matters little") in text
+    assert ("no parameter clearly drives mean satisfaction, staffing_per_10k (ST 0.08), "
+            "patience_days (ST 0.06) and winter_influx (ST 0.02) matter little") in text
+    assert "only 2 replicate seed(s)" in text and "mean satisfaction (50%)" in text

@@ -7,9 +7,10 @@ from typing import Any
 
 import pandas as pd
 
-from experiments.aggregate import group_table
+from experiments.aggregate import group_table, paired_differences
 from model.params import FIELDS, ParameterError
 
+from .bottom import KEY, PRIMARY, Contrast, caveats, contrasts, effect_sentence, number, paired_section
 from .common import (
     RUN_MEASURES,
     by_overlap,
@@ -48,12 +49,40 @@ def build(d: Path) -> Page:
                 ("scale", info.get("scale")), ("days", info.get("days")),
                 ("written", written(d / "compare.csv"))]
     sources = list(agg["source"]) if "source" in agg else names
+    found = _contrasts(runs, agg, measures)
     sections = [section("Scenarios side by side", ci_table(
         agg, names, measures, "Mean over replicate seeds [95 % CI]; compare.csv also has the sd")),
+        paired_section(found, measures, names[0]),
         _parameters(names, sources),
         section("Figures", *figures(d, {}) or [para("No figures in this directory.", "note")])]
     return Page(f"Scenario comparison: {', '.join(names)}",
-                _reading(agg, names, replicates), settings, sections)
+                _reading(agg, names, replicates, bool(found)), settings, sections,
+                _bottom_line(found, agg, names, replicates, info))
+
+
+def _bottom_line(found: list[Contrast], agg: pd.DataFrame, names: list[str], replicates: int,
+                 info: dict[str, str]) -> list[str]:
+    """Each scenario against the first on the key measures, paired; the caveats."""
+    if found:
+        lead = [effect_sentence(c, measures_in(agg.columns, KEY), replicates) for c in found]
+    elif len(names) > 1:
+        lead = ["compare_runs.csv is missing, so the scenarios cannot be compared seed by seed; "
+                "the reading below compares their intervals."]
+    else:
+        lead = [f"Only {names[0]} was run: there is nothing to compare it with."]
+    last = caveats(replicates, number(info.get("scale")), number(info.get("days")))
+    return [*lead, last] if last else lead
+
+
+def _contrasts(runs: pd.DataFrame | None, agg: pd.DataFrame, measures: list[str]) -> list[Contrast]:
+    """Each scenario against the first, paired on the seed (every scenario runs on the same
+    seeds); none without compare_runs.csv or its set ids (an old directory)."""
+    if runs is None or "set_id" not in runs or len(agg) < 2:
+        return []
+    name = dict(zip(agg["set_id"], agg["scenario"], strict=True))
+    paired = paired_differences(runs, "set_id", agg["set_id"].iloc[0],
+                                [m for m in measures if m in runs])
+    return contrasts(paired, "set_id", lambda i: f"{name[i]} instead of {name[agg['set_id'].iloc[0]]}")
 
 
 def _parameters(names: list[str], sources: list[str]) -> Raw:
@@ -96,11 +125,12 @@ def _runs_info(d: Path, seeds: list[str]) -> dict[str, str]:
             for c in cols[:3] if c in df}
 
 
-def _reading(agg: pd.DataFrame, names: list[str], replicates: int) -> str:
+def _reading(agg: pd.DataFrame, names: list[str], replicates: int, paired: bool) -> str:
     ref = agg.iloc[0]
     focus = measures_in(agg.columns, FOCUS)
     text = (f"{len(names)} scenario(s) over {replicates} replicate seed(s) each (the same seeds "
-            f"for every scenario). In {names[0]}, " + ", ".join(
+            f"for every scenario{'; ' + PRIMARY.format(names[0]) if paired else ''}). "
+            f"In {names[0]}, " + ", ".join(
                 f"{short(m)} is {estimate_text(m, estimate(ref, m))}" for m in focus) + ".")
     for i in range(1, len(agg)):
         pairs = {m: (estimate(ref, m), estimate(agg.iloc[i], m)) for m in focus}

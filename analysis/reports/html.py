@@ -33,6 +33,7 @@ class Page:
     reading: str | list[str]  # a paragraph, or a lead sentence and one bullet per point
     settings: list[tuple[str, Any]]
     sections: list[str] = field(default_factory=list)
+    bottom_line: list[str] = field(default_factory=list)  # sentences shown first, see bottom.py
 
 
 def esc(value: Any) -> str:
@@ -175,6 +176,13 @@ def reading_block(reading: str | list[str]) -> Raw:
     return Raw(f'<div class="reading">{para(lead)}<ul>{items}</ul></div>')
 
 
+def bottom_block(sentences: list[str]) -> Raw:
+    """The bottom line, above the reading: what to act on, with its uncertainty."""
+    if not sentences:
+        return Raw("")
+    return Raw(f'<div class="bottom"><p><b>Bottom line.</b> {esc(" ".join(sentences))}</p></div>')
+
+
 def details(summary: str, *parts: str) -> Raw:
     return Raw(f"<details><summary>{esc(summary)}</summary>{''.join(parts)}</details>")
 
@@ -198,6 +206,8 @@ h2{font-size:1.2em;margin:1.6em 0 .5em;padding-bottom:.2em;border-bottom:2px sol
 .sub{color:#57606a;font-size:.9em;margin:0 0 1em}
 .reading{background:#f3f6fa;border-left:4px solid #4c72b0;padding:.1em 1em;margin:1em 0}
 .reading li{margin:.25em 0}
+.bottom{background:#eef7ee;border-left:4px solid #2e7d32;padding:.1em 1em;margin:1em 0;
+ font-size:1.05em}
 .warn{background:#fff4e5;border-left:4px solid #d97706;padding:.6em 1em}
 .note{color:#57606a;font-size:.9em}
 .wide{overflow-x:auto;margin:.4em 0 1em}
@@ -242,7 +252,8 @@ def render(page: Page, source: str, generated: str) -> str:
     body = [f"<h1>{esc(page.title)}</h1>",
             f'<p class="sub">Yanzhou community-governance model · report of {esc(source)} · '
             f"generated {esc(generated)}</p>",
-            reading_block(page.reading), section("Run settings", settings), *page.sections]
+            bottom_block(page.bottom_line), reading_block(page.reading),
+            section("Run settings", settings), *page.sections]
     body.append(study_codes(body))
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             '<meta name="viewport" content="width=device-width, initial-scale=1">'

@@ -7,6 +7,7 @@ from typing import Any
 
 from model import kpis
 
+from .bottom import KEY, REPRESENTATIVE_SCALE, caveats
 from .common import (
     FEW_REPLICATES,
     PARAM_HEADERS,
@@ -14,13 +15,13 @@ from .common import (
     json_or_empty,
     param_rows,
     read_json,
+    short,
     written,
 )
 from .html import Page, Raw, details, figures, measure, missing, num, para, row_of, section, table
 
 F3_TICKETS = 588.0   # F3: hotline tickets per 10,000 residents per year
 F4_SHARE = 0.133     # F4: property-management share of hotline tickets
-REPRESENTATIVE_SCALE = 0.25
 
 FIGURES = {
     "year.png": "the year day by day: satisfaction, disputes, open cases and hotline tickets "
@@ -48,7 +49,20 @@ def build(d: Path) -> Page:
                 ("community staff", num(s["staff"]) if "staff" in s else None),
                 ("runtime (s)", num(s.get("runtime_seconds"))),
                 ("written", written(d / "summary.json"))]
-    return Page(f"Simulation run: {s['scenario']}", _reading(s), settings, sections)
+    return Page(f"Simulation run: {s['scenario']}", _reading(s), settings, sections,
+                _bottom_line(s))
+
+
+def _bottom_line(s: dict[str, Any]) -> list[str]:
+    """What the run says on the key measures, that it is one seed, and the caveats."""
+    v = _values(s)
+    said = "; ".join(f"{short(k)} {measure(k, v[k])}" for k in KEY if not missing(v.get(k)))
+    sentences = [f"One run of the {s['scenario']} scenario (seed {s['seed']}): {said}.",
+                 "It is a single seed, so it cannot show whether another scenario or staffing "
+                 f"level does better: compare at least {FEW_REPLICATES} seeds (python run.py "
+                 "compare) before acting on a difference."]
+    last = caveats(None, s["scale"], s["days"])
+    return [*sentences, last] if last else sentences
 
 
 def _values(s: dict[str, Any]) -> dict[str, Any]:

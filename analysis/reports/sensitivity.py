@@ -11,6 +11,7 @@ import pandas as pd
 from analysis.sensitivity import NOISE_WARNING
 from model import kpis
 
+from .bottom import caveats, number
 from .common import (
     FEW_REPLICATES,
     PARAM_HEADERS,
@@ -43,7 +44,64 @@ def build(d: Path) -> Page:
     title = (f"Sensitivity analysis ({method.capitalize()}): "
              f"{problem.get('name') or problem.get('scenario') or d.name}")
     return Page(title, _reading(indices, method, noise, conv, manifest),
-                _settings(d, manifest, method), [s for s in sections if s])
+                _settings(d, manifest, method), [s for s in sections if s],
+                _bottom_line(indices, method, noise, manifest))
+
+
+DRIVES = 0.5     # a parameter drives an output: its index is at least this share of the largest
+LITTLE = 0.1     # ... matters little: below this share (or within its confidence of 0)
+
+
+def _bottom_line(indices: pd.DataFrame, method: str, noise: pd.DataFrame | None,
+                 manifest: dict[str, Any]) -> list[str]:
+    """In words, which parameters drive each output and which matter little; the caveats."""
+    parts = [_drivers(output, g, method) for output, g in indices.groupby("output", sort=False)]
+    lead = "; ".join(parts)
+    reps = manifest.get("replicates")
+    extra = []
+    if reps is not None and reps < FEW_REPLICATES:
+        extra.append(f"each sample is the mean of only {reps} replicate seed(s), so seed noise "
+                     "weighs on every index")
+    if noise is not None and "seed_noise_share" in noise:
+        loud = noise[noise["seed_noise_share"] >= NOISE_WARNING]
+        if len(loud):
+            extra.append("seed noise is a large share of the variance of " + ", ".join(
+                f"{short(o)} ({x:.0%})" for o, x in zip(loud["output"], loud["seed_noise_share"],
+                                                         strict=True))
+                         + ", whose indices partly measure noise")
+    last = caveats(None, number(manifest.get("scale")), number(manifest.get("days")), tuple(extra))
+    return [f"What drives each output: {lead}." if lead else "No indices were computed.",
+            *([last] if last else [])]
+
+
+def _drivers(output: str, g: pd.DataFrame, method: str) -> str:
+    """'a drives <output> (ST 0.6), b also matters (ST 0.2), c matters little (ST 0.01)':
+    against the largest index of the output; an index within its confidence of 0 counts as
+    mattering little."""
+    main, _ = _index_names(method)
+    g = g.dropna(subset=[main]).sort_values(main, ascending=False, key=abs)
+    if g.empty:
+        return f"no indices for {short(output)}"
+    top = abs(g[main].iloc[0])
+    conf = g[f"{main}_conf"] if f"{main}_conf" in g else pd.Series(np.nan, index=g.index)
+    size = g[main].abs()
+    little = (size < LITTLE * top) | (size <= conf.fillna(-1))
+    drives = ~little & (size >= DRIVES * top)
+    middle = ~little & ~drives
+
+    def names(mask: pd.Series) -> str:
+        items = [f"{p} ({main} {num(v)})" for p, v in zip(g["parameter"][mask], g[main][mask],
+                                                          strict=True)]
+        return " and ".join([", ".join(items[:-1]), items[-1]] if len(items) > 1 else items)
+
+    plural = {True: "", False: "s"}
+    text = (f"{names(drives)} drive{plural[bool(drives.sum() > 1)]} {short(output)}" if drives.any()
+            else f"no parameter clearly drives {short(output)}")
+    if middle.any():
+        text += f", {names(middle)} also matter{plural[bool(middle.sum() > 1)]}"
+    if little.any():
+        text += f", {names(little)} matter{plural[bool(little.sum() > 1)]} little"
+    return text
 
 
 def _settings(d: Path, m: dict[str, Any], method: str) -> list[tuple[str, Any]]:

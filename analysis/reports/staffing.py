@@ -8,8 +8,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from experiments.aggregate import paired_differences
 from experiments.staffing_allocation import OBJECTIVES
 
+from .bottom import KEY, PRIMARY, Contrast, caveats, contrasts, effect_sentence, paired_section
 from .common import (
     ci_table,
     csv_or_none,
@@ -41,10 +43,14 @@ def build(d: Path) -> Page:
     alloc = csv_or_none(d / "staffing_allocation.csv")
     search = csv_or_none(d / "search.csv")
     rules = list(result["rule"])
+    runs = pd.read_parquet(d / "summary.parquet") if (d / "summary.parquet").is_file() else None
+    reference = "uniform" if "uniform" in rules else rules[0]
+    found = _contrasts(runs, rules, reference, measures)
     sections = [
         section("Rules compared", ci_table(result, rules, measures,
                                            "Mean over the evaluation seeds [95 % CI]"),
                 _weights_table(result)),
+        paired_section(found, measures, _rule_name(reference)),
         _allocation_section(alloc),
         section("Search for the optimized rule", frame_table(search, numeric_from=0))
         if search is not None else None,
@@ -54,8 +60,51 @@ def build(d: Path) -> Page:
     total = _total_staff(result)
     return Page(f"Staffing allocation: {'?' if total is None else num(total)} community staff, "
                 f"{len(rules)} rules compared",
-                _reading(result, manifest, objective, search), settings,
-                [s for s in sections if s])
+                _reading(result, manifest, objective, search, reference if found else ""),
+                settings, [s for s in sections if s],
+                _bottom_line(result, manifest, objective, found, reference))
+
+
+def _rule_name(rule: str) -> str:
+    return "today's uniform rule" if rule == "uniform" else f"the {rule} rule"
+
+
+def _contrasts(runs: pd.DataFrame | None, rules: list[str], reference: str,
+               measures: list[str]) -> list[Contrast]:
+    """Every rule against ``reference`` (uniform, today's rule), paired on the evaluation
+    seed; none without the runs (summary.parquet) or with a single rule."""
+    if runs is None or "rule" not in runs or len(rules) < 2:
+        return []
+    paired = paired_differences(runs, "rule", reference, [m for m in measures if m in runs])
+    return contrasts(paired, "rule", lambda r: f"{_rule_name(r)} instead of {_rule_name(reference)}")
+
+
+def _best(result: pd.DataFrame, m: str) -> list[str]:
+    """The rules from best to worst on measure ``m`` (by its mean; rules without one last)."""
+    score = result[f"{m}_mean"].astype(float) * OBJECTIVES.get(m, 1)
+    return list(result.loc[score.sort_values(na_position="last").index, "rule"])
+
+
+def _bottom_line(result: pd.DataFrame, manifest: dict[str, Any], objective: str,
+                 found: list[Contrast], reference: str) -> list[str]:
+    """The best rule on the objective against uniform (or, when uniform is best, the runner-up
+    against it), paired, on the objective and the key measures; the caveats."""
+    reps = int(manifest.get("replicates", result["runs"].max()))
+    scale, days = scale_days(manifest.get("fixed", {}))
+    ranked = _best(result, objective)
+    lead = f"Of the {len(ranked)} rules, {_rule_name(ranked[0])} gives the best {short(objective)}"
+    if not found:
+        lead += (" (summary.parquet is missing, so the rules cannot be compared seed by seed; "
+                 "the reading below compares their intervals)." if len(ranked) > 1 else ".")
+        sentences = [lead]
+    else:
+        other = ranked[0] if ranked[0] != reference else ranked[1]
+        lead += "." if other == ranked[0] else f"; the next best is {_rule_name(other)}."
+        shown = [m for m in dict.fromkeys([objective, *KEY]) if f"{m}_mean" in result]
+        chosen = next(c for c in found if c.value == other)
+        sentences = [lead, effect_sentence(chosen, shown, reps)]
+    last = caveats(reps, scale, days)
+    return [*sentences, last] if last else sentences
 
 
 def _with_counts(result: pd.DataFrame, agg: pd.DataFrame | None) -> pd.DataFrame:
@@ -110,14 +159,15 @@ def _allocation_section(alloc: pd.DataFrame | None) -> Raw | None:
 
 
 def _reading(result: pd.DataFrame, manifest: dict[str, Any], objective: str,
-             search: pd.DataFrame | None) -> str:
+             search: pd.DataFrame | None, reference: str) -> str:
     fixed = manifest.get("fixed", {})
     scale, days = scale_days(fixed)
     text = (f"{num(_total_staff(result))} community staff at scale 1.0"
             + (f" ({num(fixed['staffing_per_10k'])} per 10,000 residents)"
                if "staffing_per_10k" in fixed else "")
             + f" split by {len(result)} rule(s), each evaluated on "
-            f"{num(result['runs'].max())} seed(s) at scale {num(scale)} for {num(days)} days.")
+            f"{num(result['runs'].max())} seed(s) at scale {num(scale)} for {num(days)} days"
+            + (f" ({PRIMARY.format(_rule_name(reference))})." if reference else "."))
     for m in dict.fromkeys([objective, "mean_days_to_close", "mean_satisfaction"]):
         if f"{m}_mean" in result:
             text += " " + _best_rule_sentence(result, m)

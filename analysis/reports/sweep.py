@@ -8,8 +8,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from experiments.aggregate import paired_differences
 from model import kpis
 
+from .bottom import KEY, PRIMARY, Contrast, caveats, contrasts, effect_sentence, paired_section
 from .common import (
     by_overlap,
     change,
@@ -24,6 +26,7 @@ from .common import (
     param_value,
     read_json,
     replicate_note,
+    scale_days,
     short,
     stats,
 )
@@ -39,15 +42,69 @@ def build(d: Path) -> Page:
     runs = pd.read_parquet(d / "summary.parquet") if (d / "summary.parquet").is_file() else None
     varied = list(manifest.get("varied", []))
     measures = measures_in(agg.columns)
+    done = None if runs is None else runs[runs["status"] == "done"]
+    found, reference = _contrasts(done, agg, varied, measures)
     sections = [experiment_parameters(manifest, agg),
                 section("Results by parameter set", _set_table(agg, varied, measures)),
+                paired_section(found, measures, reference),
                 _failures(runs),
                 section("Figures", *figures(d, {f"sweep_{v}.png": f"headline measures against "
                                                 f"{v}, 95 % CI over replicates" for v in varied}))]
     title = f"Parameter sweep: {manifest.get('scenario', '?')}" + (
         f", varying {' × '.join(varied)}" if varied else ", replicates only")
-    return Page(title, _reading(manifest, agg, runs, varied, measures),
-                experiment_settings(d, manifest, agg), [s for s in sections if s])
+    return Page(title, _reading(manifest, agg, runs, varied, measures, reference),
+                experiment_settings(d, manifest, agg), [s for s in sections if s],
+                _bottom_line(manifest, agg, done, varied, found))
+
+
+def _contrasts(runs: pd.DataFrame | None, agg: pd.DataFrame, varied: list[str],
+               measures: list[str]) -> tuple[list[Contrast], str]:
+    """For each varied parameter, every value against its lowest, paired on the replicate
+    seed and the other varied parameters (so pooled over them; a pair differs in this
+    parameter alone), with the name of the reference. None for a design table (its sets do
+    not differ in one parameter at a time) or without the runs (summary.parquet)."""
+    if runs is None or runs.empty or not varied or (len(varied) > 1 and not _factorial(agg, varied)):
+        return [], ""
+    found = []
+    for p in varied:
+        values = levels(runs[p])
+        if len(values) < 2:
+            continue
+        others = [v for v in varied if v != p]
+        verb = ("switching" if pd.api.types.is_bool_dtype(runs[p]) else
+                "raising" if pd.api.types.is_numeric_dtype(runs[p]) else "changing")
+        pooled = f" (pooled over {', '.join(others)})" if others else ""
+        paired = paired_differences(runs, p, values[0], measures, on=[*others, "seed"])
+        found += contrasts(paired, p, lambda v, p=p, lo=values[0], verb=verb, pooled=pooled:
+                           f"{verb} {p} from {param_value(lo)} to {param_value(v)}{pooled}")
+    reference = (f"{varied[0]} = {param_value(levels(runs[varied[0]])[0])}" if len(varied) == 1
+                 else "the lowest value of each varied parameter")
+    return found, reference
+
+
+def _bottom_line(manifest: dict[str, Any], agg: pd.DataFrame, runs: pd.DataFrame | None,
+                 varied: list[str], found: list[Contrast]) -> list[str]:
+    """The highest value of each varied parameter against its lowest, paired, on the key
+    measures; the caveats."""
+    reps = int(manifest.get("replicates", 0))
+    scale, days = scale_days(manifest.get("fixed", {}))
+    key = [m for m in KEY if f"{m}_mean" in agg]
+    if not varied:
+        r = agg.iloc[0]
+        lead = (f"With {reps} replicate seed(s), the {manifest.get('scenario', '?')} scenario "
+                "gives " + "; ".join(f"{short(m)} {estimate_text(m, estimate(r, m))}" for m in key)
+                + " (mean [95 % CI]).")
+    elif runs is None:
+        lead = ("summary.parquet is missing, so the runs cannot be paired by seed; the reading "
+                "below compares the sets' intervals.")
+    elif not found:
+        lead = (f"The {len(agg)} parameter sets form a design table, not a factorial, so no "
+                "paired contrast of one parameter summarises them: see the table by parameter "
+                "set and the rank correlations below.")
+    else:
+        last = {c.group: c for c in found}  # each parameter's highest value
+        lead = " ".join(effect_sentence(c, key, reps) for c in last.values())
+    return [s for s in (lead, caveats(reps, scale, days)) if s]
 
 
 def _set_table(agg: pd.DataFrame, varied: list[str], measures: list[str]) -> Raw:
@@ -79,10 +136,11 @@ def _failures(runs: pd.DataFrame | None) -> Raw | None:
 
 
 def _reading(manifest: dict[str, Any], agg: pd.DataFrame, runs: pd.DataFrame | None,
-             varied: list[str], measures: list[str]) -> str:
+             varied: list[str], measures: list[str], reference: str) -> str:
     reps = int(manifest.get("replicates", 0))
     head = (f"{len(agg)} parameter set(s) of the {manifest.get('scenario', '?')} scenario, "
-            f"{reps} replicate seed(s) each (common random numbers).")
+            f"{reps} replicate seed(s) each ("
+            + (PRIMARY.format(reference) if reference else "common random numbers") + ").")
     if not varied:
         r = agg.iloc[0]
         return head + " Estimates: " + "; ".join(

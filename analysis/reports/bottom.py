@@ -1,0 +1,186 @@
+"""The bottom line at the top of every report: one to three plain sentences a policymaker can
+act on, with their uncertainty and the caveats that matter, before the detailed reading.
+
+Where sets share their replicate seeds (sweep, compare, staffing) a comparison rests on the
+paired differences of experiments.aggregate.paired_differences; this module words them and
+shows them as a table."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, NamedTuple
+
+import pandas as pd
+
+from experiments.aggregate import FEW_REPLICATES
+from model import kpis
+
+from .common import short
+from .html import Raw, missing, num, section, table
+
+# What a bottom line leads with (those a report has): the measures a policymaker funds staff
+# for — speed, success, satisfaction and conflict.
+KEY = ("mean_days_to_close", "resolution_rate", "mean_satisfaction", "disputes_per_1000_per_month")
+REPRESENTATIVE_SCALE = 0.25   # below this a street has one or two communities
+FULL_YEAR = 365
+POINTS = " percentage points"
+PERCENT_FORMAT = re.compile(r"\{:\.(\d+)%\}")
+
+
+class Contrast(NamedTuple):
+    """One set against the reference: who ('raising x from 1 to 2', 'staffing_18 instead of
+    baseline') and its paired differences (rows of paired_differences, indexed by measure)."""
+
+    subject: str
+    rows: pd.DataFrame
+    group: str = ""     # what is varied (a sweep's parameter), when a report has several
+    value: Any = None   # its value in the set compared
+
+
+def contrasts(paired: pd.DataFrame, by: str, subject: Any) -> list[Contrast]:
+    """A paired_differences frame split by value of ``by``; ``subject(value)`` names each."""
+    return [Contrast(subject(v), g.set_index("measure"), by, v)
+            for v, g in paired.groupby(by, sort=False)]
+
+
+# --- numbers -------------------------------------------------------------------------------------
+
+def amount(m: str, x: float, signed: bool = False) -> str:
+    """A difference of measure ``m`` in its display precision; shares in percentage points
+    (the unit is added by :func:`unit_of`)."""
+    spec = kpis.fmt(m) or "{:.3g}"
+    pct = PERCENT_FORMAT.fullmatch(spec)
+    sign = "+" if signed else ""
+    text = (f"{{:{sign}.{pct.group(1)}f}}".format(x * 100) if pct
+            else spec.replace("{:", "{:" + sign, 1).format(x))
+    return re.sub(r"^[-+](?=0(\.0*)?$)", "", text)   # no signed zero
+
+
+def unit_of(m: str) -> str:
+    """What follows an amount of ``m`` in running text ('' or ' percentage points')."""
+    return POINTS if PERCENT_FORMAT.fullmatch(kpis.fmt(m) or "") else ""
+
+
+def clear(r: pd.Series) -> bool:
+    """Whether the paired interval excludes 0 (a Python bool)."""
+    return bool(not missing(r["ci_low"]) and (r["ci_low"] > 0 or r["ci_high"] < 0))
+
+
+def clause(m: str, r: pd.Series) -> tuple[str, str]:
+    """The paired difference of one measure in words, and which group of :data:`GROUPS` it
+    belongs to (a sentence lists each group once)."""
+    name, n, d, u = short(m), int(r["pairs"]), r["difference"], unit_of(m)
+    if n == 0:
+        return "none", name
+    if n == 1:
+        return "single", f"{name} by {amount(m, d, True)}{u}"
+    if not clear(r):
+        return "unclear", (f"{name} ({amount(m, d, True)}{u}, 95 % CI {amount(m, r['ci_low'], True)}"
+                           f" to {amount(m, r['ci_high'], True)}{u}, higher in "
+                           f"{int(r['higher'])} of {n} seeds)")
+    up = d > 0
+    lo, hi = (r["ci_low"], r["ci_high"]) if up else (-r["ci_high"], -r["ci_low"])
+    sign = kpis.better(m)
+    verdict = "" if not sign else ("better, " if (sign > 0) == up else "worse, ")
+    return "clear", (f"{'raises' if up else 'cuts'} {name} by {amount(m, abs(d))}{u} ({verdict}95 % "
+                     f"CI {amount(m, lo)} to {amount(m, hi)}{u}, {'higher' if up else 'lower'} in "
+                     f"{int(r['higher'] if up else r['lower'])} of {n} seeds)")
+
+
+# How each group of clauses is worded: clear changes one by one, then the others together.
+GROUPS = {"clear": "{}", "unclear": "makes no clear difference to {}",
+          "single": "changes {} on the one seed with a value in both (no interval)",
+          "none": "cannot be compared on {} (no seed with a value in both)"}
+
+
+def effect_sentence(c: Contrast, measures: list[str], seeds: int) -> str:
+    """'With 5 replicate seeds (the same for each), <subject> cuts …; raises … . It makes no
+    clear difference to …' — one part per group of :data:`GROUPS` that has measures."""
+    found: dict[str, list[str]] = {g: [] for g in GROUPS}
+    for m in (m for m in measures if m in c.rows.index):
+        group, text = clause(m, c.rows.loc[m])
+        found[group].append(text)
+    parts = [GROUPS[g].format("; ".join(found[g])) for g in GROUPS if found[g]]
+    if not parts:
+        return f"{c.subject[0].upper()}{c.subject[1:]}: no key measure to compare."
+    lead = f"With {seeds} replicate seed{'s' if seeds != 1 else ''} (the same for each), {c.subject}"
+    return f"{lead} {parts[0]}." + "".join(f" It {p}." for p in parts[1:])
+
+
+# --- caveats -------------------------------------------------------------------------------------
+
+def caveats(replicates: int | None, scale: float | None, days: float | None,
+            extra: tuple[str, ...] = ()) -> str:
+    """The warnings that change how far to trust the bottom line, as one sentence ('' if none):
+    ``extra`` ones of the report's own first, then too few replicates (None: not applicable),
+    a small scale and a short run."""
+    found = list(extra)
+    if replicates == 1:
+        found.append("it rests on a single seed, so there are no intervals and a difference may "
+                     "be chance")
+    elif replicates is not None and replicates < FEW_REPLICATES:
+        found.append(f"only {replicates} replicate seeds, so the intervals are wide (use at "
+                     f"least {FEW_REPLICATES})")
+    if scale is not None and scale < REPRESENTATIVE_SCALE:
+        found.append(f"at scale {num(scale)} each street has only one or two communities, so "
+                     "per-street and per-community results are not representative (district-"
+                     f"wide rates are; use scale ≥ {REPRESENTATIVE_SCALE})")
+    if days is not None and days < FULL_YEAR:
+        found.append(f"{num(days)} days from 1 January (inside the heating season), not a year, "
+                     "so yearly and monthly rates are extrapolated")
+    if not found:
+        return ""
+    return ("Caveat: " if len(found) == 1 else "Caveats: ") + "; ".join(found) + "."
+
+
+def number(value: Any) -> float | None:
+    """A scale or day count from a file (None when absent or not one number)."""
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if missing(x) else x
+
+
+# How the readings, which compare intervals side by side, refer to the paired table.
+PRIMARY = ("common random numbers: the paired differences against {}, in a table below, are the "
+           "primary comparison; comparing 95 % intervals side by side, as here, is more cautious")
+
+
+# --- table ---------------------------------------------------------------------------------------
+
+def paired_section(found: list[Contrast], measures: list[str], reference: str) -> Raw | None:
+    """'Paired differences against <reference>': per contrast and measure, the difference
+    [95 % CI], the pairs and the seeds in which the set is better."""
+    if not found:
+        return None
+    rows = []
+    for c in found:
+        for m in (m for m in measures if m in c.rows.index):
+            r = c.rows.loc[m]
+            rows.append([c.subject, kpis.label(m), POINTS.strip() if unit_of(m) else kpis.unit(m),
+                         _difference_cell(m, r),
+                         int(r["pairs"]), _better_cell(m, r)])
+    return section(f"Paired differences against {reference}", table(
+        ["comparison", "measure", "unit", "difference [95 % CI]", "pairs", "seeds better"], rows,
+        "Mean over the replicate seeds run in both of (set − reference): each seed's shared "
+        "randomness cancels. An interval that includes 0 is no clear difference; no interval "
+        "with fewer than two pairs.", numeric_from=3))
+
+
+def _difference_cell(m: str, r: pd.Series) -> str:
+    if missing(r["difference"]):
+        return "n/a"
+    text = amount(m, r["difference"], True)
+    if missing(r["ci_low"]):
+        return text
+    return f"{text} [{amount(m, r['ci_low'], True)}, {amount(m, r['ci_high'], True)}]"
+
+
+def _better_cell(m: str, r: pd.Series) -> str:
+    if not kpis.better(m):
+        return f"n/a: neither side is better (higher in {int(r['higher'])} of {int(r['pairs'])})"
+    if not int(r["pairs"]):
+        return "n/a"
+    side = "higher" if kpis.better(m) > 0 else "lower"
+    return f"{int(r['better'])} of {int(r['pairs'])} ({r['better_share']:.0%}; {side} is better)"
