@@ -23,6 +23,7 @@ from typing import Any
 
 from analysis import problem as analysis_problems
 from experiments.executors import ExperimentError
+from experiments.interrupt import exit_status, stopping_signals_interrupt
 from model import scenarios
 from model.kpis import KPI_ROWS, kpis
 from model.params import FIELDS, ParameterError, describe
@@ -360,14 +361,15 @@ def _main(argv: list[str] | None) -> int:
         argv = ["run", *argv]  # `python run.py [options]` runs the (baseline) scenario
     args = parser.parse_args(argv)
     try:
-        return args.func(args)
+        with stopping_signals_interrupt():  # SIGTERM, SIGHUP: as Ctrl-C
+            return args.func(args)
     except (ParameterError, ExperimentError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as e:
         print("\ninterrupted; finished runs are kept: run the same command again to resume",
               file=sys.stderr)
-        return 130
+        return exit_status(e)
 
 
 if __name__ == "__main__":

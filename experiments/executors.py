@@ -13,28 +13,17 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from multiprocessing import spawn
 from multiprocessing.context import ForkServerContext, ForkServerProcess
-from pathlib import Path
 from typing import Any
+
+from tqdm import tqdm
+
+from model.liveness import pid_alive
 
 WATCH_SECONDS = 0.25  # how often a worker checks that its client is still there
 
 
 class ExperimentError(RuntimeError):
     """An experiment cannot go on (the finished runs are kept)."""
-
-
-def pid_alive(pid: int) -> bool:
-    """Whether a process ``pid`` exists on this host (a zombie counts as gone)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # exists, owned by another user
-        return True
-    try:  # a zombie has exited but waits for its parent to reap it
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except (OSError, IndexError):
-        return True  # no /proc (not Linux): os.kill's answer stands
 
 
 class SweepWorker(ForkServerProcess):
@@ -68,6 +57,10 @@ def _start_worker(client: int) -> None:
     worker exits by itself once the client or the forkserver (its parent) is gone — even
     after a SIGKILL of the client, which no handler sees."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # the model's (disabled) tqdm bar would create a multiprocessing lock, registered with
+    # the resource tracker: a terminated worker cannot unregister it and the tracker warns
+    # about "leaked semaphores" when the command ends; a worker needs only a thread lock
+    tqdm.set_lock(threading.RLock())
     parent = os.getppid()
     threading.Thread(target=_exit_without, args=(client, parent), daemon=True,
                      name="watch-client").start()
@@ -82,7 +75,9 @@ def _exit_without(client: int, parent: int) -> None:
 def _terminate(pool: ProcessPoolExecutor) -> None:
     """Stop the pool's workers now: a shutdown waits for running tasks to finish, which
     may take minutes. (Python 3.14 has ProcessPoolExecutor.terminate_workers().)"""
-    for process in list((pool._processes or {}).values()):
+    processes = list((pool._processes or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)  # first, as 3.14's terminate_workers()
+    for process in processes:
         process.terminate()
 
 

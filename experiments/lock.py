@@ -12,7 +12,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
-from .executors import ExperimentError, pid_alive
+from model.liveness import pid_alive
+
+from .executors import ExperimentError
 
 LOCK_NAME = ".lock"
 _held: dict[Path, int] = {}  # locks this process holds, with their nesting depth
@@ -27,11 +29,18 @@ def _owner(lock: Path) -> tuple[int, str] | None:
         return None
 
 
+def _unwritable(directory: Path, e: OSError) -> ExperimentError:
+    return ExperimentError(f"cannot write in {directory} ({e.strerror}); choose another output "
+                           "directory")
+
+
 def _create(lock: Path) -> bool:
     try:
         fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
     except FileExistsError:
         return False
+    except OSError as e:  # read-only, no permission, full disk
+        raise _unwritable(lock.parent, e) from None
     with os.fdopen(fd, "w") as f:
         f.write(f"{os.getpid()} {socket.gethostname()}\n")
     return True
@@ -69,7 +78,10 @@ def locked(directory: str | Path) -> Iterator[None]:
         _held[root] += 1
     else:
         created = not root.exists()
-        root.mkdir(parents=True, exist_ok=True)
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+        except OSError as e:  # a file in the way, no permission
+            raise _unwritable(root, e) from None
         try:
             _acquire(lock)
         except ExperimentError:

@@ -27,7 +27,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .executors import ExperimentError, pid_alive
+from model.liveness import pid_alive
+
+from .executors import ExperimentError
 from .runner import Task
 
 TMP_SUFFIX = ".tmp"  # hidden, and never matched by *.parquet
