@@ -118,7 +118,8 @@ def run_plan(plan: Plan, out: str | Path, *, workers: int = 1, dask: str | None 
                 backend = backend or stack.enter_context(open_backend(workers, dask))
                 _execute(todo, store, backend, progress, skipped=len(held))
             new = store.load_runs(todo)
-            stored = pd.concat([stored, new], ignore_index=True) if held else new
+            if len(new):  # (all of them may have failed)
+                stored = pd.concat([stored, new], ignore_index=True) if held else new
         return _gather(plan, store, stored, design)
 
 

@@ -4,6 +4,7 @@ Runs are tiny (scale 0.02, 10-20 days); subprocesses only where a real process i
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import json
 import os
@@ -23,7 +24,9 @@ from experiments import runner, store
 from experiments.executors import ExperimentError
 from experiments.lock import LOCK_NAME, locked
 from experiments.store import ResultStore
+from experiments.sweep import plan_runs, run_plan
 from model import outputs
+from model.liveness import pid_alive
 from model.params import Params
 from model.provenance import PACKAGES, digest_of, model_digest
 
@@ -69,7 +72,6 @@ def descendants(pid: int) -> set[int]:
 
 
 def gone(pids: set[int]) -> bool:
-    from model.liveness import pid_alive
     return not any(pid_alive(p) for p in pids)
 
 
@@ -348,3 +350,13 @@ def test_a_script_without_a_main_guard_runs(tmp_path, how):
     assert r.returncode == 0 and r.stdout.strip() == "done 2", r.stderr
     assert "Error" not in r.stderr and "Traceback" not in r.stderr, r.stderr
 
+
+
+def test_a_resume_whose_new_runs_all_fail_keeps_the_stored_ones(tmp_path):
+    plan = plan_runs([Params(**TINY)], [1, 2])
+    run_plan(plan[:1], tmp_path, progress=False)
+    set_id, rep, task = plan[1]
+    broken = dataclasses.replace(task, values={**task.values, "household_size": 50.0})
+    runs = run_plan([plan[0], (set_id, rep, broken)], tmp_path, progress=False)
+    assert runs["status"].tolist() == ["done", "failed"]
+    assert runs.loc[0, "key"] == plan[0][2].key and runs.loc[0, "staff"] > 0
