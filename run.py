@@ -25,6 +25,7 @@ from typing import Any, NoReturn
 from analysis import problem as analysis_problems
 from experiments import plan_limits
 from experiments.executors import ExperimentError
+from experiments.interrupt import exit_status, stopping_signals_interrupt
 from experiments.outdir import check_out_dir, check_out_file, write_error
 from experiments.sweep import with_run_settings
 from model import scenarios, study
@@ -437,14 +438,15 @@ def _main(argv: list[str] | None) -> int:
     except SystemExit as e:  # argparse's one-line errors (2) and --help (0), returned as codes
         return int(e.code or 0)
     try:
-        return args.func(args)
+        with stopping_signals_interrupt():  # SIGTERM, SIGHUP: as Ctrl-C
+            return args.func(args)
     except (ParameterError, ExperimentError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as e:
         print("\ninterrupted; finished runs are kept: run the same command again to resume",
               file=sys.stderr)
-        return 130
+        return exit_status(e)
 
 
 if __name__ == "__main__":

@@ -18,16 +18,19 @@ import numpy as np
 
 from model.metrics import MODEL_VERSION
 from model.params import Params
+from model.provenance import model_digest
 from model.vocabulary import CHANNELS, DISPUTE_KINDS, KINDS, LEVELS, ORIGINS, STATES
 
 # Summary keys that identify a run rather than measure it.
-IDENTITY = ("scenario", "seed", "days", "scale", "model_version")
+IDENTITY = ("scenario", "seed", "days", "scale", "model_version", "model_digest")
 
 
 def run_key(params: Params, seed: int) -> str:
-    """Hash of (model version, parameters, seed): the identity of a run in the result store."""
-    blob = json.dumps({"model_version": MODEL_VERSION, "params": asdict(params), "seed": seed},
-                      sort_keys=True)
+    """Hash of (model version, model digest, parameters, seed): the identity of a run in the
+    result store. The digest covers the model's source and libraries (model/provenance.py):
+    a changed model gets new keys even when MODEL_VERSION was not raised."""
+    blob = json.dumps({"model_version": MODEL_VERSION, "model_digest": model_digest(),
+                       "params": asdict(params), "seed": seed}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:24]
 
 

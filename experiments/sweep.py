@@ -20,13 +20,15 @@ from tqdm import tqdm
 from model.calibration import replicate_seeds
 from model.metrics import MODEL_VERSION
 from model.params import ParameterError, Params
+from model.provenance import model_digest
 
 from . import designs, plan_limits
 from .aggregate import aggregate
 from .executors import Backend, ExperimentError, open_backend
+from .lock import locked
 from .outdir import check_out_dir
 from .runner import Task, execute, record, run_key
-from .store import ResultStore, atomic_write, write_json
+from .store import ResultStore, atomic_write, full_disk_is_an_error, write_json
 
 IN_FLIGHT_PER_SLOT = 2  # bounded submission: enough queued work to keep every slot busy
 
@@ -64,11 +66,12 @@ def sweep(scenario: str = "baseline", vary: dict[str, list[Any]] | list[str] | N
     plan_limits.check_memory(param_sets, plan_limits.local_workers(workers, dask),
                              runs=sets * replicates)
     check_out_dir(out, "sweep")
-    summary = run_sets(param_sets, replicate_seeds(replicates, seed), out, scenario=scenario,
-                       workers=workers, dask=dask, series=series, progress=progress,
-                       design=table)
-    finish(summary, varied, Path(out), {"scenario": scenario, "base_seed": seed,
-                                        "replicates": replicates, "fixed": fixed})
+    with locked(out):  # from the first run to the last file: no second sweep in between
+        summary = run_sets(param_sets, replicate_seeds(replicates, seed), out, scenario=scenario,
+                           workers=workers, dask=dask, series=series, progress=progress,
+                           design=table)
+        finish(summary, varied, Path(out), {"scenario": scenario, "base_seed": seed,
+                                            "replicates": replicates, "fixed": fixed})
     summary.attrs["varied"] = varied
     return summary
 
@@ -111,18 +114,24 @@ Plan = list[tuple[int, int, Task]]
 def run_plan(plan: Plan, out: str | Path, *, workers: int = 1, dask: str | None = None,
              progress: bool = True, design: pd.DataFrame | None = None,
              backend: Backend | None = None) -> pd.DataFrame:
-    """Run what the store does not hold yet, then gather one row per planned run."""
-    store = ResultStore(out)
-    unique = list({t.key: t for _, _, t in plan}.values())
-    todo = [t for t in unique if not store.is_done(t.key, t.series)]
-    if len(todo) < len(unique):
-        print(f"skipping {len(unique) - len(todo)} finished run(s) found in {out}/runs",
-              file=sys.stderr)
-    if todo:
-        with ExitStack() as stack:
-            backend = backend or stack.enter_context(open_backend(workers, dask))
-            _execute(todo, store, backend, progress, skipped=len(unique) - len(todo))
-    return _gather(plan, store, design)
+    """Run what the store does not hold yet, then gather one row per planned run; ``out`` is
+    locked meanwhile (another process using it stops this one)."""
+    with locked(out):
+        store = ResultStore(out)
+        unique = list({t.key: t for _, _, t in plan}.values())
+        stored = store.load_runs(unique)  # each stored run read once, here
+        held = set(stored["key"])
+        todo = [t for t in unique if t.key not in held]
+        if held:
+            print(f"skipping {len(held)} finished run(s) found in {out}/runs", file=sys.stderr)
+        if todo:
+            with full_disk_is_an_error(store.root), ExitStack() as stack:
+                backend = backend or stack.enter_context(open_backend(workers, dask))
+                _execute(todo, store, backend, progress, skipped=len(held))
+            new = store.load_runs(todo)
+            if len(new):  # (all of them may have failed)
+                stored = pd.concat([stored, new], ignore_index=True) if held else new
+        return _gather(plan, store, stored, design)
 
 
 def _execute(todo: list[Task], store: ResultStore, backend: Backend, progress: bool,
@@ -177,16 +186,17 @@ def _store_result(store: ResultStore, task: Task, result: dict[str, Any]) -> str
     return "done"
 
 
-def _gather(plan: Plan, store: ResultStore, design: pd.DataFrame | None) -> pd.DataFrame:
-    keys = list(dict.fromkeys(t.key for _, _, t in plan))
-    done = store.load_runs(keys).set_index("key")
+def _gather(plan: Plan, store: ResultStore, stored: pd.DataFrame,
+            design: pd.DataFrame | None) -> pd.DataFrame:
+    done = stored.drop(columns="seed", errors="ignore").set_index("key")
+    rows_by_key = done.to_dict("index")  # once: a lookup per planned run costs ~1 ms
     rows = []
     for set_id, rep, task in plan:
         head = {"set_id": set_id, "replicate": rep, "key": task.key, "seed": task.seed}
-        if task.key in done.index:
+        if task.key in rows_by_key:
             # a stored run may come from another sweep: this sweep's scenario name applies
-            rows.append({**head, "status": "done", "error": None,
-                         **done.loc[task.key].drop("seed").to_dict(), "scenario": task.scenario})
+            rows.append({**head, "status": "done", "error": None, **rows_by_key[task.key],
+                         "scenario": task.scenario})
         else:
             failure = store.failure(task.key) or {"error": "not run"}
             rows.append({**head, "status": "failed", "error": failure["error"], **task.values})
@@ -199,20 +209,21 @@ def _gather(plan: Plan, store: ResultStore, design: pd.DataFrame | None) -> pd.D
 
 def finish(summary: pd.DataFrame, varied: list[str], out: Path, meta: dict[str, Any]) -> pd.DataFrame:
     """Write summary.parquet, aggregate.csv, manifest.json and the figures of a sweep (the
-    figures of an earlier sweep in ``out`` are removed)."""
-    out.mkdir(parents=True, exist_ok=True)
-    agg = aggregate(summary, varied)
-    atomic_write(out / "summary.parquet", lambda tmp: summary.to_parquet(tmp, index=False))
-    atomic_write(out / "aggregate.csv", lambda tmp: agg.to_csv(tmp, index=False))
-    write_json(out / "manifest.json", {
-        "model_version": MODEL_VERSION, **meta, "varied": varied,
-        "runs": {k: {"file": f"runs/{k}.parquet" if s == "done" else f"failed/{k}.json",
-                     "status": s, "set_id": int(i), "replicate": int(r), "seed": int(seed)}
-                 for k, s, i, r, seed in summary[["key", "status", "set_id", "replicate",
-                                                  "seed"]].itertuples(index=False)}})
-    for old in out.glob("sweep_*.png"):
-        old.unlink()
-    from .plots import plot_sweep  # matplotlib only where figures are drawn
+    figures of an earlier sweep in ``out`` are removed), with ``out`` locked."""
+    with locked(out), full_disk_is_an_error(out):
+        agg = aggregate(summary, varied)
+        atomic_write(out / "summary.parquet", lambda tmp: summary.to_parquet(tmp, index=False))
+        atomic_write(out / "aggregate.csv", lambda tmp: agg.to_csv(tmp, index=False))
+        write_json(out / "manifest.json", {
+            "model_version": MODEL_VERSION, "model_digest": model_digest(), **meta,
+            "varied": varied,
+            "runs": {k: {"file": f"runs/{k}.parquet" if s == "done" else f"failed/{k}.json",
+                         "status": s, "set_id": int(i), "replicate": int(r), "seed": int(seed)}
+                     for k, s, i, r, seed in summary[["key", "status", "set_id", "replicate",
+                                                      "seed"]].itertuples(index=False)}})
+        for old in out.glob("sweep_*.png"):
+            old.unlink()
+        from .plots import plot_sweep  # matplotlib only where figures are drawn
 
-    plot_sweep(summary, varied, out)
+        plot_sweep(summary, varied, out)
     return agg

@@ -12,6 +12,7 @@ import pandas as pd
 
 from .calendar import month_of
 from .cases import NOT_SET
+from .provenance import model_digest
 from .vocabulary import DISPUTE_KINDS, KINDS, LEVELS, OPEN_STATES, ORIGINS, STREETS, C, K, S
 from .winter_influx import in_heating_season
 
@@ -98,6 +99,7 @@ def summarise(model, scenario: str = "custom") -> dict[str, Any]:
         "build_seconds": model.build_seconds,
         "runtime_seconds": model.build_seconds + model.run_seconds,
         "model_version": MODEL_VERSION,
+        "model_digest": model_digest(),  # the source and libraries that computed these numbers
     }
     return summary
 

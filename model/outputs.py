@@ -18,6 +18,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from .calendar import MONTH_STARTS  # noqa: E402
+from .liveness import pid_alive  # noqa: E402
 from .metrics import active_in_run  # noqa: E402
 from .vocabulary import STREETS  # noqa: E402
 from .winter_influx import in_heating_season  # noqa: E402
@@ -31,7 +32,8 @@ def write(model, summary: dict[str, Any], out: Path, scenario_values: dict | Non
     in ``out`` are left alone."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".run-", dir=out))
+    remove_stale_run_dirs(out)
+    tmp = Path(tempfile.mkdtemp(prefix=f".run-{os.getpid()}-", dir=out))
     try:
         (tmp / "summary.json").write_text(json.dumps(summary, indent=2, allow_nan=False) + "\n")
         (tmp / "params.json").write_text(json.dumps(
@@ -50,6 +52,15 @@ def write(model, summary: dict[str, Any], out: Path, scenario_values: dict | Non
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return out
+
+
+def remove_stale_run_dirs(out: Path) -> None:
+    """Remove the temporary directories (``.run-PID-XXXX``) of runs killed while writing
+    into ``out`` (SIGKILL, power cut); those of live processes are theirs."""
+    for old in out.glob(".run-*"):
+        pid = old.name.split("-")[1]
+        if old.is_dir() and (not pid.isdigit() or not pid_alive(int(pid))):
+            shutil.rmtree(old, ignore_errors=True)
 
 
 def _season_spans(p, days: int) -> list[tuple[int, int]]:
