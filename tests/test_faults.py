@@ -212,8 +212,11 @@ def test_a_stale_lock_is_taken_over(tmp_path, capfd):
 
 def test_a_directory_that_cannot_be_written_is_one_line(tmp_path):
     (tmp_path / "file").write_text("not a directory")
-    with pytest.raises(ExperimentError, match="cannot write in .*file.*; choose another"):
-        tiny_sweep(tmp_path / "file" / "out")
+    with pytest.raises(ExperimentError, match="lies under .*file', which is a file; allowed"):
+        tiny_sweep(tmp_path / "file" / "out")  # checked before anything runs (outdir)
+    with pytest.raises(ExperimentError, match="cannot write in .*file.*; choose another"), \
+            locked(tmp_path / "file" / "out"):  # and by the lock, for lower-level callers
+        pass
 
 
 def test_the_lock_is_released_on_error_and_reentrant(tmp_path):
