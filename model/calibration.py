@@ -18,7 +18,6 @@ Rounds stop when all three are within a tighter tolerance than the acceptance ba
 from __future__ import annotations
 
 import re
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -79,7 +78,10 @@ def evaluate(values: dict[str, float], seeds: list[int], scale: float, workers: 
     overrides = {**values, "scale": scale, "days": 365}
     jobs = [(overrides, seed) for seed in seeds]
     if workers > 1:
-        with ProcessPoolExecutor(workers) as pool:
+        # the experiments' pool: workers are terminated on Ctrl-C / SIGTERM, exit with the client
+        from experiments.executors import local_pool
+
+        with local_pool(workers) as pool:
             results = list(pool.map(_one_run, jobs))
     else:
         results = [_one_run(j) for j in jobs]
