@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
@@ -35,7 +36,7 @@ def _grid(count: int, width: float = 5.0, height: float = 3.6):
     return fig, list(axes.flat[:count])
 
 
-def fit_whiskers(ax, x, value, conf, base: tuple[float, float]) -> bool:
+def fit_whiskers(ax: Axes, x, value, conf, base: tuple[float, float]) -> bool:
     """Set the y range so that every value and ``base`` show, and whiskers up to SLACK of
     that range beyond them; a whisker reaching further is cut at the edge and marked with a
     triangle there. Returns whether any whisker was cut."""

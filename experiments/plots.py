@@ -5,10 +5,13 @@ many sampled values."""
 
 from __future__ import annotations
 
+import numbers
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from matplotlib.figure import Figure
 
 from model import kpis
 from model.figstyle import OKABE_ITO, factor, plt, save, sentence, style, unit_label, wrap
@@ -21,7 +24,7 @@ COLOUR = OKABE_ITO[0]
 
 
 def plot_sweep(summary: pd.DataFrame, varied: list[str], out: Path,
-               measures=HEADLINE) -> list[Path]:
+               measures: Sequence[str] = HEADLINE) -> list[Path]:
     """One PNG per varied parameter, one panel per measure; returns the files written."""
     ok = summary[summary["status"] == "done"]
     written = []
@@ -34,7 +37,8 @@ def plot_sweep(summary: pd.DataFrame, varied: list[str], out: Path,
     return written
 
 
-def sweep_figure(ok: pd.DataFrame, param: str, others: list[str], measures, path: Path):
+def sweep_figure(ok: pd.DataFrame, param: str, others: list[str], measures: Sequence[str],
+                 path: Path) -> Figure:
     """The figure of one parameter (saved to ``path`` and returned, for inspection)."""
     present = [m for m in measures if m in ok.columns]
     cols = 2  # two panels across stay readable at the ~800 px of a report
@@ -56,18 +60,18 @@ def sweep_figure(ok: pd.DataFrame, param: str, others: list[str], measures, path
     return fig
 
 
-def ordered_levels(param: str, values) -> list:
+def ordered_levels(param: str, values: Iterable) -> list:
     """The distinct values of a parameter in the order a reader expects: the schema's order
-    of choices, off before on, numbers ascending; values the schema does not list come last."""
+    of choices, off before on, numbers ascending; other values (a parameter or choice the
+    schema does not know, e.g. the staffing comparison's "optimized" rule) in the order of
+    the design, which is the order they were asked for."""
     distinct = list(dict.fromkeys(values))
     choices = FIELDS[param].metadata["choices"] if param in FIELDS else None
     if choices:
-        return ([c for c in choices if c in distinct]
-                + sorted((v for v in distinct if v not in choices), key=str))
-    try:
+        return [c for c in choices if c in distinct] + [v for v in distinct if v not in choices]
+    if all(isinstance(v, numbers.Number | np.bool_) for v in distinct):
         return sorted(distinct)  # numbers, and False before True
-    except TypeError:
-        return sorted(distinct, key=str)
+    return distinct
 
 
 def param_label(param: str) -> str:

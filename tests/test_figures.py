@@ -61,8 +61,9 @@ def test_run_figures_have_month_names_and_units(small_run, tmp_path):
     ("staff_allocation", ["uniform", "demand", "proportional"], ["uniform", "proportional", "demand"]),
     ("staff_allocation", ["mix", "uniform", "other"], ["uniform", "mix", "other"]),
     ("closed_loop", [True, False, True], [False, True]),
+    ("closed_loop", np.array([True, False]), [False, True]),
     ("staffing_per_10k", [43.9, 18.0, 24.5], [18.0, 24.5, 43.9]),
-    ("not_a_parameter", ["b", "a"], ["a", "b"]),
+    ("rule", ["uniform", "demand", "optimized"], ["uniform", "demand", "optimized"]),
 ])
 def test_levels_follow_the_schema(param, values, expected):
     assert ordered_levels(param, values) == expected
