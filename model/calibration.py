@@ -23,12 +23,12 @@ from pathlib import Path
 
 import numpy as np
 
-from . import scenarios
+from . import scenarios, study
 from .metrics import summarise
 from .vocabulary import KINDS, K
 
-TICKETS_TARGET = 588.0      # F3: 31,838 tickets / 54.1 (10,000s) residents
-PROPERTY_TARGET = 0.133     # F4
+TICKETS_TARGET = study.F3_TICKETS_PER_10K
+PROPERTY_TARGET = study.F4_PROPERTY_SHARE
 UTILISATION_TARGET = 0.75   # assumption
 TOLERANCE = {"tickets": 0.02, "property": 0.003, "utilisation": 0.02}
 ACCEPT = {"tickets": 0.10, "property": 0.02}

@@ -1,4 +1,4 @@
-"""Writing a run's outputs (the output contract of DESIGN.md): summary.json,
+"""Writing a run's outputs (the output contract in README): summary.json,
 timeseries.parquet, cases.parquet, params.json and PNG plots of the year."""
 
 from __future__ import annotations
@@ -10,20 +10,35 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+from . import kpis, study
+from .calendar import MONTH_STARTS
+from .figstyle import (
+    GREY,
+    MARKERS,
+    OKABE_ITO,
+    SEASON_COLOUR,
+    bounded_axis,
+    date_name,
+    from_zero,
+    month_ticks,
+    plt,
+    save,
+    sentence,
+    style,
+    unit_label,
+)
+from .liveness import pid_alive
+from .metrics import active_in_run
+from .vocabulary import STREETS
+from .winter_influx import in_heating_season
 
-from .calendar import MONTH_STARTS  # noqa: E402
-from .liveness import pid_alive  # noqa: E402
-from .metrics import active_in_run  # noqa: E402
-from .vocabulary import STREETS  # noqa: E402
-from .winter_influx import in_heating_season  # noqa: E402
-
-F4_SHARE = 0.133  # F4: property-management share of hotline tickets
+F4_SHARE = study.F4_PROPERTY_SHARE
+F3_TICKETS = round(study.F3_TICKETS_PER_10K)
 
 
 def write(model, summary: dict[str, Any], out: Path, scenario_values: dict | None = None) -> Path:
@@ -46,7 +61,7 @@ def write(model, summary: dict[str, Any], out: Path, scenario_values: dict | Non
         plot_year(ts, summary, tmp / "year.png", model.p)
         plot_communities(summary, tmp / "communities.png")
         plot_categories(summary, tmp / "hotline_categories.png")
-        plot_winter_load(summary, tmp / "winter_load.png")
+        plot_winter_load(summary, tmp / "winter_load.png", model.p)
         for f in sorted(tmp.iterdir()):
             os.replace(f, out / f.name)
     finally:
@@ -75,77 +90,182 @@ def _season_spans(p, days: int) -> list[tuple[int, int]]:
     return spans
 
 
-def plot_year(ts: pd.DataFrame, summary: dict, path: Path, p) -> None:
-    fig, axes = plt.subplots(3, 1, figsize=(10, 9), sharex=True)
-    days = ts["day"]
-    axes[0].plot(days, ts["mean_satisfaction"], color="tab:blue")
-    axes[0].set_ylabel("mean satisfaction\n(present adults)")
-    axes[1].plot(days, ts["disputes_per_1000"].rolling(7, min_periods=1).mean() * 365 / 12,
-                 color="tab:red")
-    axes[1].set_ylabel("disputes per 1,000\nper month (7-day mean)")
-    axes[2].plot(days, ts["backlog"], color="tab:gray", label="open cases")
-    axes[2].plot(days, ts["hotline_tickets"].rolling(7, min_periods=1).mean() * 10,
-                 color="tab:orange", label="hotline tickets per day x10 (7-day mean)")
-    axes[2].set_ylabel("cases")
-    axes[2].legend(loc="upper left", fontsize=8)
-    for ax in axes:
-        for a, b in _season_spans(p, len(ts)):
-            ax.axvspan(a, b, color="tab:cyan", alpha=0.12, lw=0)
-    axes[2].set_xticks([m for m in MONTH_STARTS if m < len(ts)] or [0])
-    axes[2].set_xticklabels(["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep",
-                             "Oct", "Nov", "Dec"][: len(axes[2].get_xticks())])
-    fig.suptitle(f"{summary['scenario']} (seed {summary['seed']}, scale {summary['scale']}): "
-                 "the year; shaded = heating season and winter influx")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+def _season_patch(p) -> Patch:
+    last = (p.heating_end_day - 1) % 365  # heating_end_day is the first day after the season
+    return Patch(color=SEASON_COLOUR, alpha=0.2, lw=0,
+                 label=f"heating season {date_name(p.heating_start_day)}–{date_name(last)}: "
+                       "seasonal residents in Longqiao")
 
 
-def plot_communities(summary: dict, path: Path) -> None:
+def _shade_season(ax, p, days: int) -> None:
+    for a, b in _season_spans(p, days):
+        ax.axvspan(a, b, color=SEASON_COLOUR, alpha=0.2, lw=0)
+
+
+def _rolling_week(x: pd.Series) -> pd.Series:
+    return x.rolling(7, min_periods=1).mean()
+
+
+def plot_year(ts: pd.DataFrame, summary: dict, path: Path, p) -> Figure:
+    """The run day by day: satisfaction on its whole 0..1 scale, disputes, open cases and
+    hotline tickets per resident, with the heating season (seasonal residents present) shaded."""
+    days, present = ts["day"], ts["present"].clip(lower=1)
+    with style():
+        fig, axes = plt.subplots(4, 1, figsize=(10, 11.5), sharex=True)
+        _satisfaction_panel(axes[0], ts, summary, p)
+        _series_panel(axes[1], days, _rolling_week(ts["disputes_per_1000"]) * 365 / 12,
+                      sentence(kpis.label("disputes_per_1000_per_month")) + " (7-day mean)",
+                      kpis.unit("disputes_per_1000_per_month"), OKABE_ITO[3])
+        _series_panel(axes[2], days, ts["backlog"] / present * 10_000,
+                      "Open cases per 10,000 present residents (end of day)",
+                      "cases / 10,000", GREY)
+        _series_panel(axes[3], days, _rolling_week(ts["hotline_tickets"] / present) * 10_000 * 365,
+                      "12345 hotline tickets per 10,000 residents per year (7-day mean; dotted: F3)",
+                      kpis.unit("hotline_tickets_per_10k_per_year"), OKABE_ITO[1])
+        axes[3].axhline(F3_TICKETS, color="black", ls=":", lw=1)
+        axes[3].text(1, F3_TICKETS, " F3", transform=axes[3].get_yaxis_transform(), va="center")
+        for ax in axes:
+            _shade_season(ax, p, len(ts))
+        month_ticks(axes[-1], len(ts))
+        fig.suptitle(f"The simulated year day by day ({summary['scenario']} scenario, seed "
+                     f"{summary['seed']}, population scale {summary['scale']})")
+        fig.legend(handles=[_season_patch(p)], loc="upper center", bbox_to_anchor=(0.5, 0.965),
+                   frameon=False)
+        fig.tight_layout(rect=(0, 0, 1, 0.95))
+        save(fig, path)
+    return fig
+
+
+def _series_panel(ax, x, y, title: str, unit: str, colour: str) -> None:
+    ax.plot(x, y, color=colour, lw=1.5)
+    ax.set_title(title, loc="left")
+    ax.set_ylabel(unit)
+    from_zero(ax)  # rates and counts: from zero, so changes are not exaggerated
+
+
+def _satisfaction_panel(ax, ts: pd.DataFrame, summary: dict, p) -> None:
+    """Mean satisfaction on the whole scale; the series holds the mean of all present adults
+    only, so the joining and leaving seasonal residents are marked and explained in text."""
+    sat = ts["mean_satisfaction"]
+    ax.plot(ts["day"], sat, color=OKABE_ITO[0], lw=1.5)
+    ax.axhline(0.5, color=GREY, ls="--", lw=1)
+    ax.text(1, 0.5, "neutral 0.5 ", transform=ax.get_yaxis_transform(), ha="right", va="bottom",
+            color=GREY, fontsize=10)
+    ax.set_ylim(0, 1)
+    ax.set_ylabel(kpis.unit("mean_satisfaction"))
+    ax.set_title("Mean satisfaction of present adults", loc="left")
+    for day in ts.index[ts["present"].diff().fillna(0) != 0]:
+        _mark_presence_change(ax, ts, day)
+    origins = summary.get("satisfaction_by_origin", {})
+    year_round = [v for k, v in origins.items() if k != "seasonal" and v is not None]
+    note = (f"Range over the run {sat.min():.3f}–{sat.max():.3f}; the steps are the weekly "
+            f"updates of satisfaction (every {p.influence_every_days} days).")
+    if origins.get("seasonal") is not None and year_round:
+        note += ("\nOne mean over all present adults (the series has no split by origin). "
+                 "Month-end means\nover the run: seasonal residents "
+                 f"{origins['seasonal']:.2f}; year-round residents by origin "
+                 f"{min(year_round):.2f}–{max(year_round):.2f}.")
+    ax.text(0.01, 0.04, note, transform=ax.transAxes, fontsize=10, va="bottom")
+
+
+def _mark_presence_change(ax, ts: pd.DataFrame, day: int) -> None:
+    """An arrow at a day when residents arrive or leave (the seasonal residents), with the
+    number and the step it makes in the mean."""
+    joined = int(ts["present"].iloc[day] - ts["present"].iloc[day - 1])
+    step = ts["mean_satisfaction"].iloc[day] - ts["mean_satisfaction"].iloc[day - 1]
+    what = "join" if joined > 0 else "leave"
+    late = day > len(ts) / 2
+    ax.annotate(f"{date_name(day)}: {abs(joined):,} seasonal\nresidents {what}\n"
+                f"(mean {step:+.4f})", xy=(day, ts["mean_satisfaction"].iloc[day]),
+                xytext=(-12 if late else 12, 22), textcoords="offset points",
+                ha="right" if late else "left", va="bottom", fontsize=10,
+                arrowprops={"arrowstyle": "->", "color": "black", "lw": 0.8})
+
+
+def _street_style(street: str) -> dict:
+    """The same colour and marker for a street in every figure."""
+    i = STREETS.index(street)
+    return {"color": OKABE_ITO[i], "marker": MARKERS[i]}
+
+
+COMMUNITY_PANELS = ("disputes_per_1000_per_month", "mean_satisfaction", "mean_days_to_close")
+
+
+def plot_communities(summary: dict, path: Path) -> Figure:
+    """One point per community: three measures against its number of residents."""
     df = pd.DataFrame(summary["by_community"])
-    fig, axes = plt.subplots(1, 3, figsize=(14, 4.5))
-    colors = {s: c for s, c in zip(STREETS, ("tab:blue", "tab:orange", "tab:green"), strict=True)}
-    for street, g in df.groupby("street"):
-        kw = dict(color=colors[street], label=street, alpha=0.8)
-        axes[0].scatter(g["population"], g["disputes_per_1000_per_month"], **kw)
-        axes[1].scatter(g["population"], g["mean_satisfaction"], **kw)
-        axes[2].scatter(g["population"], g["mean_days_to_close"], **kw)
-    for ax, label in zip(axes, ("disputes per 1,000 per month", "mean satisfaction",
-                                "mean days to close"), strict=True):
-        ax.set_xlabel("community residents")
-        ax.set_ylabel(label)
-    axes[0].legend(fontsize=8)
-    fig.suptitle("Communities compared (F8: sizes from under 5,000 to over 15,000; F9: 7 "
-                 "committee members each)")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    with style():
+        fig, axes = plt.subplots(1, 3, figsize=(11, 4.6))
+        for street, g in df.groupby("street", sort=False):
+            for ax, key in zip(axes, COMMUNITY_PANELS, strict=True):
+                ax.scatter(g["population"] / 1000, g[key], s=50, alpha=0.85, label=street,
+                           **_street_style(street))
+        for ax, key in zip(axes, COMMUNITY_PANELS, strict=True):
+            ax.set_title(sentence(kpis.label(key)), fontsize=12)
+            ax.set_ylabel(unit_label(key))
+            ax.set_xlabel("residents (thousands)")
+            bounded_axis(ax, key)
+        fig.legend(*axes[0].get_legend_handles_labels(), loc="upper center", ncol=len(STREETS),
+                   bbox_to_anchor=(0.5, 0.93), frameon=False)
+        fig.suptitle(f"Communities by size: one point per community ({len(df)} communities; "
+                     "F8: 5,000 to 15,000+ residents)")
+        fig.tight_layout(rect=(0, 0, 1, 0.9))
+        save(fig, path)
+    return fig
 
 
-def plot_categories(summary: dict, path: Path) -> None:
-    shares = pd.Series(summary["category_shares"]).sort_values()
-    fig, ax = plt.subplots(figsize=(8, 4.5))
-    colors = ["tab:red" if k == "property" else "tab:gray" for k in shares.index]
-    ax.barh(shares.index, shares.to_numpy() * 100, color=colors)
-    ax.axvline(F4_SHARE * 100, color="tab:red", ls="--", lw=1, label="F4: property 13.3 %")
-    ax.set_xlabel("share of hotline tickets (%)")
-    ax.set_title(f"12345 hotline categories: {summary['hotline_tickets_per_10k_per_year']:.0f} "
-                 "tickets per 10,000 residents per year (F3: 588)")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+def plot_categories(summary: dict, path: Path) -> Figure:
+    """Share of hotline tickets per category, property against the study's 13.3 % (F4)."""
+    shares = pd.Series(summary["category_shares"]).sort_values() * 100
+    with style():
+        fig, ax = plt.subplots(figsize=(9, 5))
+        colours = [OKABE_ITO[3] if k == "property" else GREY for k in shares.index]
+        ax.barh([k.replace("_", " ") for k in shares.index], shares.to_numpy(), color=colours)
+        for y, v in enumerate(shares.to_numpy()):
+            ax.text(v + 0.2, y, f"{v:.1f}", va="center", fontsize=10)
+        ax.axvline(F4_SHARE * 100, color=OKABE_ITO[3], ls="--", lw=1.5)
+        ax.text(F4_SHARE * 100, 1.01, "F4 (study, 2021): property 13.3 %,\nthe largest category",
+                transform=ax.get_xaxis_transform(), ha="center", va="bottom", fontsize=10,
+                color=OKABE_ITO[3])
+        ax.set_xlim(0, max(shares.max(), F4_SHARE * 100) * 1.15)
+        ax.set_xlabel(kpis.unit("property_share"))
+        ax.set_title("12345 hotline tickets by category (simulated: "
+                     f"{summary['hotline_tickets_per_10k_per_year']:.0f} tickets per 10,000 "
+                     f"residents per year; F3: {F3_TICKETS})", fontsize=12, pad=38)
+        fig.tight_layout()
+        save(fig, path)
+    return fig
 
 
-def plot_winter_load(summary: dict, path: Path) -> None:
-    fig, ax = plt.subplots(figsize=(8, 4.5))
-    for s in summary["by_street"]:
-        load = np.array(s["monthly_load_per_worker"])
-        ax.plot(np.arange(1, len(load) + 1), load, marker="o", label=s["street"])
-    ax.set_xlabel("month")
-    ax.set_ylabel("cases entering staff queues per worker")
-    ax.set_title("Load per worker by street (P3: the winter influx in Longqiao)")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+def plot_winter_load(summary: dict, path: Path, p=None) -> Figure:
+    """Per street and month: cases entering community staff queues per staff member, drawn
+    at mid-month, with the heating season shaded when ``p`` is given."""
+    key = "workload_per_worker"
+    with style():
+        fig, ax = plt.subplots(figsize=(10, 5))
+        for s in summary["by_street"]:
+            load = np.array(s["monthly_load_per_worker"])
+            mid = _mid_month_days(len(load))
+            ax.plot(mid, load, lw=1.8, ms=7, label=f"{s['street']} ({s['staff_per_10k']:.1f} "
+                    "staff per 10,000 residents)", **_street_style(s["street"]))
+        days = 365 * -(-len(summary["by_street"][0]["monthly_load_per_worker"]) // 12)
+        if p is not None:
+            _shade_season(ax, p, days)
+        month_ticks(ax, days)
+        from_zero(ax)
+        ax.set_ylabel(kpis.unit(key))
+        ax.set_title(sentence(kpis.label(key)) + ", by street", loc="left")
+        handles, labels = ax.get_legend_handles_labels()
+        if p is not None:
+            handles.append(_season_patch(p))
+        ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=2,
+                  frameon=False, fontsize=10)
+        fig.tight_layout()
+        save(fig, path)
+    return fig
+
+
+def _mid_month_days(months: int) -> np.ndarray:
+    """The 15th day of each month of a run, on the day axis (day 0 = 1 January)."""
+    m = np.arange(months)
+    return 365 * (m // 12) + MONTH_STARTS[m % 12] + 14

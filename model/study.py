@@ -13,6 +13,11 @@ import re
 
 FACTS_PAGE = "docs/source.md"
 
+# The two figures a simulated year is compared with (calibration targets, report readings,
+# reference lines on figures): the model produces them, it is never given them.
+F3_TICKETS_PER_10K = 588.0   # F3: 31,838 tickets / 54.1 (10,000s of district residents)
+F4_PROPERTY_SHARE = 0.133    # F4: 4,225 of 31,838 tickets
+
 FIGURES = {
     "F1": "541,000 residents in the whole of Yanzhou district (2021)",
     "F2": "244,000 residents in Yanzhou's urban area (2021)",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from model import kpis
+from model import kpis, study
 
 from .bottom import KEY, REPRESENTATIVE_SCALE, caveats
 from .common import (
@@ -20,15 +20,16 @@ from .common import (
 )
 from .html import Page, Raw, details, figures, measure, missing, num, para, row_of, section, table
 
-F3_TICKETS = 588.0   # F3: hotline tickets per 10,000 residents per year
-F4_SHARE = 0.133     # F4: property-management share of hotline tickets
+F3_TICKETS = study.F3_TICKETS_PER_10K
+F4_SHARE = study.F4_PROPERTY_SHARE
 
 FIGURES = {
     "year.png": "the year day by day: satisfaction, disputes, open cases and hotline tickets "
                 "(shaded: heating season and winter influx)",
     "communities.png": "communities compared by size: disputes, satisfaction, days to close",
     "hotline_categories.png": "12345 hotline tickets by category against F4 (property 13.3 %)",
-    "winter_load.png": "load per worker by street and month (P3: winter influx in Longqiao)",
+    "winter_load.png": "cases per community worker per month, by street (shaded: the heating "
+                       "season, when seasonal residents are in Longqiao; P3)",
 }
 
 
