@@ -10,8 +10,11 @@ $(STAMP): pyproject.toml
 	@py="$$(PYTHON="$(PYTHON)" sh tools/find_python.sh)" || exit 1; \
 	if [ ! -x $(VPY) ] || ! $(VPY) -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then \
 		rm -rf $(VENV); echo "creating $(VENV) with $$py"; "$$py" -m venv $(VENV) || exit 1; fi
-	$(VPY) -m pip install -q --upgrade pip
-	$(VPY) -m pip install -q -e '.[test]'
+	@echo "installing the project and its dependencies into $(VENV) (log: $(VENV)/install.log)"
+	@# the build backend's notices (e.g. "Editable installation") are not errors: kept in the log,
+	@# shown only if the installation fails
+	@{ $(VPY) -m pip install -q --upgrade pip && $(VPY) -m pip install -q -e '.[test]'; } \
+		> $(VENV)/install.log 2>&1 || { cat $(VENV)/install.log; exit 1; }
 	@touch $(STAMP)
 
 run: $(STAMP)

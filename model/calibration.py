@@ -12,7 +12,7 @@ proportionally to its own parameter):
 - ``rate_property`` *= odds(13.3 %) / odds(simulated share);
 - ``case_time_share`` *= simulated utilisation / 0.75.
 Rounds stop when all three are within a tighter tolerance than the acceptance bands
-(2 %, 0.3 points, 0.02). The fitted values are written into ``scenarios/baseline.toml``.
+(2 %, 0.3 points, 0.02). The fitted values are written into ``model/scenario_files/baseline.toml``.
 """
 
 from __future__ import annotations
@@ -188,5 +188,5 @@ def main(seeds: int = 5, scale: float = 1.0, workers: int = 2, write: bool = Tru
     if write:
         write_baseline(values)
         write_docs(rounds, final, scale)
-        print("written to scenarios/baseline.toml and docs/calibration.md")
+        print("written to model/scenario_files/baseline.toml and docs/calibration.md")
     return final

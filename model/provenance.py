@@ -10,7 +10,7 @@ from functools import cache
 from importlib.metadata import version
 from pathlib import Path
 
-# The packages whose code runs inside a model run. scenarios/ is not among them: a task
+# The packages whose code runs inside a model run. model/scenario_files/ is not among them: a task
 # carries every parameter value, so a scenario file only matters through those values.
 PACKAGES = ("model", "agents")
 # Libraries whose upgrade can change a run's numbers: numpy (Generator streams and

@@ -1,4 +1,4 @@
-"""Scenario files: TOML under ``scenarios/``, each a name, a description, optionally
+"""Scenario files: TOML under ``model/scenario_files/``, each a name, a description, optionally
 ``extends = "other"``, and a ``[params]`` table stating only the differences.
 
 Unknown top-level keys, unknown parameters, wrong types and out-of-range values are refused
@@ -14,7 +14,7 @@ from typing import Any
 
 from .params import ParameterError, Params, check_keys, coerce, did_you_mean
 
-SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+SCENARIO_DIR = Path(__file__).resolve().parent / "scenario_files"
 TOP_LEVEL_KEYS = ("name", "description", "extends", "params")
 
 
@@ -32,7 +32,7 @@ def available() -> list[str]:
 
 
 def resolve(name_or_path: str, relative_to: Path | None = None) -> Path:
-    """A scenario name (file in ``scenarios/``) or a path to a TOML file; a relative path in
+    """A scenario name (file in ``model/scenario_files/``) or a path to a TOML file; a relative path in
     ``extends`` is taken from the folder of the file that extends."""
     path = Path(name_or_path)
     if relative_to is not None and not path.is_absolute() and (relative_to / path).is_file():

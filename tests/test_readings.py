@@ -311,7 +311,7 @@ def test_compare_cli_keeps_same_named_scenarios_apart(tmp_path, capsys):
 
 @pytest.mark.parametrize("scenarios, words", [
     ("baseline,baseline", ["'baseline' is listed twice"]),
-    ("baseline,staffing_18,scenarios/baseline.toml", ["entry 3", "same parameters", "entry 1"]),
+    ("baseline,staffing_18,model/scenario_files/baseline.toml", ["entry 3", "same parameters", "entry 1"]),
     (",", ["empty name"]),
     ("", ["empty name"]),
     ("baseline,,staffing_18", ["empty name"]),

@@ -13,7 +13,7 @@ from model import ParameterError, Params, scenarios
 
 SHIPPED = ("baseline", "no_winter_influx", "policy_package", "shanghai_funding", "staffing_18",
            "welfare_posts_2022", "winter_influx_x2")
-FILES = sorted((REPO / "scenarios").glob("*.toml"))
+FILES = sorted((REPO / "model" / "scenario_files").glob("*.toml"))
 
 
 def write(tmp_path: Path, name: str, text: str) -> Path:
@@ -34,7 +34,7 @@ def test_every_shipped_scenario_loads(name):
     assert isinstance(sc.params, Params)
     assert sc.name == name  # the name inside the file matches its file name
     assert sc.description.strip()
-    assert sc.path == (REPO / "scenarios" / f"{name}.toml").resolve()
+    assert sc.path == (REPO / "model" / "scenario_files" / f"{name}.toml").resolve()
     # every value the file (and its parents) set is what the parameters hold
     for key, value in sc.values.items():
         assert getattr(sc.params, key) == value

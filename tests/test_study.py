@@ -55,7 +55,7 @@ def cited_texts() -> dict[str, str]:
               for n in scenarios.available()}
     for path in (REPO / "analysis" / "problems").glob("*.toml"):
         texts[f"problem {path.name}"] = path.read_text(encoding="utf-8")
-    for path in (REPO / "scenarios").glob("*.toml"):
+    for path in (REPO / "model" / "scenario_files").glob("*.toml"):
         texts[f"scenario file {path.name}"] = path.read_text(encoding="utf-8")
     return texts
 

@@ -1,0 +1,459 @@
+"""Command line of the Yanzhou community-governance model: ``yanzhou-governance`` once
+installed, ``python run.py`` in a checkout (the same commands).
+
+    python run.py                      the baseline year at full scale, outputs in results/
+    python run.py run --scenario NAME|PATH --set KEY=VALUE ... --seed N --days N --scale F --out DIR
+    python run.py compare --scenarios a,b --seeds 3 --scale 0.25   scenarios side by side
+    python run.py sweep --vary staffing_per_10k=18,24.5,43.9 --replicates 5 --out DIR
+    python run.py staffing --total 598 --rules uniform,proportional,demand,optimized --out DIR
+    python run.py sensitivity --problem staffing_funding_influx --method sobol --n 64 --out DIR
+    python run.py report DIR [--out FILE]   one self-contained HTML report of an output directory
+    python run.py calibrate [--write]  fit the free base rates to F3 and F4 (docs/calibration.md)
+    python run.py params               every parameter with its default, range and source
+    python run.py scenarios            the shipped scenarios
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, NoReturn
+
+from analysis import problem as analysis_problems
+from experiments import plan_limits
+from experiments.executors import ExperimentError
+from experiments.interrupt import exit_status, stopping_signals_interrupt
+from experiments.outdir import check_out_dir, check_out_file, write_error
+from experiments.sweep import with_run_settings
+from model import scenarios, study
+from model.kpis import KPI_ROWS, kpis
+from model.params import FIELDS, ParameterError, checked, describe
+
+DEFAULT_OUT = Path("results")
+REPRESENTATIVE_SCALE = 0.25  # below it, streets have too few communities for per-street results
+
+def kpi_table(summary: dict[str, Any]) -> str:
+    values = kpis(summary)
+    width = max(len(label) for _, label, _ in KPI_ROWS)
+    lines = [f"{summary['scenario']} (seed {summary['seed']}, scale {summary['scale']}, "
+             f"{summary['days']} days)"]
+    for key, label, fmt in KPI_ROWS:
+        v = values[key]
+        lines.append(f"  {label:<{width}}  {'n/a' if v is None else fmt.format(v)}")
+    return "\n".join(lines)
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse with the project's one-line errors: the message and where to find help,
+    without the usage block (exit status 2, as argparse)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"error: {message} (see `{self.prog} --help`)\n")
+
+
+def _at_least(lowest: int) -> Callable[[str], int]:
+    """An argparse type: an integer not below ``lowest``."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"'{text}' is not an integer") from None
+        if value < lowest:
+            raise argparse.ArgumentTypeError(f"{value} is too small; allowed: {lowest} or more")
+        return value
+    return parse
+
+
+def _setting(name: str) -> Callable[[str], Any]:
+    """An argparse type: a value of parameter ``name`` (``--scale``, ``--days``) checked
+    against the schema's type and range as it is read, before anything runs."""
+    def parse(text: str) -> Any:
+        try:
+            return checked(name, text)
+        except ParameterError as e:
+            raise argparse.ArgumentTypeError(str(e)) from None
+    return parse
+
+
+def _names(text: str) -> list[str]:
+    """An argparse type: a comma-separated list of distinct, non-empty names."""
+    names = [n.strip() for n in text.split(",")]
+    if "" in names:
+        raise argparse.ArgumentTypeError(f"empty name in '{text}'; expected NAME,NAME,...")
+    twice = next((n for n in names if names.count(n) > 1), None)
+    if twice:
+        raise argparse.ArgumentTypeError(f"'{twice}' is listed twice in '{text}'")
+    return names
+
+
+def parse_sets(items: list[str]) -> dict[str, Any]:
+    """``--set KEY=VALUE`` options as typed values, each key and value checked against the
+    schema at once; a key given twice is refused rather than the last one silently kept."""
+    texts: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise ParameterError(f"--set expects KEY=VALUE, got '{item}'")
+        if key in texts:
+            raise ParameterError(f"--set: parameter '{key}' is given twice ('{texts[key]}', then "
+                                 f"'{value.strip()}'); give it once")
+        texts[key] = value.strip()
+    return {key: checked(key, text, where="--set") for key, text in texts.items()}
+
+
+def overrides_from(args: argparse.Namespace) -> dict[str, Any]:
+    """``--set`` values plus ``--scale`` and ``--days``; a setting given both ways is refused."""
+    return with_run_settings(parse_sets(args.set), args.scale, args.days)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from model import GovernanceModel
+    from model.metrics import summarise
+    from model.outputs import write
+
+    scenario = scenarios.load(args.scenario, overrides_from(args))
+    plan_limits.check_memory([scenario.params], workers=1)
+    check_out_dir(args.out, "run", force=args.force,
+                  same_run={"seed": args.seed, "params": scenario.params.to_dict()})
+    if scenario.params.scale < REPRESENTATIVE_SCALE:
+        print(f"note: at scale {scenario.params.scale} each street has only one or two "
+              "communities; district-wide rates are comparable with scale 1.0, per-street and "
+              f"per-community results need scale >= {REPRESENTATIVE_SCALE}", file=sys.stderr)
+    model = GovernanceModel(scenario.params, seed=args.seed)
+    model.run(progress=not args.quiet)
+    summary = summarise(model, scenario.name)
+    try:
+        out = write(model, summary, Path(args.out), scenario.values)
+    except OSError as e:
+        raise write_error(Path(args.out), e) from None
+    print(kpi_table(summary))
+    print(f"outputs written to {out}/")
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    """Scenarios side by side: mean, sd and 95 % CI of the KPIs over replicate seeds, one set
+    per scenario given (kept apart by position even when two files share a name)."""
+    from itertools import combinations
+
+    import pandas as pd
+
+    from experiments import run_sets
+    from experiments.aggregate import group_table, table
+    from model.calibration import replicate_seeds
+
+    entries = args.scenarios  # non-empty, distinct (_names)
+    overrides = overrides_from(args)
+    loaded = [scenarios.load(n, overrides) for n in entries]  # validate all before running any
+    for j, i in combinations(range(len(loaded)), 2):
+        if loaded[i].params == loaded[j].params:  # the same runs twice would count double
+            raise ParameterError(f"--scenarios: '{entries[i]}' (entry {i + 1}) has the same "
+                                 f"parameters as '{entries[j]}' (entry {j + 1}); give each "
+                                 "scenario once")
+    names = [s.name for s in loaded]
+    labels = [f"{s.name} ({e})" if names.count(s.name) > 1 else s.name
+              for s, e in zip(loaded, entries, strict=True)]
+    plan_limits.check_runs(len(loaded) * args.seeds, f"{len(loaded)} scenarios × {args.seeds:,} "
+                           "seeds", "lower --seeds")
+    plan_limits.check_memory([s.params for s in loaded], plan_limits.local_workers(args.workers, None),
+                             len(loaded) * args.seeds)
+    out = check_out_dir(args.out, "compare")
+    runs = run_sets([s.params for s in loaded], replicate_seeds(args.seeds, args.seed),
+                    out / "runs", workers=args.workers, progress=not args.quiet)
+    if (runs["status"] != "done").any():
+        raise ExperimentError(f"some runs failed: see {out}/runs/failed/")
+    summaries = [json.loads(text) for text in runs["summary_json"]]
+    df = pd.DataFrame([{"set_id": i, "scenario": labels[i], "source": entries[i], "seed": seed,
+                        **kpis(summary)}
+                       for i, seed, summary in zip(runs["set_id"], runs["seed"], summaries,
+                                                   strict=True)])
+    measures = [key for key, _, _ in KPI_ROWS]
+    per_set = group_table(df, "set_id", measures)
+    per_set.insert(1, "scenario", [labels[i] for i in per_set["set_id"]])
+    per_set.insert(2, "source", [entries[i] for i in per_set["set_id"]])
+    df.to_csv(out / "compare_runs.csv", index=False)
+    per_set.to_csv(out / "compare.csv", index=False)
+    print(table(per_set, ["scenario"], measures))
+    print(f"written to {out}/compare.csv")
+    return 0
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    """A factorial and/or design-table sweep with replicates (docs/experiments.md)."""
+    import experiments
+    from experiments.aggregate import table
+
+    runs = experiments.sweep(
+        args.scenario, vary=args.vary, design=args.design, replicates=args.replicates,
+        workers=args.workers, dask=args.dask, scale=args.scale, days=args.days, seed=args.seed,
+        fixed=parse_sets(args.set), series=args.series, out=args.out, progress=not args.quiet)
+    import pandas as pd
+
+    varied = runs.attrs["varied"]
+    print(table(pd.read_csv(Path(args.out) / "aggregate.csv"), varied))  # as written
+    failed = int((runs["status"] != "done").sum())
+    if not args.vary and not args.design:  # said after the checks: an error stays one line
+        print("note: no --vary or --design: the scenario alone, with replicates", file=sys.stderr)
+    print(f"{len(runs)} runs, {failed} failed; written to {args.out}/ "
+          "(summary.parquet, aggregate.csv, manifest.json, sweep_*.png)")
+    return 1 if failed else 0
+
+
+def cmd_staffing(args: argparse.Namespace) -> int:
+    """Allocation rules for a fixed headcount, side by side (docs/experiments.md)."""
+    from experiments.aggregate import table
+    from experiments.staffing_allocation import compare_staffing
+
+    result = compare_staffing(
+        total=args.total, rules=args.rules, replicates=args.replicates, objective=args.objective,
+        scenario=args.scenario, scale=args.scale, days=args.days, seed=args.seed,
+        workers=args.workers, dask=args.dask, step=args.step, out=args.out,
+        progress=not args.quiet)
+    print(table(result, ["rule"]))
+    print(f"written to {args.out}/staffing.csv, staffing_allocation.csv and staffing.png")
+    return 1 if result["failed"].any() else 0
+
+
+def cmd_sensitivity(args: argparse.Namespace) -> int:
+    """SALib sensitivity analysis of a problem file (docs/sensitivity.md)."""
+    from analysis import sensitivity
+
+    problem = analysis_problems.load(args.problem).with_settings(
+        scale=args.scale, days=args.days, replicates=args.replicates, n=args.n, seed=args.seed)
+    if problem.n is None:
+        raise ParameterError(f"no N: give --n or n = ... in {problem.path}")
+    result = sensitivity.run(problem, args.method, problem.n, args.out, workers=args.workers,
+                             dask=args.dask, progress=not args.quiet)
+    import pandas as pd
+
+    with pd.option_context("display.width", 160, "display.max_rows", 200):
+        print(result.indices.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+        print(result.noise.to_string(index=False, float_format=lambda v: f"{v:.3g}"))
+    for output, share in zip(result.noise["output"], result.noise["seed_noise_share"], strict=True):
+        if share >= sensitivity.NOISE_WARNING:
+            print(f"warning: seed noise is {share:.0%} of the variance of {output}: its indices "
+                  "partly measure noise; raise --replicates or --scale", file=sys.stderr)
+    print(f"written to {args.out}/ (indices.csv, convergence.csv, noise.csv, samples.csv, "
+          "manifest.json, figures); `python run.py report` makes it a page")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """One self-contained HTML report of an output directory (docs/experiments.md)."""
+    from analysis import write_report
+
+    if args.out is not None:
+        check_out_file(args.out)
+    print(f"report written to {write_report(args.dir, args.out)}")
+    return 0
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    from model import calibration
+
+    calibration.main(seeds=args.seeds, scale=args.scale, workers=args.workers, write=args.write)
+    return 0
+
+
+def cmd_params(args: argparse.Namespace) -> int:
+    print("Every parameter: default (type, allowed values; source): meaning. Sources F1-F19, "
+          "P1-P12 and policies 1-8 are the Yanzhou study's figures, problems and policies, "
+          f"restated in {study.FACTS_PAGE}.")
+    for name in FIELDS:
+        print(describe(name))
+    return 0
+
+
+def cmd_scenarios(args: argparse.Namespace) -> int:
+    for name in scenarios.available():
+        s = scenarios.load(name)
+        print(f"{name:<20} {s.description}")
+    return 0
+
+
+def _experiment_options(cmd: argparse.ArgumentParser, replicates: int, out: str) -> None:
+    cmd.add_argument("--replicates", type=_at_least(1), default=replicates,
+                     help=f"replicate seeds per parameter set (default {replicates})")
+    cmd.add_argument("--seed", type=_at_least(0), default=2021,
+                     help="base seed; replicate seeds are SeedSequence(seed).spawn(R) (default 2021)")
+    _engine_options(cmd, out)
+
+
+def _engine_options(cmd: argparse.ArgumentParser, out: str,
+                    defaults: tuple[str, str] = ("1.0", "365")) -> None:
+    """Where and how runs execute: --workers, --dask, --scale, --days, --out, --quiet."""
+    cmd.add_argument("--workers", type=_at_least(1), default=2,
+                     help="local processes, or LocalCluster workers with --dask local (default 2)")
+    cmd.add_argument("--dask", default=None, metavar="ADDRESS|local",
+                     help="run on a Dask scheduler at ADDRESS, or 'local' for a LocalCluster")
+    cmd.add_argument("--scale", type=_setting("scale"), default=None,
+                     help=f"population scale (default {defaults[0]})")
+    cmd.add_argument("--days", type=_setting("days"), default=None,
+                     help=f"days per run (default {defaults[1]})")
+    cmd.add_argument("--out", default=out, help=f"output directory (default {out})")
+    cmd.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def program_name() -> str:
+    """How the user called us, for help and error messages."""
+    called = Path(sys.argv[0]).name
+    return called if called == "yanzhou-governance" else "run.py"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = OneLineParser(
+        prog=program_name(), description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command")
+
+    run = sub.add_parser("run", help="simulate one scenario and write its outputs",
+                         description="Simulate one scenario and write summary.json, "
+                         "timeseries.parquet, cases.parquet and PNG plots to --out.")
+    run.add_argument("--scenario", default="baseline",
+                     help="scenario name in model/scenario_files/ or path to a .toml file "
+                     f"(shipped: {', '.join(scenarios.available())})")
+    run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                     help="override a parameter (repeatable); `python run.py params` lists them")
+    run.add_argument("--seed", type=_at_least(0), default=1, help="random seed (default 1)")
+    run.add_argument("--days", type=_setting("days"), default=None,
+                     help="days to simulate (default 365)")
+    run.add_argument("--scale", type=_setting("scale"), default=None,
+                     help="population scale; 1.0 = 244,000 residents (default 1.0)")
+    run.add_argument("--out", default=str(DEFAULT_OUT), help="output directory (default results)")
+    run.add_argument("--force", action="store_true",
+                     help="replace another run's outputs in --out (the same run is replaced "
+                     "without it)")
+    run.add_argument("--quiet", action="store_true", help="no progress bar")
+    run.set_defaults(func=cmd_run)
+
+    cal = sub.add_parser("calibrate", help="fit case_rate_scale, rate_property and case_time_share "
+                         "to F3, F4 and the assumed utilisation, and write them to baseline.toml")
+    cal.add_argument("--seeds", type=_at_least(2), default=5, help="seeds averaged (default 5)")
+    cal.add_argument("--scale", type=_setting("scale"), default=1.0, help="population scale (default 1.0)")
+    cal.add_argument("--workers", type=_at_least(1), default=2, help="parallel processes (default 2)")
+    cal.add_argument("--write", action="store_true",
+                     help="write the fitted values into model/scenario_files/baseline.toml and "
+                     "docs/calibration.md (tracked files); without it, fit and print only")
+    cal.set_defaults(func=cmd_calibrate)
+
+    cmp = sub.add_parser("compare", help="run scenarios over replicate seeds and tabulate KPIs")
+    # cmd_compare splits the text itself: the names are checked here and passed on joined
+    cmp.add_argument("--scenarios", default=",".join(scenarios.available()),
+                     type=_names,
+                     help="comma-separated scenario names or paths (default: all shipped)")
+    cmp.add_argument("--seeds", type=_at_least(1), default=3, help="replicates per scenario (default 3)")
+    cmp.add_argument("--seed", type=_at_least(0), default=2021,
+                     help="base seed; replicate seeds come from SeedSequence(seed).spawn(n)")
+    cmp.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    cmp.add_argument("--days", type=_setting("days"), default=None)
+    cmp.add_argument("--scale", type=_setting("scale"), default=None)
+    cmp.add_argument("--workers", type=_at_least(1), default=2)
+    cmp.add_argument("--out", default="results/compare")
+    cmp.add_argument("--quiet", action="store_true")
+    cmp.set_defaults(func=cmd_compare)
+
+    swp = sub.add_parser("sweep", help="parameter sweep with replicates, resumable, local or Dask",
+                         description="Run a scenario over a full factorial (--vary) and/or a "
+                         "design table (--design), R replicates per parameter set; finished runs "
+                         "in --out are reused, so the same command resumes a killed sweep.")
+    swp.add_argument("--scenario", default="baseline", help="base scenario name or path")
+    swp.add_argument("--vary", action="append", default=[], metavar="KEY=V1,V2,...",
+                     help="values of one parameter (repeatable; full factorial)")
+    swp.add_argument("--design", default=None, metavar="FILE.csv",
+                     help="design table: a header of parameter names, one row per set")
+    swp.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                     help="fixed override for every run (repeatable)")
+    _experiment_options(swp, replicates=3, out="results/sweep")
+    swp.add_argument("--series", action="store_true", help="also store each run's daily series")
+    swp.set_defaults(func=cmd_sweep)
+
+    stf = sub.add_parser("staffing", help="compare staff allocation rules for a fixed headcount",
+                         description="Compare how a fixed headcount of community staff is split "
+                         "over communities: uniform (F9), proportional, demand, optimized.")
+    stf.add_argument("--total", type=_at_least(1), default=598,
+                     help="community staff at scale 1.0 (default 598 = 24.5 per 10,000, F5)")
+    stf.add_argument("--rules", type=_names, default="uniform,proportional,demand,optimized",
+                     help="comma-separated rules (default all four)")
+    stf.add_argument("--objective", default="mean_days_to_close",
+                     help="what the optimized rule minimises or maximises: mean_days_to_close, "
+                     "unsatisfied_share, escalated_share, disputes_per_1000_per_month, "
+                     "mean_satisfaction, mean_case_satisfaction, resolution_rate")
+    stf.add_argument("--step", type=float, default=0.25,
+                     help="initial step of the weight search (halved once; default 0.25)")
+    stf.add_argument("--scenario", default="baseline", help="base scenario name or path")
+    _experiment_options(stf, replicates=5, out="results/staffing")
+    stf.set_defaults(func=cmd_staffing)
+
+    sen = sub.add_parser("sensitivity", help="SALib sensitivity analysis (Sobol, Morris, FAST) of "
+                         "a problem file, resumable, local or Dask",
+                         description="Sample the problem's parameters with SALib, run every "
+                         "sample R times through the experiments engine (finished runs in "
+                         "--out/runs are reused), and write indices.csv, convergence.csv "
+                         "(N/2 and N), noise.csv (seed-noise share) and figures. Flags override "
+                         "the problem file.")
+    sen.add_argument("--problem", required=True, metavar="NAME|FILE.toml",
+                     help="a problem in analysis/problems/ "
+                     f"({', '.join(analysis_problems.available())}) or a path")
+    sen.add_argument("--method", choices=("sobol", "morris", "fast"), default="sobol",
+                     help="sobol (S1, ST, S2), morris (mu*, sigma) or fast (S1, ST); default sobol")
+    sen.add_argument("--n", type=_at_least(1), default=None,
+                     help="base sample size: Sobol N (power of 2), Morris trajectories, FAST "
+                     "points per parameter (default: the problem file's n)")
+    sen.add_argument("--replicates", type=_at_least(1), default=None,
+                     help="seeds per sample, averaged (default: the problem file's)")
+    sen.add_argument("--seed", type=_at_least(0), default=None,
+                     help="seed of the sample, the replicate seeds and the bootstrap "
+                     "(default: the problem file's)")
+    _engine_options(sen, out="results/sensitivity", defaults=("the problem's", "the problem's"))
+    sen.set_defaults(func=cmd_sensitivity)
+
+    rep = sub.add_parser("report", help="one self-contained HTML report of an output directory",
+                         description="Write one HTML file (figures embedded, no external links) "
+                         "reading the results of a run, compare, sweep, staffing or sensitivity "
+                         "output directory; the kind is recognised by its files.")
+    rep.add_argument("dir", metavar="DIR", help="an output directory of run, compare, sweep, "
+                     "staffing or sensitivity")
+    rep.add_argument("--out", default=None, metavar="FILE",
+                     help="the HTML file to write (default DIR/report.html)")
+    rep.set_defaults(func=cmd_report)
+
+    sub.add_parser("params", help="list every parameter with default, range and source"
+                   ).set_defaults(func=cmd_params)
+    sub.add_parser("scenarios", help="list the shipped scenarios").set_defaults(func=cmd_scenarios)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except BrokenPipeError:  # output piped into `head` and closed early
+        sys.stderr.close()
+        return 0
+
+
+def _main(argv: list[str] | None) -> int:
+    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help")):
+        argv = ["run", *argv]  # `python run.py [options]` runs the (baseline) scenario
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as e:  # argparse's one-line errors (2) and --help (0), returned as codes
+        return int(e.code or 0)
+    try:
+        with stopping_signals_interrupt():  # SIGTERM, SIGHUP: as Ctrl-C
+            return args.func(args)
+    except (ParameterError, ExperimentError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt as e:
+        print("\ninterrupted; finished runs are kept: run the same command again to resume",
+              file=sys.stderr)
+        return exit_status(e)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
