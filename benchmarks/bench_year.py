@@ -43,8 +43,15 @@ EXPECTED_DIGESTS = {(1.0, 1): "9e3ba4550a44c40d"}
 
 
 def digest(summary: dict) -> str:
-    clean = {k: v for k, v in summary.items() if k not in TIMING_KEYS}
+    """The results of a summary: wall times and the source digest (which changes with any edit
+    of the code, results or not) left out."""
+    clean = {k: v for k, v in summary.items() if k not in (*TIMING_KEYS, "model_digest")}
     return hashlib.sha256(json.dumps(clean, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def stage(text: str) -> None:
+    """Progress on stderr (the results go to stdout)."""
+    print(f"[{time.strftime('%H:%M:%S')}] {text} ...", file=sys.stderr, flush=True)
 
 
 def mesa_agent_steps_per_second(repeats: int = 3) -> float:
@@ -83,6 +90,7 @@ def main() -> int:
     ap.add_argument("--skip-small", action="store_true", help="skip the scale-0.1 years")
     args = ap.parse_args()
 
+    stage(f"1/3 the baseline year at scale {args.scale} (seconds at scale 1.0)")
     model, summary = year(args.scale, args.seed)
     peak_gib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # KiB on Linux
     wall = summary["runtime_seconds"]
@@ -112,11 +120,13 @@ def main() -> int:
         rows.append((f"summary digest (seed {args.seed}) unchanged", None, expected,
                      digest(summary) == expected))
     if not args.skip_small:
+        stage(f"2/3 three years at scale {SMALL_SCALE}")
         small = small_year_seconds(args.seed)
         print(f"scale {SMALL_SCALE} year, build + simulate, median of 3: {small:.3f} s")
         rows.append((f"scale {SMALL_SCALE} year, median of 3 (s)", small,
                      f"<= {TARGETS['small_year_s']}", small <= TARGETS["small_year_s"]))
     if not args.skip_mesa and args.scale == 1.0:
+        stage("3/3 Mesa's virus_on_network example, 3 x 50 steps (about 2 minutes)")
         mesa_rate = mesa_agent_steps_per_second()
         ratio = resident_days / mesa_rate
         print(f"mesa virus_on_network agent-steps/s {mesa_rate:,.0f}; ratio {ratio:.1f}")

@@ -6,6 +6,9 @@ from bisect import bisect_right
 
 import numpy as np
 
+# Day 0 is 1 January of the study's year (F3, F4 are 2021 figures); dates are for reading
+# outputs only: the model's calendar is 365-day years from day 0.
+FIRST_DATE = np.datetime64("2021-01-01")
 MONTH_STARTS = np.array([0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334])
 _MONTH_START_LIST = MONTH_STARTS.tolist()
 _MONTH_START_DAYS = frozenset(_MONTH_START_LIST)  # asked twice a day: a set, not an array
@@ -18,6 +21,11 @@ def month_of(day: int | np.ndarray) -> int | np.ndarray:
     day = np.asarray(day)
     month = 12 * (day // 365) + np.searchsorted(MONTH_STARTS, day % 365, side="right") - 1
     return int(month) if month.ndim == 0 else month
+
+
+def date_of(day: np.ndarray) -> np.ndarray:
+    """Calendar dates of simulation days (day 0 = 1 January 2021)."""
+    return FIRST_DATE + np.asarray(day).astype("timedelta64[D]")
 
 
 def is_month_start(day: int) -> bool:

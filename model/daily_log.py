@@ -81,7 +81,7 @@ class DailyLog:
             "present": model.n_present,
             "new_cases": int(self._new_cases[day]),
             "new_disputes": int(self._new_disputes[day]),
-            "disputes_per_1000": self._new_disputes[day] / max(model.n_present, 1) * 1000,
+            "disputes_per_1000_per_day": self._new_disputes[day] / max(model.n_present, 1) * 1000,
             "hotline_tickets": int(self._tickets[day].sum()),
             "backlog": model.backlog(),
             "mean_satisfaction": model.mean_satisfaction(),

@@ -7,6 +7,10 @@ from __future__ import annotations
 import math
 from typing import Any
 
+# Below this population scale each street has only one or two communities: district-wide
+# rates stay comparable with scale 1.0, per-street and per-community measures do not.
+REPRESENTATIVE_SCALE = 0.25
+
 KPI_ROWS = (
     ("population", "mean present residents", "{:,.0f}"),
     ("hotline_tickets_per_10k_per_year", "hotline tickets per 10,000 per year (F3: 588)", "{:.0f}"),

@@ -374,6 +374,6 @@ def _reporter(key: str):
 
 
 _REPORTERS = {key: _reporter(key) for key in (
-    "day", "month", "present", "new_cases", "new_disputes", "disputes_per_1000",
+    "day", "month", "present", "new_cases", "new_disputes", "disputes_per_1000_per_day",
     "hotline_tickets", "backlog", "mean_satisfaction", "utilisation", "volunteers",
     "longqiao_present")}

@@ -16,7 +16,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from . import kpis, study
-from .calendar import MONTH_STARTS
+from .calendar import MONTH_STARTS, date_of
 from .figstyle import (
     GREY,
     MARKERS,
@@ -55,6 +55,7 @@ def write(model, summary: dict[str, Any], out: Path, scenario_values: dict | Non
             {"params": model.p.to_dict(), "scenario_values": scenario_values or {}},
             indent=2) + "\n")
         ts = model.datacollector.get_model_vars_dataframe()
+        ts.insert(0, "date", date_of(ts["day"].to_numpy()))
         ts.to_parquet(tmp / "timeseries.parquet", index=False)
         cases = model.cases.to_frame(active_in_run(model.cases))
         cases.to_parquet(tmp / "cases.parquet", index=False)
@@ -113,7 +114,7 @@ def plot_year(ts: pd.DataFrame, summary: dict, path: Path, p) -> Figure:
     with style():
         fig, axes = plt.subplots(4, 1, figsize=(10, 11.5), sharex=True)
         _satisfaction_panel(axes[0], ts, summary, p)
-        _series_panel(axes[1], days, _rolling_week(ts["disputes_per_1000"]) * 365 / 12,
+        _series_panel(axes[1], days, _rolling_week(ts["disputes_per_1000_per_day"]) * 365 / 12,
                       sentence(kpis.label("disputes_per_1000_per_month")) + " (7-day mean)",
                       kpis.unit("disputes_per_1000_per_month"), OKABE_ITO[3])
         _series_panel(axes[2], days, ts["backlog"] / present * 10_000,

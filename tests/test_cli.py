@@ -96,6 +96,8 @@ def test_tables_and_plots_are_written(small):
     s = json.loads((out / "summary.json").read_text())
     ts = pd.read_parquet(out / "timeseries.parquet")
     assert len(ts) == 30 and list(ts["day"]) == list(range(30))
+    assert str(ts["date"].iloc[0].date()) == "2021-01-01" and str(ts["date"].iloc[-1].date()) == "2021-01-30"
+    assert (ts["disputes_per_1000_per_day"] == ts["new_disputes"] / ts["present"] * 1000).all()
     for col in ("present", "new_cases", "hotline_tickets", "backlog", "mean_satisfaction"):
         assert col in ts.columns
     cases = pd.read_parquet(out / "cases.parquet")

@@ -29,11 +29,10 @@ from experiments.interrupt import exit_status, stopping_signals_interrupt
 from experiments.outdir import check_out_dir, check_out_file, write_error
 from experiments.sweep import with_run_settings
 from model import scenarios, study
-from model.kpis import KPI_ROWS, kpis
+from model.kpis import KPI_ROWS, REPRESENTATIVE_SCALE, kpis
 from model.params import FIELDS, ParameterError, checked, describe
 
 DEFAULT_OUT = Path("results")
-REPRESENTATIVE_SCALE = 0.25  # below it, streets have too few communities for per-street results
 
 def kpi_table(summary: dict[str, Any]) -> str:
     values = kpis(summary)
@@ -110,6 +109,14 @@ def overrides_from(args: argparse.Namespace) -> dict[str, Any]:
     return with_run_settings(parse_sets(args.set), args.scale, args.days)
 
 
+def scale_note(scale: float | None) -> None:
+    """Warn (stderr) when the scale leaves each street one or two communities."""
+    if scale is not None and scale < REPRESENTATIVE_SCALE:
+        print(f"note: at scale {scale} each street has only one or two communities; "
+              "district-wide rates are comparable with scale 1.0, per-street and per-community "
+              f"results need scale >= {REPRESENTATIVE_SCALE}", file=sys.stderr)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from model import GovernanceModel
     from model.metrics import summarise
@@ -119,10 +126,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     plan_limits.check_memory([scenario.params], workers=1)
     check_out_dir(args.out, "run", force=args.force,
                   same_run={"seed": args.seed, "params": scenario.params.to_dict()})
-    if scenario.params.scale < REPRESENTATIVE_SCALE:
-        print(f"note: at scale {scenario.params.scale} each street has only one or two "
-              "communities; district-wide rates are comparable with scale 1.0, per-street and "
-              f"per-community results need scale >= {REPRESENTATIVE_SCALE}", file=sys.stderr)
+    scale_note(scenario.params.scale)
     model = GovernanceModel(scenario.params, seed=args.seed)
     model.run(progress=not args.quiet)
     summary = summarise(model, scenario.name)
@@ -178,6 +182,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     df.to_csv(out / "compare_runs.csv", index=False)
     per_set.to_csv(out / "compare.csv", index=False)
     print(table(per_set, ["scenario"], measures))
+    scale_note(min(sc.params.scale for sc in loaded))
     print(f"written to {out}/compare.csv")
     return 0
 
@@ -198,6 +203,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     failed = int((runs["status"] != "done").sum())
     if not args.vary and not args.design:  # said after the checks: an error stays one line
         print("note: no --vary or --design: the scenario alone, with replicates", file=sys.stderr)
+    scale_note(float(runs["scale"].min()))
     print(f"{len(runs)} runs, {failed} failed; written to {args.out}/ "
           "(summary.parquet, aggregate.csv, manifest.json, sweep_*.png)")
     return 1 if failed else 0
@@ -214,6 +220,7 @@ def cmd_staffing(args: argparse.Namespace) -> int:
         workers=args.workers, dask=args.dask, step=args.step, out=args.out,
         progress=not args.quiet)
     print(table(result, ["rule"]))
+    scale_note(args.scale)  # after the checks: an error stays one line
     print(f"written to {args.out}/staffing.csv, staffing_allocation.csv and staffing.png")
     return 1 if result["failed"].any() else 0
 

@@ -21,7 +21,7 @@ from .html import Raw, missing, num, section, table
 # What a bottom line leads with (those a report has): the measures a policymaker funds staff
 # for — speed, success, satisfaction and conflict.
 KEY = ("mean_days_to_close", "resolution_rate", "mean_satisfaction", "disputes_per_1000_per_month")
-REPRESENTATIVE_SCALE = 0.25   # below this a street has one or two communities
+REPRESENTATIVE_SCALE = kpis.REPRESENTATIVE_SCALE
 FULL_YEAR = 365
 POINTS = " percentage points"
 PERCENT_FORMAT = re.compile(r"\{:\.(\d+)%\}")
