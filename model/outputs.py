@@ -121,7 +121,8 @@ def plot_year(ts: pd.DataFrame, summary: dict, path: Path, p) -> Figure:
                       "Open cases per 10,000 present residents (end of day)",
                       "cases / 10,000", GREY)
         _series_panel(axes[3], days, _rolling_week(ts["hotline_tickets"] / present) * 10_000 * 365,
-                      "12345 hotline tickets per 10,000 residents per year (7-day mean; dotted: F3)",
+                      "12345 hotline tickets per 10,000 residents per year (7-day mean; dotted: the "
+                      f"study's {F3_TICKETS} in 2021, F3)",
                       kpis.unit("hotline_tickets_per_10k_per_year"), OKABE_ITO[1])
         axes[3].axhline(F3_TICKETS, color="black", ls=":", lw=1)
         axes[3].text(1, F3_TICKETS, " F3", transform=axes[3].get_yaxis_transform(), va="center")
