@@ -155,6 +155,9 @@ def available() -> list[str]:
 
 def resolve(name_or_path: str | Path) -> Path:
     """A shipped problem name or a path to a TOML file."""
+    if not str(name_or_path).strip():
+        raise ParameterError(f"problem is empty; allowed: a shipped problem "
+                             f"({', '.join(available())}) or a path to a .toml file")
     path = Path(name_or_path)
     if path.exists():  # a directory or an unreadable file is refused when read
         return path

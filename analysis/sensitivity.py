@@ -216,6 +216,7 @@ def run(problem: Problem, method: str, n: int, out: str | Path, *, workers: int 
     """The analysis of ``problem`` on the model, written to ``out`` (``outputs.write``)."""
     from .outputs import write  # matplotlib only where figures are drawn
 
+    n, workers = plan_limits.check_count("n", n), plan_limits.check_count("workers", workers)
     methods.get(method, n)  # a valid method and N before counting its runs
     rows = plan_limits.sensitivity_rows(method, n, len(problem.factors))
     runs = rows * problem.replicates + (PROBE_SEEDS if problem.replicates == 1 else 0)

@@ -90,7 +90,8 @@ def read_design(path: str | Path) -> pd.DataFrame:
     if len(set(header)) != len(header):
         twice = next(h for h in header if header.count(h) > 1)
         raise ParameterError(f"{where}: column '{twice}' appears twice in the header")
-    rows = []
+    rows: list[list[Any]] = []
+    first_line: dict[tuple, int] = {}  # each parameter set once: a repeat would share its runs
     for n, row in lines[1:]:
         if len(row) != len(header):
             raise ParameterError(f"{where}, line {n}: {len(row)} values for {len(header)} "
@@ -98,7 +99,16 @@ def read_design(path: str | Path) -> pd.DataFrame:
         for name, text in zip(header, row, strict=True):
             if not text.strip():
                 raise ParameterError(f"{where}, line {n}: no value for '{name}'")
-        rows.append([coerce(name, text) for name, text in zip(header, row, strict=True)])
+        try:
+            typed = [coerce(name, text) for name, text in zip(header, row, strict=True)]
+        except ParameterError as e:
+            raise ParameterError(f"{where}, line {n}: {e}") from None
+        if tuple(typed) in first_line:
+            raise ParameterError(f"{where}, line {n}: the same parameter set as line "
+                                 f"{first_line[tuple(typed)]}; give each set once (replicates "
+                                 "come from --replicates)")
+        first_line[tuple(typed)] = n
+        rows.append(typed)
     return pd.DataFrame(rows, columns=header)
 
 
@@ -110,6 +120,11 @@ def check_design(design: pd.DataFrame) -> pd.DataFrame:
     check_keys(dict.fromkeys(map(str, design.columns)), where="the design table (columns)")
     if design.empty:
         raise ParameterError("the design table has no rows; expected one row per parameter set")
+    repeated = design.duplicated()
+    if repeated.any():
+        raise ParameterError(f"the design table's row {int(repeated.to_numpy().argmax())} repeats "
+                             "an earlier parameter set; give each set once (replicates come from "
+                             "replicates=)")
     return design
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import socket
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -46,12 +47,31 @@ def _create(lock: Path) -> bool:
     return True
 
 
+UNREADABLE_LOCK_GRACE_S = 5.0  # a live owner writes its PID microseconds after creating the file
+
+
+def _abandoned(lock: Path) -> bool:
+    """Whether an unreadable (empty, garbled) lock file is old enough that no live process can
+    still be writing it: what a SIGKILL between creating and writing the file leaves."""
+    if lock.is_dir():
+        raise ExperimentError(f"{lock} is a directory, not a lock file; remove it (allowed: a "
+                              "lock file written by this tool, or none)")
+    try:
+        return time.time() - lock.stat().st_mtime > UNREADABLE_LOCK_GRACE_S
+    except FileNotFoundError:
+        return False
+
+
 def _acquire(lock: Path) -> None:
     for _ in range(3):  # a stale lock removed by another process at the same time: try again
         if _create(lock):
             return
         owner = _owner(lock)
-        if owner is None:  # being written right now, or removed since
+        if owner is None:  # being written right now, removed since, or left unreadable
+            if _abandoned(lock):
+                lock.unlink(missing_ok=True)
+                print(f"note: removed the unreadable lock {lock}, left by a process that was "
+                      "killed while creating it", file=sys.stderr)
             continue
         pid, host = owner
         if host != socket.gethostname() or pid_alive(pid):

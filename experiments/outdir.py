@@ -56,27 +56,62 @@ def check_out_dir(path: str | Path, kind: str, *, force: bool = False,
     For ``run``, an existing run's outputs are replaced only with ``force`` or when they are
     the outputs of the same run (``same_run``: scenario parameters and seed), which a
     reproducible model would write identically."""
-    out = Path(path)
-    _check_not_file(out, option, "a directory")
-    _check_writable(out, option)
-    _check_space(out, option, FREE_SPACE_NEEDED.get(kind, FREE_SPACE_DEFAULT))
-    if out.is_dir() and not force:
-        _check_kind(out, kind, same_run, option)
+    out = _path(path, option, "a directory")
+    try:
+        _check_not_file(out, option, "a directory")
+        _check_not_code(out, option)
+        _check_writable(out, option)
+        _check_space(out, option, FREE_SPACE_NEEDED.get(kind, FREE_SPACE_DEFAULT))
+        if out.is_dir() and not force:
+            _check_kind(out, kind, same_run, option)
+    except OSError as e:  # e.g. a name too long for the file system
+        raise ExperimentError(f"{option} '{_short(out)}': {e.strerror or e}; allowed: a directory "
+                              "path the file system accepts") from None
     return out
+
+
+def _path(path: str | Path, option: str, allowed: str) -> Path:
+    """``path`` as a Path; an empty one (which Path would read as '.') is refused."""
+    if not str(path).strip():
+        raise ExperimentError(f"{option} is empty; allowed: {allowed} path")
+    return Path(path)
+
+
+def _short(path: Path) -> str:
+    text = str(path)
+    return text if len(text) <= 120 else f"{text[:100]}…({len(text):,} characters)"
+
+
+# The folder that holds the installed code (a checkout's root, or site-packages): outputs
+# written there would mix with the code.
+CODE_HOME = Path(__file__).resolve().parent.parent
+CODE_PACKAGES = ("model", "agents", "experiments", "analysis", "yanzhou_governance")
+
+
+def _check_not_code(out: Path, option: str) -> None:
+    target = out.resolve()
+    inside_code = any(target.is_relative_to(CODE_HOME / pkg) for pkg in CODE_PACKAGES)
+    if target == Path(target.anchor) or target == CODE_HOME or inside_code:
+        raise ExperimentError(f"{option} '{out}' is the file system's root or holds the model's "
+                              "code; allowed: a directory of its own, e.g. results/")
 
 
 def check_out_file(path: str | Path, option: str = "--out") -> Path:
     """Check that the file ``path`` can be written (its folder may not exist yet)."""
-    out = Path(path)
+    out = _path(path, option, "a file")
     if out.is_dir():
         raise ExperimentError(f"{option} '{out}' is a directory; allowed: a file path, e.g. "
                               f"{out / 'report.html'}")
     if out.is_symlink() and not out.exists():
         raise ExperimentError(f"{option} '{out}' is a dangling symbolic link (to "
                               f"'{os.readlink(out)}'); allowed: a file path that can be created")
-    _check_parents(out, option, "a file in a directory")
-    _check_writable(out.parent, option)
-    _check_space(out.parent, option, FREE_SPACE_NEEDED["report"])
+    try:
+        _check_parents(out, option, "a file in a directory")
+        _check_writable(out.parent, option, shown=out)
+        _check_space(out.parent, option, FREE_SPACE_NEEDED["report"])
+    except OSError as e:
+        raise ExperimentError(f"{option} '{_short(out)}': {e.strerror or e}; allowed: a file path "
+                              "the file system accepts") from None
     return out
 
 
@@ -108,14 +143,15 @@ def _existing(out: Path) -> Path:
     return Path(".")
 
 
-def _check_writable(out: Path, option: str) -> None:
+def _check_writable(out: Path, option: str, shown: Path | None = None) -> None:
     """A real write probe: permission bits do not tell (root ignores them; a read-only mount
-    does not show in them)."""
+    does not show in them). ``shown``: the path the user gave, when ``out`` is its folder."""
     base = _existing(out)
     try:
         fd, probe = tempfile.mkstemp(prefix=".write-probe-", dir=base)
     except OSError as e:
-        where = f"'{out}'" if base == out else f"'{out}' (cannot create it in '{base}')"
+        named = shown or out
+        where = f"'{named}'" if base == named else f"'{named}' (cannot create it in '{base}')"
         raise ExperimentError(f"{option} {where} is not writable: {e.strerror or e}; allowed: "
                               "a directory you can write to") from None
     os.close(fd)
@@ -137,8 +173,8 @@ def _check_kind(out: Path, kind: str, same_run: dict[str, Any] | None, option: s
         return
     if found != kind:
         raise ExperimentError(f"{option} '{out}' holds the outputs of `{found}`, not `{kind}`; "
-                              f"allowed: an empty or new directory, or one of `{kind}` "
-                              "(add --force to write into it anyway)")
+                              f"allowed: an empty or new directory, or one of `{kind}`"
+                              + (" (or add --force to replace them)" if kind == "run" else ""))
     if kind == "run" and not _is_same_run(out, same_run):
         raise ExperimentError(f"{option} '{out}' holds another run's outputs "
                               f"({_describe_run(out)}); add --force to replace them, or choose "

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
 
 from model.params import ParameterError, Params
 
@@ -88,3 +91,14 @@ def sensitivity_rows(method: str, n: int, factors: int) -> int:
 def local_workers(workers: int, dask: str | None) -> int:
     """Model processes on this machine: none when a remote Dask scheduler runs them."""
     return workers if dask in (None, "local") else 0
+
+
+def check_count(name: str, value: Any, lowest: int = 1) -> int:
+    """A whole-number argument of the Python API (replicates, workers, seed, total, n) as a
+    plain int, refused in one line when it is not one (a float, text, a bool) or too small."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise ParameterError(f"{name} = {value!r} is a {type(value).__name__}; allowed: a whole "
+                             f"number, {lowest} or more")
+    if value < lowest:
+        raise ParameterError(f"{name} = {value} is too small; allowed: {lowest} or more")
+    return int(value)

@@ -67,7 +67,13 @@ def compare_staffing(total: int = 598, rules: list[str] | tuple[str, ...] = RULE
     the population). Returns one row per rule: its weights, the mean and 95 % CI of each
     headline measure over ``replicates`` seeds, and the allocation per community (district
     of the first seed); also written to ``out/staffing.csv`` with a figure."""
+    if isinstance(rules, str):  # list("uniform") would be letters
+        raise ParameterError(f"rules = {rules!r} is text; allowed: a list of rules from "
+                             f"{', '.join(RULES)}")
     rules = list(rules)
+    total, replicates, workers = (plan_limits.check_count(n, v) for n, v in
+                                  (("total", total), ("replicates", replicates), ("workers", workers)))
+    seed = plan_limits.check_count("seed", seed, lowest=0)
     _check(rules, objective, total, step)
     out = Path(out)
     base = scenarios.load(scenario, {k: v for k, v in (("scale", scale), ("days", days))

@@ -51,6 +51,9 @@ def sweep(scenario: str = "baseline", vary: dict[str, list[Any]] | list[str] | N
     ``SeedSequence(seed).spawn(replicates)``, the same for every set. Everything is
     validated before any run starts; finished runs in ``out`` are reused.
     """
+    replicates, workers = (plan_limits.check_count(n, v) for n, v in
+                           (("replicates", replicates), ("workers", workers)))
+    seed = plan_limits.check_count("seed", seed, lowest=0)
     vary = designs.parse_vary(vary) if isinstance(vary, list) else designs.check_vary(vary or {})
     if isinstance(design, str | Path):
         design = designs.read_design(design)

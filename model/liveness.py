@@ -6,9 +6,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+PID_MAX = 2**22  # Linux's largest pid_max (kernel.pid_max); larger numbers are no process
+
 
 def pid_alive(pid: int) -> bool:
     """Whether a process ``pid`` exists on this host (a zombie counts as gone)."""
+    if not 0 < pid <= PID_MAX:  # not a PID this system can give (a damaged lock file)
+        return False
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

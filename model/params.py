@@ -261,7 +261,7 @@ class Params:
     def __init__(self, **values: Any) -> None:
         check_keys(values, where="Params(...)")
         for f in fields(self):
-            object.__setattr__(self, f.name, plain(values.get(f.name, f.default)))
+            object.__setattr__(self, f.name, _widened(f.name, plain(values.get(f.name, f.default))))
         validate(self)
 
     def to_dict(self) -> dict[str, Any]:
@@ -306,8 +306,10 @@ def did_you_mean(word: str, choices) -> str:
 def check_keys(mapping: dict[str, Any], where: str) -> None:
     unknown = [k for k in mapping if k not in FIELDS]
     if unknown:
-        k = unknown[0]
-        raise ParameterError(f"unknown parameter '{k}' in {where}{did_you_mean(k, FIELDS)}; "
+        k = str(unknown[0])
+        shown = k if len(k) <= 60 else f"{k[:50]}…({len(k):,} characters)"  # one readable line
+        hint = did_you_mean(k, FIELDS) if len(k) <= 60 else ""
+        raise ParameterError(f"unknown parameter '{shown}' in {where}{hint}; "
                              f"allowed: {', '.join(FIELDS)}")
 
 
@@ -316,6 +318,14 @@ def plain(value: Any) -> Any:
     scalar of the same kind, so that it is checked, stored, hashed and written exactly as
     that Python value: np.int64 -> int, np.float64 -> float, np.bool_ -> bool."""
     return value.item() if isinstance(value, np.generic) else value
+
+
+def _widened(name: str, value: Any) -> Any:
+    """An int given for a float parameter as that float (``Params(staffing_per_10k=18)``, as
+    the command line and TOML accept 18); every other type is left for ``validate`` to judge."""
+    if TYPES[name] is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    return value
 
 
 def coerce(name: str, value: Any) -> Any:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .params import ParameterError, Params, check_keys, coerce, did_you_mean
+from .params import TYPES, ParameterError, Params, allowed_text, check_keys, coerce, did_you_mean
 
 SCENARIO_DIR = Path(__file__).resolve().parent / "scenario_files"
 TOP_LEVEL_KEYS = ("name", "description", "extends", "params")
@@ -34,6 +34,12 @@ def available() -> list[str]:
 def resolve(name_or_path: str, relative_to: Path | None = None) -> Path:
     """A scenario name (file in ``model/scenario_files/``) or a path to a TOML file; a relative path in
     ``extends`` is taken from the folder of the file that extends."""
+    if not isinstance(name_or_path, str | Path):
+        raise ParameterError(f"scenario {name_or_path!r} is a {type(name_or_path).__name__}; "
+                             "allowed: a scenario name or a path to a .toml file")
+    if not str(name_or_path).strip():
+        raise ParameterError("scenario is empty; allowed: a scenario name "
+                             f"({', '.join(available())}) or a path to a .toml file")
     path = Path(name_or_path)
     if relative_to is not None and not path.is_absolute() and (relative_to / path).is_file():
         path = relative_to / path
@@ -59,6 +65,8 @@ def read_text(path: Path, what: str, expected: str) -> str:
 
     if path.is_dir():
         raise refuse("is a directory")
+    if path.exists() and not path.is_file():  # a FIFO or a device would block or never end
+        raise refuse("is not a regular file")
     try:
         data = path.read_bytes()
     except OSError as e:
@@ -113,8 +121,18 @@ def scenario_values(name_or_path: str, _seen: tuple[Path, ...] = ()) -> tuple[Pa
         if not isinstance(parent, str):
             raise ParameterError(f"'extends' in scenario file '{path}' must be a scenario name")
         _, _, values = scenario_values(parent, (*_seen, path))
-    values.update({k: coerce(k, v) for k, v in data.get("params", {}).items()})
+    values.update({k: _from_toml(k, v, path) for k, v in data.get("params", {}).items()})
     return path, data, values
+
+
+def _from_toml(key: str, value: Any, path: Path) -> Any:
+    """A TOML value has its own type: text ("20") is not taken for a number or a switch, as
+    it is from the command line."""
+    if isinstance(value, str) and TYPES[key] is not str:
+        raise ParameterError(f"parameter '{key}' in scenario file '{path}' is text ({value!r}); "
+                             f"write the {TYPES[key].__name__} without quotes "
+                             f"(allowed: {allowed_text(key)})")
+    return coerce(key, value)
 
 
 def load(name_or_path: str, overrides: dict[str, Any] | None = None) -> Scenario:

@@ -5,6 +5,7 @@ stderr naming the key, the value and what is allowed, without a traceback, and w
 from __future__ import annotations
 
 import importlib.util
+import os
 import re
 from pathlib import Path
 from typing import NamedTuple
@@ -171,6 +172,31 @@ CASES: dict[str, Case] = {
                                rf"{BIG:,} residents",
                                {"p.toml": f"{OUTPUTS}[fixed]\nurban_population = 5000000\n{FACTOR}"
                                 .encode()}),
+    # --- found by a hostile review of the fixes ------------------------------------------------
+    "scenario_fifo": Case(["run", "--scenario", "{tmp}/f.toml"],
+                          r"scenario file '.*f\.toml' is not a regular file", {"f.toml|": b""}),
+    "design_fifo": Case(["sweep", "--design", "{tmp}/f.csv"],
+                        r"design file '.*f\.csv' is not a regular file", {"f.csv|": b""}),
+    "scenario_number_as_text": Case(
+        ["run", "--scenario", "{tmp}/s.toml"],
+        r"parameter 'staffing_per_10k' in scenario file '.*s\.toml' is text \('20'\); write the "
+        r"float without quotes", {"s.toml": b'extends = "baseline"\n[params]\nstaffing_per_10k = "20"\n'}),
+    "scenario_empty_name": Case(["run", "--scenario", ""], r"scenario is empty; allowed: a scenario"),
+    "problem_empty_name": Case(["sensitivity", "--problem", ""], r"problem is empty; allowed"),
+    "design_repeated_row": Case(["sweep", "--design", "{tmp}/d.csv"],
+                                r"design file '.*d\.csv', line 3: the same parameter set as line 2",
+                                {"d.csv": b"staffing_per_10k\n18\n18\n"}),
+    "design_bad_cell_names_its_line": Case(
+        ["sweep", "--design", "{tmp}/d.csv"],
+        r"design file '.*d\.csv', line 2: parameter 'staffing_per_10k': 'abc' is not a valid float",
+        {"d.csv": b"staffing_per_10k\nabc\n"}),
+    "option_given_twice": Case(["run", "--days", "3", "--days", "4"],
+                               r"argument --days: given twice; give it once"),
+    "out_given_twice": Case(["sweep", "--out", "{tmp}/a"], r"argument --out: given twice"),
+    "option_abbreviated": Case(["run", "--sca", "0.01"], r"unrecognized arguments: --sca"),
+    "seed_too_large": Case(["run", "--seed", "1" + "0" * 40], r"too large; allowed: 0 to 1844"),
+    "set_key_very_long": Case(["run", "--set", "x" * 100_000 + "=1"],
+                              r"unknown parameter 'x{50}…\(100,000 characters\)' in --set"),
 }
 
 
@@ -198,6 +224,8 @@ def test_bad_input_is_refused_in_one_line_and_writes_nothing(cli_main, capsys, t
     for file, content in case.files.items():
         if file.endswith("/"):
             (tmp_path / file).mkdir()
+        elif file.endswith("|"):  # a named pipe: reading it would block for ever
+            os.mkfifo(tmp_path / file[:-1])
         else:
             (tmp_path / file).write_bytes(content)
     out = tmp_path / "out"
@@ -330,3 +358,38 @@ def test_problem_settings_take_numpy_numbers():
                                n=np.int64(8), seed=np.int64(5))
     assert given == base.with_settings(scale=0.1, days=30, replicates=3, n=8, seed=5)
     assert type(given.replicates) is int and type(given.days) is int
+
+
+# --- the Python API refuses wrong kinds of arguments in one ParameterError ----------------------
+
+@pytest.mark.parametrize("call, message", [
+    (lambda out: __import__("experiments").sweep("baseline", replicates=2.5, out=out),
+     r"replicates = 2\.5 is a float; allowed: a whole number, 1 or more"),
+    (lambda out: __import__("experiments").sweep("baseline", replicates="2", out=out),
+     r"replicates = '2' is a str"),
+    (lambda out: __import__("experiments").sweep("baseline", replicates=True, out=out),
+     r"replicates = True is a bool"),
+    (lambda out: __import__("experiments").sweep("baseline", workers=0, out=out),
+     r"workers = 0 is too small; allowed: 1 or more"),
+    (lambda out: __import__("experiments").sweep("baseline", seed=-1, out=out),
+     r"seed = -1 is too small; allowed: 0 or more"),
+    (lambda out: __import__("experiments").compare_staffing(rules="uniform", out=out),
+     r"rules = 'uniform' is text; allowed: a list of rules"),
+    (lambda out: __import__("experiments").compare_staffing(total=598.5, out=out),
+     r"total = 598\.5 is a float"),
+    (lambda out: __import__("model").scenarios.load(123), r"scenario 123 is a int; allowed"),
+    (lambda out: __import__("model").scenarios.load(None), r"scenario None is a NoneType"),
+])
+def test_python_api_refuses_wrong_kinds(call, message, tmp_path):
+    out = tmp_path / "out"
+    with pytest.raises(ParameterError, match=message):
+        call(out)
+    assert not out.exists()
+
+
+def test_params_take_a_whole_number_for_a_float():
+    """18 is accepted for staffing_per_10k as by the command line and TOML, stored as 18.0."""
+    assert Params(staffing_per_10k=18) == Params(staffing_per_10k=18.0)
+    assert Params(staffing_per_10k=np.int32(18)).staffing_per_10k == 18.0
+    with pytest.raises(ParameterError, match="True has type bool"):
+        Params(staffing_per_10k=True)

@@ -403,7 +403,7 @@ def test_staffing_optimized_is_the_best_point_of_its_search(staffing_result):
 @pytest.mark.parametrize("kwargs, match", [
     ({"rules": ["uniform", "random"]}, "unknown allocation rule 'random'; allowed: uniform"),
     ({"objective": "happiness"}, "unknown objective 'happiness'; allowed: mean_days_to_close"),
-    ({"total": 0}, "positive headcount"),
+    ({"total": 0}, "total = 0 is too small; allowed: 1 or more"),
     ({"step": 0.3}, "--step 0.3 must divide 1"),
 ])
 def test_staffing_bad_input(tmp_path, kwargs, match):

@@ -282,6 +282,7 @@ def test_sigterm_during_a_run_leaves_no_temporary_directory(tmp_path, reaper):
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=30)
     assert proc.returncode == 143, err
+    assert err.strip().splitlines()[-1] == "interrupted; nothing was written"  # run: no resume
     assert not list(tmp_path.glob(".run-*"))
 
 

@@ -178,3 +178,68 @@ def test_calibrate_writes_tracked_files_only_with_write(monkeypatch, capsys):
     assert written == [] and "fitted:" in capsys.readouterr().out
     assert cli.main(["calibrate", "--write"]) == 0
     assert written == ["baseline", "docs"]
+
+
+@pytest.mark.parametrize("command", ["run", "sweep", "compare"])
+@pytest.mark.parametrize("out, message", [
+    ("", r"--out is empty; allowed: a directory path"),
+    ("/", r"--out '/' is the file system's root or holds the model's code"),
+    (str(REPO), r"is the file system's root or holds the model's code"),
+    (str(REPO / "model" / "results"), r"holds the model's code"),
+])
+def test_out_that_is_empty_the_root_or_the_code_is_refused(command, out, message, capsys):
+    before = tree(REPO / "model")
+    assert cli.main([*COMMANDS[command], "--out", out]) == 2
+    assert pytest.importorskip("re").search(message, one_error_line(capsys))
+    assert tree(REPO / "model") == before
+
+
+@pytest.mark.parametrize("command", ["run", "compare", "sweep"])
+def test_a_directory_locked_by_a_live_process_is_refused(command, tmp_path, capsys):
+    """Every command that writes into --out holds its lock; another live owner stops it."""
+    import subprocess
+
+    from experiments.lock import LOCK_NAME
+
+    out = tmp_path / "out"
+    out.mkdir()
+    owner = subprocess.Popen(["sleep", "60"])
+    try:
+        (out / LOCK_NAME).write_text(f"{owner.pid} {os.uname().nodename}\n")
+        assert cli.main([*COMMANDS[command], "--out", str(out)]) == 2
+        line = one_error_line(capsys)
+        assert f"in use by process {owner.pid}" in line, line
+        assert tree(out) == {LOCK_NAME}
+    finally:
+        owner.kill()
+        owner.wait()
+
+
+def test_a_lock_left_unreadable_by_a_killed_process_is_taken_over(tmp_path, capsys):
+    """kill -9 between creating the lock file and writing its PID leaves it empty: once it is
+    older than a live writer could take, it is removed with a note, not a refusal for ever."""
+    from experiments import lock
+
+    out = tmp_path / "out"
+    out.mkdir()
+    stale = out / lock.LOCK_NAME
+    stale.write_text("")
+    old = stale.stat().st_mtime - 2 * lock.UNREADABLE_LOCK_GRACE_S
+    os.utime(stale, (old, old))
+    assert cli.main([*COMMANDS["run"], "--out", str(out)]) == 0
+    assert "removed the unreadable lock" in capsys.readouterr().err
+    assert not stale.exists() and (out / "summary.json").is_file()
+
+
+def test_a_lock_that_is_a_directory_or_names_no_process_is_handled(tmp_path, capsys):
+    from experiments.lock import LOCK_NAME
+    from model.liveness import pid_alive
+
+    assert pid_alive(99999999999999999999) is False and pid_alive(-5) is False
+    out = tmp_path / "out"
+    (out / LOCK_NAME).mkdir(parents=True)
+    assert cli.main([*COMMANDS["run"], "--out", str(out)]) == 2
+    assert "is a directory, not a lock file; remove it" in one_error_line(capsys)
+    (out / LOCK_NAME).rmdir()
+    (out / LOCK_NAME).write_text(f"99999999999999999999 {os.uname().nodename}\n")
+    assert cli.main([*COMMANDS["run"], "--out", str(out)]) == 0  # no such process: taken over

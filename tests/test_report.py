@@ -253,7 +253,7 @@ def test_unreadable_files_are_a_parameter_error(run_dir, tmp_path):
     bad = tmp_path / "bad"
     shutil.copytree(run_dir, bad)
     (bad / "summary.json").write_text("{not json")
-    with pytest.raises(ParameterError, match="cannot read the run directory"):
+    with pytest.raises(ParameterError, match=r"summary\.json is not as .* writes it \(unreadable"):
         reports.build_report(bad)
 
 
@@ -418,3 +418,43 @@ def test_report_of_a_real_sensitivity_run(tmp_path):
     manifest = json.loads((out / "manifest.json").read_text())
     assert f"<h1>Sensitivity analysis (Morris): {manifest['problem']['name']}</h1>" in page
     assert all(p["name"] in page for p in manifest["problem"]["parameters"])
+
+
+# --- damaged or foreign directories: one line, exit 2, no report ----------------------------------
+
+DAMAGE = {
+    "sweep manifest is an empty object": ("sweep_dir", "manifest.json", "{}",
+                                          r"manifest\.json is not as .* writes it \(missing scenario"),
+    "sweep manifest is a list": ("sweep_dir", "manifest.json", "[1, 2, 3]",
+                                 r"manifest\.json is not as .* \(a JSON list, not an object\)"),
+    "aggregate cut to its header": ("sweep_dir", "aggregate.csv", None,
+                                    r"aggregate\.csv is not as `python run\.py sweep` writes it \(no rows\)"),
+    "run summary is a list": ("run_dir", "summary.json", "[]",
+                              r"summary\.json is not as .* \(a JSON list, not an object\)"),
+    "run summary lacks its measures": ("run_dir", "summary.json", '{"scenario": "x"}',
+                                       r"summary\.json is not as .* \(missing seed, days"),
+    "compare table is text": ("compare_dir", "compare.csv", "scenario,runs\n",
+                              r"compare\.csv is not as .* \(no rows\)"),
+}
+
+
+@pytest.mark.parametrize("case", list(DAMAGE))
+def test_a_damaged_directory_is_refused_in_one_line(case, request, tmp_path, capsys):
+    fixture, name, content, message = DAMAGE[case]
+    d = tmp_path / "copy"
+    shutil.copytree(request.getfixturevalue(fixture), d)
+    if content is None:  # keep the header line only
+        content = (d / name).read_text().splitlines()[0] + "\n"
+    (d / name).write_text(content)
+    capsys.readouterr()  # what the fixture's run printed
+    assert run.main(["report", str(d)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and re.search(message, err[0]), err
+    assert not (d / "report.html").exists()
+
+
+def test_a_compare_directory_without_its_runs_still_reports(compare_dir, tmp_path):
+    d = tmp_path / "copy"
+    shutil.copytree(compare_dir, d)
+    (d / "compare_runs.csv").unlink()
+    assert run.main(["report", str(d)]) == 0 and (d / "report.html").is_file()

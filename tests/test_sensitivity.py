@@ -171,13 +171,13 @@ def test_measure_names_are_what_a_run_reports(small_run):
 # --- the model through the command line ---------------------------------------------------
 
 MORRIS_ARGS = ["--problem", "behaviour", "--method", "morris", "--n", "4", "--scale", "0.02",
-               "--days", "45", "--replicates", "1", "--workers", "2", "--quiet"]
+               "--days", "45", "--replicates", "1", "--quiet"]
 
 
 @pytest.fixture(scope="module")
 def morris_dir(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("morris") / "sa"
-    assert run.main(["sensitivity", *MORRIS_ARGS, "--out", str(out)]) == 0
+    assert run.main(["sensitivity", *MORRIS_ARGS, "--workers", "2", "--out", str(out)]) == 0
     return out
 
 

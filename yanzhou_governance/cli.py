@@ -26,7 +26,9 @@ from analysis import problem as analysis_problems
 from experiments import plan_limits
 from experiments.executors import ExperimentError
 from experiments.interrupt import exit_status, stopping_signals_interrupt
+from experiments.lock import locked
 from experiments.outdir import check_out_dir, check_out_file, write_error
+from experiments.store import atomic_write
 from experiments.sweep import with_run_settings
 from model import scenarios, study
 from model.kpis import KPI_ROWS, REPRESENTATIVE_SCALE, kpis
@@ -45,9 +47,31 @@ def kpi_table(summary: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+class StoreOnce(argparse.Action):
+    """Store an option's value, refusing the option given twice (argparse would silently keep
+    the last one, as a repeated ``--set`` key is refused)."""
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        given = namespace.__dict__.setdefault("_given", set())
+        if self.dest in given:
+            parser.error(f"argument {option_string}: given twice; give it once")
+        given.add(self.dest)
+        setattr(namespace, self.dest, values)
+
+
 class OneLineParser(argparse.ArgumentParser):
     """argparse with the project's one-line errors: the message and where to find help,
-    without the usage block (exit status 2, as argparse)."""
+    without the usage block (exit status 2, as argparse); no abbreviated options (``--sca``
+    is refused, not taken for ``--scale``); a single-valued option given twice is refused."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
+
+    def add_argument(self, *args: Any, **kwargs: Any) -> argparse.Action:
+        if kwargs.get("action") is None and args and args[0].startswith("-"):
+            kwargs["action"] = StoreOnce
+        return super().add_argument(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"error: {message} (see `{self.prog} --help`)\n")
@@ -64,6 +88,17 @@ def _at_least(lowest: int) -> Callable[[str], int]:
             raise argparse.ArgumentTypeError(f"{value} is too small; allowed: {lowest} or more")
         return value
     return parse
+
+
+MAX_SEED = 2**64 - 1  # numpy's SeedSequence takes more, but a seed is shown in titles and names
+
+
+def _seed(text: str) -> int:
+    """An argparse type: a seed, 0 to 2**64 - 1."""
+    value = _at_least(0)(text)
+    if value > MAX_SEED:
+        raise argparse.ArgumentTypeError(f"{value} is too large; allowed: 0 to {MAX_SEED}")
+    return value
 
 
 def _setting(name: str) -> Callable[[str], Any]:
@@ -126,14 +161,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     plan_limits.check_memory([scenario.params], workers=1)
     check_out_dir(args.out, "run", force=args.force,
                   same_run={"seed": args.seed, "params": scenario.params.to_dict()})
-    scale_note(scenario.params.scale)
-    model = GovernanceModel(scenario.params, seed=args.seed)
-    model.run(progress=not args.quiet)
-    summary = summarise(model, scenario.name)
-    try:
-        out = write(model, summary, Path(args.out), scenario.values)
-    except OSError as e:
-        raise write_error(Path(args.out), e) from None
+    with locked(args.out):  # no other process writes there meanwhile
+        scale_note(scenario.params.scale)  # once every check passed: an error stays one line
+        model = GovernanceModel(scenario.params, seed=args.seed)
+        model.run(progress=not args.quiet)
+        summary = summarise(model, scenario.name)
+        try:
+            out = write(model, summary, Path(args.out), scenario.values)
+        except OSError as e:
+            raise write_error(Path(args.out), e) from None
     print(kpi_table(summary))
     print(f"outputs written to {out}/")
     return 0
@@ -166,21 +202,22 @@ def cmd_compare(args: argparse.Namespace) -> int:
     plan_limits.check_memory([s.params for s in loaded], plan_limits.local_workers(args.workers, None),
                              len(loaded) * args.seeds)
     out = check_out_dir(args.out, "compare")
-    runs = run_sets([s.params for s in loaded], replicate_seeds(args.seeds, args.seed),
-                    out / "runs", workers=args.workers, progress=not args.quiet)
-    if (runs["status"] != "done").any():
-        raise ExperimentError(f"some runs failed: see {out}/runs/failed/")
-    summaries = [json.loads(text) for text in runs["summary_json"]]
-    df = pd.DataFrame([{"set_id": i, "scenario": labels[i], "source": entries[i], "seed": seed,
-                        **kpis(summary)}
-                       for i, seed, summary in zip(runs["set_id"], runs["seed"], summaries,
-                                                   strict=True)])
-    measures = [key for key, _, _ in KPI_ROWS]
-    per_set = group_table(df, "set_id", measures)
-    per_set.insert(1, "scenario", [labels[i] for i in per_set["set_id"]])
-    per_set.insert(2, "source", [entries[i] for i in per_set["set_id"]])
-    df.to_csv(out / "compare_runs.csv", index=False)
-    per_set.to_csv(out / "compare.csv", index=False)
+    with locked(out):  # one process at a time, from the first run to the last file
+        runs = run_sets([s.params for s in loaded], replicate_seeds(args.seeds, args.seed), out,
+                        workers=args.workers, progress=not args.quiet)
+        if (runs["status"] != "done").any():
+            raise ExperimentError(f"some runs failed: see {out}/failed/")
+        summaries = [json.loads(text) for text in runs["summary_json"]]
+        df = pd.DataFrame([{"set_id": i, "scenario": labels[i], "source": entries[i], "seed": seed,
+                            **kpis(summary)}
+                           for i, seed, summary in zip(runs["set_id"], runs["seed"], summaries,
+                                                       strict=True)])
+        measures = [key for key, _, _ in KPI_ROWS]
+        per_set = group_table(df, "set_id", measures)
+        per_set.insert(1, "scenario", [labels[i] for i in per_set["set_id"]])
+        per_set.insert(2, "source", [entries[i] for i in per_set["set_id"]])
+        atomic_write(out / "compare_runs.csv", lambda tmp: df.to_csv(tmp, index=False))
+        atomic_write(out / "compare.csv", lambda tmp: per_set.to_csv(tmp, index=False))
     print(table(per_set, ["scenario"], measures))
     scale_note(min(sc.params.scale for sc in loaded))
     print(f"written to {out}/compare.csv")
@@ -262,6 +299,11 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_calibrate(args: argparse.Namespace) -> int:
     from model import calibration
 
+    params = scenarios.load("baseline", {"scale": args.scale}).params
+    runs = args.seeds * calibration.MAX_ROUNDS
+    plan_limits.check_runs(runs, f"calibrate: up to {calibration.MAX_ROUNDS} rounds × "
+                           f"{args.seeds:,} seeds", "lower --seeds")
+    plan_limits.check_memory([params], args.workers, runs)
     calibration.main(seeds=args.seeds, scale=args.scale, workers=args.workers, write=args.write)
     return 0
 
@@ -285,7 +327,7 @@ def cmd_scenarios(args: argparse.Namespace) -> int:
 def _experiment_options(cmd: argparse.ArgumentParser, replicates: int, out: str) -> None:
     cmd.add_argument("--replicates", type=_at_least(1), default=replicates,
                      help=f"replicate seeds per parameter set (default {replicates})")
-    cmd.add_argument("--seed", type=_at_least(0), default=2021,
+    cmd.add_argument("--seed", type=_seed, default=2021,
                      help="base seed; replicate seeds are SeedSequence(seed).spawn(R) (default 2021)")
     _engine_options(cmd, out)
 
@@ -303,6 +345,11 @@ def _engine_options(cmd: argparse.ArgumentParser, out: str,
                      help=f"days per run (default {defaults[1]})")
     cmd.add_argument("--out", default=out, help=f"output directory (default {out})")
     cmd.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def shorten(text: str, limit: int = 120) -> str:
+    """A value as shown in a one-line message: at most ``limit`` characters."""
+    return text if len(text) <= limit else f"{text[:limit - 20]}…{text[-19:]} ({len(text):,} characters)"
 
 
 def program_name() -> str:
@@ -324,7 +371,7 @@ def build_parser() -> argparse.ArgumentParser:
                      f"(shipped: {', '.join(scenarios.available())})")
     run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                      help="override a parameter (repeatable); `python run.py params` lists them")
-    run.add_argument("--seed", type=_at_least(0), default=1, help="random seed (default 1)")
+    run.add_argument("--seed", type=_seed, default=1, help="random seed (default 1)")
     run.add_argument("--days", type=_setting("days"), default=None,
                      help="days to simulate (default 365)")
     run.add_argument("--scale", type=_setting("scale"), default=None,
@@ -352,7 +399,7 @@ def build_parser() -> argparse.ArgumentParser:
                      type=_names,
                      help="comma-separated scenario names or paths (default: all shipped)")
     cmp.add_argument("--seeds", type=_at_least(1), default=3, help="replicates per scenario (default 3)")
-    cmp.add_argument("--seed", type=_at_least(0), default=2021,
+    cmp.add_argument("--seed", type=_seed, default=2021,
                      help="base seed; replicate seeds come from SeedSequence(seed).spawn(n)")
     cmp.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
     cmp.add_argument("--days", type=_setting("days"), default=None)
@@ -360,7 +407,7 @@ def build_parser() -> argparse.ArgumentParser:
     cmp.add_argument("--workers", type=_at_least(1), default=2)
     cmp.add_argument("--out", default="results/compare")
     cmp.add_argument("--quiet", action="store_true")
-    cmp.set_defaults(func=cmd_compare)
+    cmp.set_defaults(func=cmd_compare, resumable=True)
 
     swp = sub.add_parser("sweep", help="parameter sweep with replicates, resumable, local or Dask",
                          description="Run a scenario over a full factorial (--vary) and/or a "
@@ -375,7 +422,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="fixed override for every run (repeatable)")
     _experiment_options(swp, replicates=3, out="results/sweep")
     swp.add_argument("--series", action="store_true", help="also store each run's daily series")
-    swp.set_defaults(func=cmd_sweep)
+    swp.set_defaults(func=cmd_sweep, resumable=True)
 
     stf = sub.add_parser("staffing", help="compare staff allocation rules for a fixed headcount",
                          description="Compare how a fixed headcount of community staff is split "
@@ -392,7 +439,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="initial step of the weight search (halved once; default 0.25)")
     stf.add_argument("--scenario", default="baseline", help="base scenario name or path")
     _experiment_options(stf, replicates=5, out="results/staffing")
-    stf.set_defaults(func=cmd_staffing)
+    stf.set_defaults(func=cmd_staffing, resumable=True)
 
     sen = sub.add_parser("sensitivity", help="SALib sensitivity analysis (Sobol, Morris, FAST) of "
                          "a problem file, resumable, local or Dask",
@@ -411,11 +458,11 @@ def build_parser() -> argparse.ArgumentParser:
                      "points per parameter (default: the problem file's n)")
     sen.add_argument("--replicates", type=_at_least(1), default=None,
                      help="seeds per sample, averaged (default: the problem file's)")
-    sen.add_argument("--seed", type=_at_least(0), default=None,
+    sen.add_argument("--seed", type=_seed, default=None,
                      help="seed of the sample, the replicate seeds and the bootstrap "
                      "(default: the problem file's)")
     _engine_options(sen, out="results/sensitivity", defaults=("the problem's", "the problem's"))
-    sen.set_defaults(func=cmd_sensitivity)
+    sen.set_defaults(func=cmd_sensitivity, resumable=True)
 
     rep = sub.add_parser("report", help="one self-contained HTML report of an output directory",
                          description="Write one HTML file (figures embedded, no external links) "
@@ -456,8 +503,13 @@ def _main(argv: list[str] | None) -> int:
     except (ParameterError, ExperimentError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    except OSError as e:  # a path the checks could not foresee (name too long, I/O error)
+        where = f" '{shorten(str(e.filename))}'" if e.filename else ""
+        print(f"error:{where} {e.strerror or e}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt as e:
-        print("\ninterrupted; finished runs are kept: run the same command again to resume",
+        print("interrupted; finished runs are kept: run the same command again to resume"
+              if getattr(args, "resumable", False) else "interrupted; nothing was written",
               file=sys.stderr)
         return exit_status(e)
 

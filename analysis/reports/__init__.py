@@ -41,6 +41,55 @@ KINDS = (
     Kind("run", ("summary.json",), "python run.py run", run.build),
 )
 BUILDERS: dict[str, Callable[[Path], Page]] = {k.name: k.build for k in KINDS}
+COMMANDS = {k.name: k.command for k in KINDS}
+
+# What each kind's files must hold for a report to be read from them (a file cut short or
+# written by something else would otherwise give a confident report of nothing):
+# file -> (JSON: required keys | CSV: required columns); CSVs need at least one row.
+REQUIRED = {
+    "run": {"summary.json": ("scenario", "seed", "days", "scale", "population",
+                             "category_shares", "mean_days_to_close")},
+    "compare": {"compare.csv": ("scenario", "runs")},
+    "sweep": {"manifest.json": ("scenario", "replicates", "varied", "runs"),
+              "aggregate.csv": ("set_id", "runs")},
+    "staffing": {"staffing.csv": ("rule", "runs")},
+    "sensitivity": {"indices.csv": ("output", "parameter"),
+                    "manifest.json": ("method",)},
+}
+
+
+def check_inputs(kind: str, d: Path) -> None:
+    """Refuse, in one line naming the file, an input that is not as the tool writes it."""
+    for name, keys in REQUIRED[kind].items():
+        path = d / name
+        if not path.is_file():
+            continue  # optional files are checked only when present; identifying ones exist
+        why = _missing(path, keys)
+        if why:
+            raise ParameterError(f"{path} is not as `{COMMANDS[kind]}` writes it ({why}); run "
+                                 "the command again to rewrite it")
+
+
+def _missing(path: Path, keys: tuple[str, ...]) -> str | None:
+    """What is wrong with ``path`` against its required keys or columns, or None."""
+    import json
+
+    import pandas as pd
+
+    try:
+        if path.suffix == ".json":
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if not isinstance(data, dict):
+                return f"a JSON {type(data).__name__}, not an object"
+            absent = [k for k in keys if k not in data]
+        else:
+            data = pd.read_csv(path)
+            if data.empty:
+                return "no rows"
+            absent = [k for k in keys if k not in data.columns]
+    except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as e:
+        return f"unreadable: {str(e).splitlines()[0] if str(e) else type(e).__name__}"
+    return f"missing {', '.join(absent)}" if absent else None
 
 
 def recognised() -> str:
@@ -68,12 +117,14 @@ def build_report(directory: str | Path) -> str:
     d = Path(directory)
     kind = detect(d)
     try:
+        check_inputs(kind, d)
         page = BUILDERS[kind](d)
-    except (KeyError, ValueError, OSError) as e:
-        if isinstance(e, ParameterError):
-            raise
-        raise ParameterError(f"cannot read the {kind} directory '{d}': "
-                             f"{type(e).__name__}: {e}") from e
+    except ParameterError:
+        raise
+    except (KeyError, ValueError, TypeError, AttributeError, IndexError, OSError) as e:
+        raise ParameterError(f"cannot read the {kind} directory '{d}' ({type(e).__name__}: {e}); "
+                             f"allowed: a directory as `{COMMANDS[kind]}` writes it — run it "
+                             "again to rewrite the files") from e
     return render(page, str(d.resolve()), datetime.now().isoformat(timespec="seconds"))
 
 

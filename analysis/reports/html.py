@@ -254,6 +254,7 @@ def render(page: Page, source: str, generated: str) -> str:
             f"generated {esc(generated)}</p>",
             bottom_block(page.bottom_line), reading_block(page.reading),
             section("Run settings", settings), *page.sections]
+    body = [b for b in body if b]  # a kind may leave out a section it has no data for
     body.append(study_codes(body))
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
