@@ -224,9 +224,9 @@ class GovernanceModel(mesa.Model):
         self.day += 1
         self.run_seconds += perf_counter() - t0
         if self.day == self.p.days:
-            self.finish()
+            self._finish()
 
-    def finish(self) -> None:
+    def _finish(self) -> None:
         """The configured days are done: stop, as Mesa's ``running`` says, and keep the run's
         summary where users (``summary``) and ``mesa.batch_run`` (the data collector) read it."""
         self.running = False
