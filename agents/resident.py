@@ -1,13 +1,13 @@
-"""Resident (居民): a real Mesa agent whose state is one row of the model's resident arrays."""
+"""Resident (居民): a real Mesa agent whose state is one row of the model's resident arrays,
+and ``Residents``, the model's collection of them (``model.residents``)."""
 
 from __future__ import annotations
 
-import gc
-from contextlib import contextmanager
+import operator
+from collections.abc import Sequence
+from typing import overload
 
 import mesa
-from mesa.agentset import _HardKeyAgentSet
-from mesa.experimental.mesa_signals import ModelSignals
 
 from model.vocabulary import AGE_GROUPS, ORIGINS
 
@@ -15,7 +15,8 @@ from model.vocabulary import AGE_GROUPS, ORIGINS
 class Resident(mesa.Agent):
     """A view of resident ``idx``: reading or writing an attribute reads or writes the row.
 
-    Residents have no per-agent ``step``; the daily processes act on all rows at once.
+    Residents have no per-agent ``step``; the daily processes act on all rows at once. Get
+    them from ``model.residents`` (one agent per resident, made on demand).
     """
 
     def __init__(self, model: mesa.Model, idx: int) -> None:
@@ -82,52 +83,43 @@ class Resident(mesa.Agent):
         self.model.experience[self.idx] = value
 
 
-def create_residents(model: mesa.Model, n: int) -> list[Resident]:
-    """Create residents ``0 .. n-1`` as real Mesa agents, registered in ``model.agents`` and
-    ``model.agents_by_type[Resident]`` with consecutive ``unique_id``s, exactly as ``n`` calls
-    of ``Resident(model, i)`` would leave them.
+class Residents(Sequence[Resident]):
+    """The ``n`` residents of a model: ``residents[i]`` is resident ``i`` as a ``Resident``
+    agent, created (and so registered in ``model.agents``) the first time it is asked for and
+    the same object afterwards.
 
-    Why not that loop: ``Agent.__init__`` registers one agent at a time (a signal, a log call,
-    two set insertions), about 4 µs each, over a second for the 260,000 residents at scale 1.0.
-    Here the same attributes are set directly and the agents are added to Mesa's registries in
-    one go. The bulk path is taken only when nothing could tell the difference (no observer of
-    agent additions, no data set tracking residents); otherwise the plain loop runs.
+    Why on demand: the daily processes work on the arrays, never on agents, and Mesa registers
+    agents one at a time (about 8 µs each, two seconds for the 260,000 residents at scale 1.0)
+    with no public way to add many at once. So a resident becomes a Mesa agent only when a user
+    looks at it; ``model.agents_by_type[Resident]`` holds the residents looked at so far.
     """
-    if not _can_bulk_register(model):
-        return [Resident(model, i) for i in range(n)]
-    first = model.agent_id_counter
-    with _gc_paused():  # 260,000 new containers would trigger many useless collections
-        residents = [object.__new__(Resident) for _ in range(n)]
-        for i, r in enumerate(residents):
-            r.__dict__ = {"model": model, "unique_id": first + i, "pos": None, "idx": i}
-    model.agent_id_counter = first + n
-    model._all_agents._agents.update(dict.fromkeys(residents))
-    model._agents_by_type[Resident] = _HardKeyAgentSet(residents, random=model.random)
-    return residents
 
+    def __init__(self, model: mesa.Model, n: int) -> None:
+        self._model = model
+        self._n = n
+        self._views: dict[int, Resident] = {}
 
-def _can_bulk_register(model: mesa.Model) -> bool:
-    """Mesa's registries are as this module expects, no one listens to additions, no
-    subclass registers agents its own way, and there are no residents yet."""
-    try:
-        quiet = (not model._has_subscribers("agents", ModelSignals.AGENT_ADDED)
-                 and model._batch_context is None)
-        return (quiet and not Resident._datasets
-                and type(model).register_agent is mesa.Model.register_agent
-                and Resident not in model._agents_by_type
-                and isinstance(model._all_agents, _HardKeyAgentSet)
-                and isinstance(model._agents_by_type, dict)
-                and isinstance(model.agent_id_counter, int))
-    except AttributeError:  # another Mesa version: take the ordinary path
-        return False
+    def __len__(self) -> int:
+        return self._n
 
+    @overload
+    def __getitem__(self, i: int) -> Resident: ...
 
-@contextmanager
-def _gc_paused():
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
+    @overload
+    def __getitem__(self, i: slice) -> list[Resident]: ...
+
+    def __getitem__(self, i: int | slice) -> Resident | list[Resident]:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(self._n))]
+        idx = operator.index(i)  # numpy integers too
+        if idx < 0:
+            idx += self._n
+        if not 0 <= idx < self._n:
+            raise IndexError(f"resident {i} out of range: the model has {self._n} residents")
+        agent = self._views.get(idx)
+        if agent is None:
+            agent = self._views[idx] = Resident(self._model, idx)
+        return agent
+
+    def __repr__(self) -> str:
+        return f"<Residents: {self._n} residents, {len(self._views)} viewed as agents>"

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import secrets
 from time import perf_counter
+from typing import Any
 
 import mesa
 import numpy as np
 
 from agents import Courier, GridWorker, PartyBranch, PropertyFirm
-from agents.resident import create_residents
+from agents.resident import Residents
 
 from . import (
     channel_choice,
@@ -20,6 +23,7 @@ from . import (
     participation,
     property_service,
     satisfaction,
+    scenarios,
     smart_service,
     staffing,
     tiered_ladder,
@@ -28,9 +32,11 @@ from . import (
 from .calendar import is_month_start, month_of
 from .case_generation import CaseSampler, courier_draw, season_factor
 from .cases import NOT_SET, CaseTable
+from .collector import RunCollector
 from .daily_log import DailyLog
 from .memo import ArrayMemo
-from .params import Params
+from .metrics import summarise
+from .params import ParameterError, Params
 from .vocabulary import CHANNELS, KINDS, STREETS, A, C, K, S, U, member_table
 
 PATIENCE_BY_AGE = np.array([1.0, 0.7, 1.0, 1.4])  # assumption: the young escalate sooner
@@ -45,22 +51,41 @@ AT_COMPOUND = member_table((C["building_head"], C["grid_worker"], C["compound_br
                            len(CHANNELS))
 
 
+BASELINE = "baseline"  # the calibrated 2021 scenario, where a model starts by default
+DEFAULTS = "defaults"  # asks for the schema's defaults (uncalibrated rates) instead of a file
+CUSTOM = "custom"      # the scenario label of a model built from a Params
+
+
 class GovernanceModel(mesa.Model):
     """Residents, property firms, grid workers and party branches governing disputes and
     demands in the urban district.
 
+    ``GovernanceModel()`` is the calibrated 2021 baseline, seed 1;
+    ``GovernanceModel(scenario="staffing_18", seed=3, scale=0.1, days=90)`` starts from a
+    scenario and changes any schema parameter by keyword (``python run.py params`` lists them).
+
     Parameters
     ----------
-    params: the validated parameter set. ``Params()`` holds the schema defaults, without the
-        calibrated rates; the calibrated 2021 baseline is ``scenarios.load("baseline").params``.
-    seed: the run's seed; all randomness comes from ``self.rng``.
+    params: a complete, validated parameter set to start from instead of a scenario.
+    seed: the run's seed; all randomness comes from ``self.rng``. ``None`` draws a fresh one
+        (as ``mesa.batch_run`` asks with ``iterations``), kept in ``self.seed``.
+    scenario: a scenario name (``model/scenario_files/``) or the path of a scenario TOML file;
+        ``"defaults"`` for the schema defaults, without the calibrated rates.
+    **overrides: schema parameters changing the starting set, e.g. ``staffing_per_10k=18``;
+        an unknown name or a bad value raises ParameterError.
+
+    The model stops (``running`` becomes False) when its ``days`` are simulated; then
+    ``summary`` holds the run's measures (model.metrics.summarise).
     """
 
-    def __init__(self, params: Params | None = None, seed: int = 1) -> None:
+    def __init__(self, params: Params | None = None, seed: int | None = 1, *,
+                 scenario: str | os.PathLike[str] = BASELINE, **overrides: Any) -> None:
+        p, scenario_name = _start_params(params, scenario, overrides)
+        seed = _checked_seed(seed)
         super().__init__(rng=seed)
         t0 = perf_counter()
-        self.p = p = params or Params()
-        self.seed = seed
+        self.p, self.seed, self.scenario_name = p, seed, scenario_name
+        self.summary: dict[str, Any] | None = None
         self.day = -p.warmup_days
         self.district = d = district.generate(p, self.rng)
         self._memos = _resident_memos()
@@ -104,14 +129,14 @@ class GovernanceModel(mesa.Model):
         self.update_capacity()
         self.sampler = CaseSampler(self)
         self.daily = DailyLog(len(STREETS))
-        self.datacollector = mesa.DataCollector(model_reporters=_REPORTERS)
+        self.datacollector = RunCollector(model_reporters=_REPORTERS)
         self.warm_up()
         self.build_seconds = perf_counter() - t0
         self.run_seconds = 0.0
 
     # --- set-up -----------------------------------------------------------------------------
     def _create_residents(self) -> None:
-        create_residents(self, self.district.n_residents)
+        self.residents = Residents(self, self.district.n_residents)
 
     def _create_staff(self) -> None:
         """Grid workers per community, and the case hours they give per day."""
@@ -198,6 +223,15 @@ class GovernanceModel(mesa.Model):
         self.record_day()
         self.day += 1
         self.run_seconds += perf_counter() - t0
+        if self.day == self.p.days:
+            self._finish()
+
+    def _finish(self) -> None:
+        """The configured days are done: stop, as Mesa's ``running`` says, and keep the run's
+        summary where users (``summary``) and ``mesa.batch_run`` (the data collector) read it."""
+        self.running = False
+        self.summary = summarise(self, self.scenario_name)
+        self.datacollector.record_summary(self.summary)
 
     def simulate_day(self, first_day: bool = False) -> None:
         """One day, as a list of named processes in order."""
@@ -213,6 +247,7 @@ class GovernanceModel(mesa.Model):
         satisfaction.influence(self)
 
     def run(self, days: int | None = None, progress: bool = False) -> None:
+        """Simulate ``days`` recorded days (the configured ``days`` when not given)."""
         from tqdm import tqdm
 
         days = self.p.days if days is None else days
@@ -355,6 +390,49 @@ class GovernanceModel(mesa.Model):
         self.datacollector.collect(self)
         if is_month_start(self.day + 1) or self.day + 1 == self.p.days:
             self.daily.month_snapshot(self)
+
+
+def run_model(seed: int | None = 1, scenario: str | os.PathLike[str] = BASELINE,
+              **params: Any) -> dict[str, Any]:
+    """Build the model (as ``GovernanceModel(seed=seed, scenario=scenario, **params)``), run
+    its days and return its summary (the content of summary.json)."""
+    model = GovernanceModel(seed=seed, scenario=scenario, **params)
+    model.run()
+    summary = model.summary
+    model.release()  # freed now, not at the next full garbage collection
+    return summary
+
+
+def _start_params(params: Params | None, scenario: str | os.PathLike[str],
+                  overrides: dict[str, Any]) -> tuple[Params, str]:
+    """The model's parameters and its scenario label: ``params`` or the scenario's, with
+    ``overrides`` applied (each key and value checked by the schema)."""
+    if params is not None:
+        if not isinstance(params, Params):
+            raise TypeError(f"params must be a Params, not {type(params).__name__}; give "
+                            "parameters by keyword instead (GovernanceModel(scale=0.1))")
+        if scenario != BASELINE:
+            raise TypeError("give params or scenario, not both")
+        start, name = params, CUSTOM
+    elif not isinstance(scenario, str | os.PathLike):
+        raise TypeError(f"scenario must be a scenario name or the path of a .toml file "
+                        f"('{DEFAULTS}' for the schema defaults), not {scenario!r}")
+    elif scenario == DEFAULTS:
+        start, name = Params(), DEFAULTS
+    else:
+        loaded = scenarios.load(os.fspath(scenario))
+        start, name = loaded.params, loaded.name
+    return (start.with_updates(**overrides) if overrides else start), name
+
+
+def _checked_seed(seed: int | None) -> int:
+    """``seed`` as a Python int (numpy integers too), or a fresh one for None."""
+    if seed is None:
+        return secrets.randbits(32)
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise ParameterError(f"seed {seed!r} is not allowed; allowed: a whole number >= 0, "
+                             "or None for a fresh one")
+    return int(seed)
 
 
 def _resident_memos() -> dict[str, ArrayMemo]:

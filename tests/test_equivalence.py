@@ -1,21 +1,17 @@
 """Each optimised path pinned to a plain reference implementation (issue 5).
 
-The references are the straightforward versions: one ``Resident(model, i)`` call per resident,
-per-resident loops, ``np.isin``, recomputing every day. Where the optimised path is deterministic
-the results must be identical (bit for bit); the small districts keep this file fast.
+The references are the straightforward versions: per-resident loops, ``np.isin``, recomputing
+every day. Where the optimised path is deterministic the results must be identical (bit for
+bit); the small districts keep this file fast.
 """
 
 from __future__ import annotations
 
-import mesa
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from mesa.experimental.mesa_signals import ModelSignals
 
 import model.model as model_module
-from agents import Resident
-from agents.resident import create_residents
 from model import (
     GovernanceModel,
     Params,
@@ -52,83 +48,6 @@ from model.vocabulary import (
     O,
     S,
 )
-
-
-class _Marker(mesa.Agent):
-    """Another agent type, created around the residents so unique ids do not start at 1."""
-
-
-# --- creating residents ---------------------------------------------------------------------
-
-
-def _registry(model: mesa.Model) -> list[tuple]:
-    return [(type(a).__name__, a.unique_id, getattr(a, "idx", None), a.pos, a.model is model)
-            for a in model.agents]
-
-
-def _by_type(model: mesa.Model) -> dict[str, list[int]]:
-    return {t.__name__: [a.unique_id for a in s] for t, s in model.agents_by_type.items()}
-
-
-def test_bulk_residents_register_like_agent_init():
-    fast, slow = mesa.Model(rng=1), mesa.Model(rng=1)
-    for m in (fast, slow):
-        _Marker(m)
-    create_residents(fast, 40)
-    for i in range(40):
-        Resident(slow, i)
-    for m in (fast, slow):
-        _Marker(m)
-    assert _registry(fast) == _registry(slow)
-    assert _by_type(fast) == _by_type(slow)
-    assert fast.agent_id_counter == slow.agent_id_counter
-    plain = list(slow.agents_by_type[Resident])
-    for a, b in zip(fast.agents_by_type[Resident], plain, strict=True):  # every attribute
-        assert {k: v for k, v in vars(a).items() if k != "model"} == \
-               {k: v for k, v in vars(b).items() if k != "model"}
-    residents = list(fast.agents_by_type[Resident])
-    assert all(type(r) is Resident and isinstance(r, mesa.Agent) for r in residents)
-    # they behave as Mesa agents: selection, removal
-    assert len(fast.agents.select(agent_type=Resident)) == 40
-    residents[3].remove()
-    assert residents[3] not in fast.agents and len(fast.agents_by_type[Resident]) == 39
-
-
-def test_bulk_residents_fall_back_when_someone_listens():
-    class Listener:
-        def __init__(self) -> None:
-            self.heard = []
-
-        def hear(self, signal) -> None:
-            self.heard.append(signal)
-
-    model, listener = mesa.Model(rng=1), Listener()
-    model.observe("agents", ModelSignals.AGENT_ADDED, listener.hear)  # held by a weak reference
-    create_residents(model, 5)
-    assert len(listener.heard) == 5
-    assert [a.unique_id for a in model.agents] == [1, 2, 3, 4, 5]
-
-
-def test_bulk_residents_fall_back_for_own_registration():
-    class Counting(mesa.Model):
-        def register_agent(self, agent) -> None:
-            self.registered = getattr(self, "registered", 0) + 1
-            super().register_agent(agent)
-
-    model = Counting(rng=1)
-    create_residents(model, 6)
-    assert model.registered == 6 and len(model.agents) == 6
-
-
-def test_resident_views_read_and_write_rows(fresh_model):
-    m = fresh_model
-    residents = list(m.agents_by_type[Resident])
-    assert len(residents) == m.district.n_residents
-    r = residents[17]
-    assert r.idx == 17 and r.compound == int(m.district.compound[17])
-    r.satisfaction = 0.25
-    assert m.satisfaction[17] == 0.25
-
 
 # --- twin runs: the model with its optimised processes against the plain references ---------
 
@@ -286,7 +205,7 @@ def test_memo_follows_writes_through_resident_views(fresh_model):
     m = fresh_model
     before = m.mean_satisfaction()
     adult = int(np.flatnonzero(m.present_adults())[0])
-    resident = next(r for r in m.agents_by_type[Resident] if r.idx == adult)
+    resident = m.residents[adult]
     resident.satisfaction = resident.satisfaction + 0.5 if resident.satisfaction < 0.5 else 0.0
     assert m.mean_satisfaction() != before
     assert m.mean_satisfaction() == float(m.satisfaction[m.present_adults()].mean())

@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 from helpers import PYTHON, REPO, run_model, strip_timing
 
-from agents import Resident
 from model import GovernanceModel, Params, scenarios
 from model.cases import NOT_SET
 from model.metrics import active_in_run, summarise
@@ -111,7 +110,7 @@ def test_residents_conserved_except_seasonal(year_run):
     seasonal = int(d.seasonal.sum())
     assert seasonal > 0
     assert set(ts["present"].unique()) == {base, base + seasonal}
-    assert len(m.agents_by_type[Resident]) == d.n_residents
+    assert len(m.residents) == d.n_residents
     # month by month: January in season, July out of season
     months = {e["month"]: e["population"] for e in s["by_month"]}
     assert months[1] == base + seasonal and months[7] == base
