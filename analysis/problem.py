@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from experiments.runner import measure_names
-from model import scenarios
+from model import kpis, scenarios
 from model.params import (
     FIELDS,
     TYPES,
@@ -47,7 +47,6 @@ TOP_KEYS = ("name", "description", "scenario", "outputs", "scale", "days", "repl
 FACTOR_KEYS = ("bounds", "dist", "peak", "mean", "sd", "source")
 DISTS = {"unif": (), "logunif": (), "triang": ("peak",), "truncnorm": ("mean", "sd")}
 RUN_SETTINGS = ("scale", "days")  # top-level settings, not factors
-NOT_OUTPUTS = ("build_seconds", "runtime_seconds")  # wall times, not model results
 
 
 @dataclass(frozen=True)
@@ -298,7 +297,7 @@ def _shape(where: str, dist: str, spec: dict[str, Any], lower: float,
 
 
 def _outputs(raw: Any) -> tuple[str, ...]:
-    allowed = [m for m in measure_names() if m not in NOT_OUTPUTS]
+    allowed = [m for m in measure_names() if not kpis.declared(m).timing]  # not wall times
     if not isinstance(raw, list) or not raw or not all(isinstance(o, str) for o in raw):
         raise ParameterError("outputs must be a non-empty list of summary measures, e.g. "
                              "[\"mean_satisfaction\", \"disputes_per_1000_per_month\"]")

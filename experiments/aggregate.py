@@ -11,28 +11,20 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from model.kpis import better, bounds
-from model.params import FIELDS
+from model.kpis import better, bounds, headline, keys
 
-# The measures printed and plotted by default (all stored measures are aggregated).
-HEADLINE = (
-    "hotline_tickets_per_10k_per_year", "property_share", "disputes_per_1000_per_month",
-    "resolution_rate", "mean_days_to_close", "escalated_share", "mean_satisfaction",
-    "unsatisfied_share", "workload_per_worker", "utilisation",
-)
-RUN_COLUMNS = ("set_id", "replicate", "seed", "key", "status", "error", "model_version",
-               "scenario", "summary_json")
 CONFIDENCE = 0.95
 FEW_REPLICATES = 5   # below this, intervals are wide (docs/experiments.md): flagged in tables
 STATS = ("mean", "ci_low", "ci_high", "n")   # the columns of each measure in an aggregate
 
 
 def measure_columns(summary: pd.DataFrame) -> list[str]:
-    """Top-level numeric measures of a sweep summary (not parameters, not run bookkeeping)."""
-    skip = set(RUN_COLUMNS) | set(FIELDS) | {"build_seconds", "runtime_seconds", "worker_seconds"}
+    """The numeric measures of a sweep summary that are aggregated, in its column order: those
+    declared in model/kpis.py but family members (``category_shares.property``) and wall
+    times; every stored measure stays in the summary."""
+    aggregated = set(keys(lambda m: not m.family and not m.timing))
     return [c for c in summary.columns
-            if c not in skip and (c == "property_share" or "." not in c)
-            and pd.api.types.is_numeric_dtype(summary[c])]
+            if c in aggregated and pd.api.types.is_numeric_dtype(summary[c])]
 
 
 def mean_ci(values: np.ndarray, measure: str | None = None,
@@ -158,10 +150,11 @@ def cell(row: pd.Series, m: str) -> str:
     return text + (f" ({int(n)} of {int(row['runs'])} runs)" if n < row["runs"] else "")
 
 
-def table(agg: pd.DataFrame, varied: list[str], measures=HEADLINE) -> str:
-    """The aggregate as text: one line per parameter set, mean [95 % CI] per measure, with a
-    note when a set has fewer than :data:`FEW_REPLICATES` runs."""
-    present = [m for m in measures if f"{m}_mean" in agg.columns]
+def table(agg: pd.DataFrame, varied: list[str], measures: Sequence[str] | None = None) -> str:
+    """The aggregate as text: one line per parameter set, mean [95 % CI] per measure (the
+    headline ones of model/kpis.py unless given), with a note when a set has fewer than
+    :data:`FEW_REPLICATES` runs."""
+    present = [m for m in measures or headline() if f"{m}_mean" in agg.columns]
     shown = pd.DataFrame({**{v: agg[v] for v in varied}, "runs": agg["runs"],
                           **{m: [cell(r, m) for _, r in agg.iterrows()] for m in present}})
     text = shown.T.to_string(header=False) if len(present) > 4 else shown.to_string(index=False)

@@ -17,15 +17,17 @@ from model import kpis
 from model.figstyle import OKABE_ITO, factor, plt, save, sentence, style, unit_label, wrap
 from model.params import FIELDS
 
-from .aggregate import HEADLINE, mean_ci
+from .aggregate import mean_ci
 
 MAX_LEVELS = 12  # above this many values a parameter is treated as sampled (scatter)
 COLOUR = OKABE_ITO[0]
 
 
 def plot_sweep(summary: pd.DataFrame, varied: list[str], out: Path,
-               measures: Sequence[str] = HEADLINE) -> list[Path]:
-    """One PNG per varied parameter, one panel per measure; returns the files written."""
+               measures: Sequence[str] | None = None) -> list[Path]:
+    """One PNG per varied parameter, one panel per measure (the headline ones of
+    model/kpis.py unless given); returns the files written."""
+    measures = measures or kpis.headline()
     ok = summary[summary["status"] == "done"]
     written = []
     for param in varied:

@@ -16,10 +16,10 @@ from typing import Any
 
 import numpy as np
 
+from model import kpis
 from model.metrics import MODEL_VERSION
 from model.params import Params
 from model.provenance import model_digest
-from model.vocabulary import CHANNELS, DISPUTE_KINDS, KINDS, LEVELS, ORIGINS, STATES
 
 # Summary keys that identify a run rather than measure it.
 IDENTITY = ("scenario", "seed", "days", "scale", "model_version", "model_digest")
@@ -64,8 +64,9 @@ def execute(task: Task) -> dict[str, Any]:
 
 def flatten(summary: dict[str, Any]) -> dict[str, Any]:
     """The scalar measures of a summary as floats (None, "nothing to measure", becomes NaN so
-    that every run stores the same column types): top-level numbers, and one level of named
-    shares (``category_shares.property``); ``property_share`` repeats the F4 headline."""
+    that every run stores the same column types): top-level numbers, one level of named
+    shares (``category_shares.property``), and the measures model/kpis.py declares as
+    repeating another under a headline name (``property_share``)."""
     flat: dict[str, float] = {}
     for key, value in summary.items():
         if key in IDENTITY:
@@ -74,25 +75,16 @@ def flatten(summary: dict[str, Any]) -> dict[str, Any]:
         for sub, v in items:
             if v is None or (isinstance(v, int | float) and not isinstance(v, bool)):
                 flat[key if sub is None else f"{key}.{sub}"] = np.nan if v is None else float(v)
-    flat["property_share"] = flat["category_shares.property"]
+    for m in kpis.MEASURES:
+        if m.same_as:
+            flat[m.key] = flat[m.same_as]
     return flat
 
 
 def measure_names() -> tuple[str, ...]:
     """Every measure ``flatten`` gives a run, known without running one (a test pins the two
-    together): what a sensitivity problem may name as an output."""
-    named = {"category_shares": KINDS, "disputes_by_kind_per_1000_per_month": DISPUTE_KINDS,
-             "settled_shares": LEVELS, "escalation_shares": LEVELS, "channel_shares": CHANNELS,
-             "satisfaction_by_origin": ORIGINS, "case_states": STATES}
-    top = ("population", "hotline_tickets_per_10k_per_year", "disputes_per_1000_per_month",
-           "cases_per_1000_per_month", "resolution_rate", "mean_days_to_close",
-           "mean_days_to_resolve", "mean_days_to_handle", "mean_case_satisfaction",
-           "reached_community_or_higher", "escalated_share", "silence_share",
-           "carried_over_from_warmup", "supervised_share", "overdue_share",
-           "discipline_referrals", "mean_satisfaction", "final_satisfaction",
-           "unsatisfied_share", "satisfaction_sd", "participation_rate", "workload_per_worker",
-           "utilisation", "staff", "build_seconds", "runtime_seconds", "property_share")
-    return top + tuple(f"{key}.{sub}" for key, subs in named.items() for sub in subs)
+    together): the measures declared in model/kpis.py."""
+    return kpis.keys(lambda m: True)
 
 
 def record(task: Task, result: dict[str, Any]) -> dict[str, Any]:

@@ -27,18 +27,18 @@ from model.calibration import replicate_seeds
 from model.params import ParameterError, Params
 
 from . import designs, plan_limits
-from .aggregate import HEADLINE
 from .executors import Backend, open_backend
 from .outdir import check_out_dir
 from .store import atomic_write
 from .sweep import finish, run_sets
 
 RULES = ("uniform", "proportional", "demand", "optimized")
-# objective -> +1 to minimise, -1 to maximise
-# objective -> +1 to minimise, -1 to maximise (the better direction declared in model/kpis.py)
-OBJECTIVES = {m: -kpis.better(m) for m in (
-    "mean_days_to_close", "unsatisfied_share", "escalated_share", "disputes_per_1000_per_month",
-    "mean_satisfaction", "mean_case_satisfaction", "resolution_rate")}
+def minimised(measure: str) -> int:
+    """+1 when lower values of ``measure`` rank first, -1 when higher ones do: the better
+    direction declared in model/kpis.py (lower first for a measure without one)."""
+    return -kpis.better(measure) or 1
+
+
 WEIGHTS = ("staff_weight_population", "staff_weight_demand")
 MAX_ROUNDS = 12
 
@@ -49,8 +49,9 @@ def _check(rules: list[str], objective: str, total: int, step: float) -> None:
             raise ParameterError(f"unknown allocation rule '{rule}'; allowed: {', '.join(RULES)}")
     if not rules or len(set(rules)) != len(rules):
         raise ParameterError(f"--rules needs distinct rules from: {', '.join(RULES)}")
-    if objective not in OBJECTIVES:
-        raise ParameterError(f"unknown objective '{objective}'; allowed: {', '.join(OBJECTIVES)}")
+    if objective not in kpis.objectives():
+        raise ParameterError(f"unknown objective '{objective}'; allowed: "
+                             f"{', '.join(kpis.objectives())}")
     if total < 1:
         raise ParameterError(f"--total must be a positive headcount, got {total}")
     if not (0 < step <= 0.5 and abs(1 / step - round(1 / step)) < 1e-9):
@@ -140,7 +141,7 @@ def search(scenario: str, fixed: dict[str, Any], objective: str, seeds: list[int
 
     def score(pt: tuple[int, int]) -> float:
         mean = scores[pt][0]
-        return np.inf if np.isnan(mean) else OBJECTIVES[objective] * mean
+        return np.inf if np.isnan(mean) else minimised(objective) * mean
 
     corners = [(0, 0), (n, 0), (0, n)]
     evaluate(corners)
@@ -174,7 +175,7 @@ def _neighbours(pt: tuple[int, int], stride: int, n: int) -> list[tuple[int, int
 
 def _rule_table(agg: pd.DataFrame, runs: pd.DataFrame, chosen: dict[str, dict], total: int,
                 objective: str) -> pd.DataFrame:
-    measures = list(dict.fromkeys([objective, *HEADLINE]))
+    measures = list(dict.fromkeys([objective, *kpis.headline()]))
     cols = [f"{m}_{s}" for m in measures for s in ("mean", "ci_low", "ci_high", "n")]
     out = agg.reindex(columns=["rule", "runs", "failed", *cols])  # NaN if every run failed
     out.insert(1, "total_staff_at_scale_1", total)

@@ -1,120 +1,258 @@
-"""The headline measures of a run summary: key, label and display format (the command line's
-KPI table, ``run.py compare`` and the HTML reports share them), with units for tables and the
-range of values each measure can take (confidence intervals stay inside it)."""
+"""The measure registry: every output measure of a run, declared once — key, label, unit,
+display format, the values it can take, which way is better, where it is shown (the KPI
+table, the headline of experiments, the staffing objectives, the bottom line of reports) and,
+for a measure added without touching ``model/metrics.py``, how it is computed.
+
+Everything that names measures reads :data:`MEASURES`: summary.json (``metrics.summarise``
+adds the measures that carry a ``compute``), the command line's KPI table and ``--objective``,
+``experiments.runner.measure_names`` (the outputs a sensitivity problem may name),
+``experiments.aggregate`` (which columns are aggregated, the headline, bounds of intervals),
+the staffing objectives, sweep and report figures, and the report tables and sentences.
+docs/experiments.md, "Adding a measure", says how to add one.
+"""
 
 from __future__ import annotations
 
 import math
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
+
+from .study import F3_TICKETS_PER_10K, F4_PROPERTY_SHARE
+from .vocabulary import CHANNELS, DISPUTE_KINDS, KINDS, LEVELS, ORIGINS, STATES
 
 # Below this population scale each street has only one or two communities: district-wide
 # rates stay comparable with scale 1.0, per-street and per-community measures do not.
 REPRESENTATIVE_SCALE = 0.25
 
-KPI_ROWS = (
-    ("population", "mean present residents", "{:,.0f}"),
-    ("hotline_tickets_per_10k_per_year", "hotline tickets per 10,000 per year (F3: 588)", "{:.0f}"),
-    ("property_share", "property share of tickets (F4: 13.3 %)", "{:.1%}"),
-    ("disputes_per_1000_per_month", "disputes per 1,000 per month", "{:.2f}"),
-    ("resolution_rate", "resolution rate", "{:.1%}"),
-    ("mean_days_to_close", "mean days to close", "{:.2f}"),
-    ("reached_community_or_higher", "share reaching the community or higher", "{:.1%}"),
-    ("escalated_share", "share escalated (failed or waited too long)", "{:.1%}"),
-    ("mean_satisfaction", "mean satisfaction", "{:.3f}"),
-    ("mean_case_satisfaction", "mean satisfaction with closed cases", "{:.3f}"),
-    ("participation_rate", "participation rate", "{:.2%}"),
-    ("workload_per_worker", "cases per community worker per month", "{:.1f}"),
-    ("utilisation", "staff utilisation", "{:.2f}"),
-    ("runtime_seconds", "runtime (s)", "{:.1f}"),
-)
-
-# Measures that are not in the KPI table but are printed elsewhere (experiments' HEADLINE).
-EXTRA_ROWS = (
-    ("unsatisfied_share", "share of adults below 0.5 satisfaction", "{:.1%}"),
-    ("cases_per_1000_per_month", "cases per 1,000 per month", "{:.2f}"),
-    ("final_satisfaction", "satisfaction at the end of the run", "{:.3f}"),
-)
-
-UNITS = {
-    "population": "residents",
-    "hotline_tickets_per_10k_per_year": "tickets / 10,000 / year",
-    "disputes_per_1000_per_month": "disputes / 1,000 / month",
-    "cases_per_1000_per_month": "cases / 1,000 / month",
-    "mean_days_to_close": "days",
-    "mean_satisfaction": "0–1 scale",
-    "mean_case_satisfaction": "0–1 scale",
-    "final_satisfaction": "0–1 scale",
-    "workload_per_worker": "cases / worker / month",
-    "utilisation": "busy share of staff time",
-    "runtime_seconds": "s",
-}
-# What each stored measure can possibly be (model/metrics.py): shares, rates of cases and the
-# 0..1 satisfaction scale in [0, 1]; counts, days and rates per population at least 0.
+# What a measure can possibly be (model/metrics.py): shares, rates of cases and the 0..1
+# satisfaction scale in [0, 1]; counts, days and rates per population at least 0.
 # Utilisation is hours used over hours available, and a unit never works beyond its hours
-# (model/queues.py), so it is a share too. A measure not listed here is unbounded.
+# (model/queues.py), so it is a share too.
 UNIT_INTERVAL = (0.0, 1.0)
 NON_NEGATIVE = (0.0, math.inf)
 UNBOUNDED = (-math.inf, math.inf)
-BOUNDS: dict[str, tuple[float, float]] = {
-    **dict.fromkeys((
-        "property_share", "resolution_rate", "reached_community_or_higher", "escalated_share",
-        "silence_share", "supervised_share", "overdue_share", "unsatisfied_share",
-        "participation_rate", "utilisation", "mean_satisfaction", "final_satisfaction",
-        "mean_case_satisfaction"), UNIT_INTERVAL),
-    **dict.fromkeys((
-        "population", "hotline_tickets_per_10k_per_year", "disputes_per_1000_per_month",
-        "cases_per_1000_per_month", "mean_days_to_close", "mean_days_to_resolve",
-        "mean_days_to_handle", "carried_over_from_warmup", "discipline_referrals",
-        "satisfaction_sd", "workload_per_worker", "staff", "runtime_seconds", "build_seconds",
-        "worker_seconds"), NON_NEGATIVE),
-}
-# Which way is better for a measure: +1 higher, -1 lower (reports say "better in k of n seeds",
-# the staffing search minimises the objective accordingly). Measures with no better side are
-# not listed: calibration targets (hotline tickets, property share), population, run times,
-# and load measures whose best value is a trade-off (workload, utilisation).
-BETTER: dict[str, int] = {
-    **dict.fromkeys(("resolution_rate", "mean_satisfaction", "mean_case_satisfaction",
-                     "final_satisfaction"), 1),
-    **dict.fromkeys(("mean_days_to_close", "mean_days_to_resolve", "mean_days_to_handle",
-                     "escalated_share", "overdue_share", "unsatisfied_share",
-                     "disputes_per_1000_per_month"), -1),
-}
-SHARE_UNIT = "% of cases"
-SHARE_UNITS = {"property_share": "% of tickets", "unsatisfied_share": "% of adults",
-               "participation_rate": "% of adults"}
+PERCENT_FORMAT = re.compile(r"\{:\.(\d+)%\}")
+
+Compute = Callable[[Any, dict[str, Any]], "float | None"]
+
+
+@dataclass(frozen=True)
+class Measure:
+    """One output measure. ``better`` is +1 when higher is better, -1 when lower, 0 when
+    neither (calibration targets, population, run times, load measures whose best value is a
+    trade-off): reports say "better in k of n seeds" by it and the staffing search minimises
+    ``-better × value``, so an ``objective`` needs a direction."""
+
+    key: str
+    label: str
+    unit: str = ""
+    fmt: str | None = None
+    bounds: tuple[float, float] = UNBOUNDED
+    better: int = 0
+    headline: bool = False   # printed and plotted by default by sweeps, staffing and reports
+    kpi_row: bool = False    # a row of the KPI table (`run`, `compare`)
+    objective: bool = False  # may be optimised by `staffing --objective`
+    # place in a report's bottom line (1 first; 0: not there): what a policymaker funds staff
+    # for — speed, success, satisfaction and conflict
+    lead: int = 0
+    target: tuple[str, float] | None = None  # (study code, value) the model is compared with
+    timing: bool = False     # a wall time, not a model result: not aggregated, not an output
+    same_as: str | None = None   # repeats another measure under a headline name
+    family: str | None = None    # the summary dict it is a member of (``category_shares``)
+    compute: Compute | None = None   # (model, summary so far) -> value; None: metrics.py does
+    doc: str = ""
+
+    def __post_init__(self) -> None:
+        if self.objective and not self.better:
+            raise ValueError(f"measure {self.key}: an objective needs a better direction")
+        if self.compute and (self.family or self.same_as):
+            raise ValueError(f"measure {self.key}: only a top-level measure has a compute")
+
+
+def family(prefix: str, subs: Iterable[str], label: str, unit: str, fmt: str,
+           bounds: tuple[float, float], doc: str) -> tuple[Measure, ...]:
+    """The members of a summary dict ``prefix`` (``prefix.sub`` for each of ``subs``, names
+    from model/vocabulary.py); ``label`` has one ``{}`` for the member's name."""
+    return tuple(Measure(f"{prefix}.{sub}", label.format(sub.replace("_", " ")), unit, fmt,
+                         bounds, family=prefix, doc=doc) for sub in subs)
+
+
+SHARE, DAYS, SCALE = "% of cases", "days", "0–1 scale"
+PER_1000 = "disputes / 1,000 / month"
+
+MEASURES: tuple[Measure, ...] = (
+    Measure("population", "mean present residents", "residents", "{:,.0f}", NON_NEGATIVE,
+            kpi_row=True, doc="residents present, mean over the days"),
+    Measure("hotline_tickets_per_10k_per_year", "hotline tickets per 10,000 per year",
+            "tickets / 10,000 / year", "{:.0f}", NON_NEGATIVE, headline=True, kpi_row=True,
+            target=("F3", F3_TICKETS_PER_10K), doc="12345 hotline tickets per present resident"),
+    Measure("property_share", "property share of tickets", "% of tickets", "{:.1%}",
+            UNIT_INTERVAL, headline=True, kpi_row=True, target=("F4", F4_PROPERTY_SHARE),
+            same_as="category_shares.property", doc="the F4 headline of category_shares"),
+    *family("category_shares", KINDS, "share of hotline tickets about {}", "% of tickets",
+            "{:.1%}", UNIT_INTERVAL, "hotline tickets by kind over all tickets"),
+    Measure("disputes_per_1000_per_month", "disputes per 1,000 per month", PER_1000, "{:.2f}",
+            NON_NEGATIVE, better=-1, headline=True, kpi_row=True, objective=True, lead=4,
+            doc="new disputes (DISPUTE_KINDS) raised in the run"),
+    Measure("cases_per_1000_per_month", "cases per 1,000 per month", "cases / 1,000 / month",
+            "{:.2f}", NON_NEGATIVE, doc="new cases of every kind raised in the run"),
+    *family("disputes_by_kind_per_1000_per_month", DISPUTE_KINDS,
+            "{} disputes per 1,000 per month", PER_1000, "{:.2f}", NON_NEGATIVE,
+            "new disputes of each kind"),
+    *family("settled_shares", LEVELS, "share of resolved cases settled at the {} level",
+            "% of resolved cases", "{:.1%}", UNIT_INTERVAL,
+            "where closed and resolved cases were settled"),
+    Measure("resolution_rate", "resolution rate", SHARE, "{:.1%}", UNIT_INTERVAL, better=1,
+            headline=True, kpi_row=True, objective=True, lead=2,
+            doc="reported cases closed in the run that were resolved"),
+    Measure("mean_days_to_close", "mean days to close", DAYS, "{:.2f}", NON_NEGATIVE, better=-1,
+            headline=True, kpi_row=True, objective=True, lead=1,
+            doc="raised to closed, over reported cases closed in the run"),
+    Measure("mean_days_to_resolve", "mean days to resolve", DAYS, "{:.2f}", NON_NEGATIVE,
+            better=-1, doc="raised to closed, over the resolved ones"),
+    Measure("mean_days_to_handle", "mean days to first handling", DAYS, "{:.2f}",
+            NON_NEGATIVE, better=-1, doc="raised to first handled, over closed cases"),
+    Measure("reached_community_or_higher", "share reaching the community or higher", SHARE,
+            "{:.1%}", UNIT_INTERVAL, kpi_row=True, doc="reported cases above the compound"),
+    Measure("escalated_share", "share escalated (failed or waited too long)", SHARE, "{:.1%}",
+            UNIT_INTERVAL, better=-1, headline=True, kpi_row=True, objective=True,
+            doc="reported cases escalated at least once"),
+    *family("escalation_shares", LEVELS, "share of reported cases reaching the {} level",
+            SHARE, "{:.1%}", UNIT_INTERVAL, "reported cases that reached each level"),
+    Measure("silence_share", "share of new cases kept silent", SHARE, "{:.1%}", UNIT_INTERVAL,
+            doc="new cases never reported"),
+    *family("channel_shares", CHANNELS, "share of new cases by channel: {}", SHARE, "{:.1%}",
+            UNIT_INTERVAL, "new cases by the channel they were raised through"),
+    Measure("carried_over_from_warmup", "cases carried over from the warm-up", "cases",
+            "{:,.0f}", NON_NEGATIVE, doc="open on 1 January, raised in the warm-up"),
+    Measure("supervised_share", "share of district-loop cases supervised", SHARE, "{:.1%}",
+            UNIT_INTERVAL, doc="of the cases in the hotline loop during the run"),
+    Measure("overdue_share", "share of district-loop cases overdue", SHARE, "{:.1%}",
+            UNIT_INTERVAL, better=-1, doc="of the cases in the hotline loop during the run"),
+    Measure("discipline_referrals", "discipline referrals", "cases", "{:,.0f}", NON_NEGATIVE,
+            doc="cases the run referred to discipline inspection"),
+    Measure("mean_satisfaction", "mean satisfaction", SCALE, "{:.3f}", UNIT_INTERVAL, better=1,
+            headline=True, kpi_row=True, objective=True, lead=3,
+            doc="adults' satisfaction, mean over the days"),
+    Measure("mean_case_satisfaction", "mean satisfaction with closed cases", SCALE, "{:.3f}",
+            UNIT_INTERVAL, better=1, kpi_row=True, objective=True,
+            doc="satisfaction of the raisers of cases closed in the run"),
+    Measure("final_satisfaction", "satisfaction at the end of the run", SCALE, "{:.3f}",
+            UNIT_INTERVAL, better=1, doc="adults' mean satisfaction on the last day"),
+    Measure("unsatisfied_share", "share of adults below 0.5 satisfaction", "% of adults",
+            "{:.1%}", UNIT_INTERVAL, better=-1, headline=True, objective=True,
+            doc="present adults below the neutral point on the last day"),
+    Measure("satisfaction_sd", "spread of satisfaction (sd)", SCALE, "{:.3f}", NON_NEGATIVE,
+            doc="standard deviation over present adults on the last day"),
+    *family("satisfaction_by_origin", ORIGINS, "mean satisfaction of {} residents", SCALE,
+            "{:.3f}", UNIT_INTERVAL, "adults' satisfaction by origin, mean over snapshots"),
+    Measure("participation_rate", "participation rate", "% of adults", "{:.2%}", UNIT_INTERVAL,
+            kpi_row=True, doc="adults taking part, mean over snapshots"),
+    Measure("workload_per_worker", "cases per community worker per month",
+            "cases / worker / month", "{:.1f}", NON_NEGATIVE, headline=True, kpi_row=True,
+            doc="cases entering community staff queues per staff member"),
+    Measure("utilisation", "staff utilisation", "busy share of staff time", "{:.2f}",
+            UNIT_INTERVAL, headline=True, kpi_row=True, doc="hours used over hours available"),
+    Measure("staff", "community staff", "staff", "{:,.0f}", NON_NEGATIVE,
+            doc="community staff in the district"),
+    *family("case_states", STATES, "cases {} at the end", "cases", "{:,.0f}", NON_NEGATIVE,
+            "cases the run saw, by their state at its end"),
+    Measure("build_seconds", "build time (s)", "s", "{:.1f}", NON_NEGATIVE, timing=True,
+            doc="wall time to build the model"),
+    Measure("runtime_seconds", "runtime (s)", "s", "{:.1f}", NON_NEGATIVE, kpi_row=True,
+            timing=True, doc="wall time to build and run the model"),
+)
+
+
+def declared(key: str) -> Measure | None:
+    """The declaration of measure ``key`` (None when there is none). Read at each call, not
+    at import, so that a measure added to MEASURES is seen everywhere (tests add one)."""
+    return next((m for m in MEASURES if m.key == key), None)
+
+
+def keys(where: Callable[[Measure], Any]) -> tuple[str, ...]:
+    """The keys of the measures for which ``where`` is true, in declaration order."""
+    return tuple(m.key for m in MEASURES if where(m))
+
+
+def kpi_keys() -> tuple[str, ...]:
+    """The rows of the KPI table."""
+    return keys(lambda m: m.kpi_row)
+
+
+def headline() -> tuple[str, ...]:
+    """The measures experiments print and plot by default."""
+    return keys(lambda m: m.headline)
+
+
+def objectives() -> tuple[str, ...]:
+    """What `staffing --objective` may optimise."""
+    return keys(lambda m: m.objective)
+
+
+def leads() -> tuple[str, ...]:
+    """What a report's bottom line leads with, in its order."""
+    return tuple(m.key for m in sorted((m for m in MEASURES if m.lead), key=lambda m: m.lead))
+
+
+def value(summary: dict[str, Any], key: str) -> Any:
+    """Measure ``key`` of a summary: top level, a family member or a repeated one."""
+    m = declared(key)
+    key = (m.same_as or key) if m else key
+    prefix, _, sub = key.partition(".")
+    return summary[prefix][sub] if sub else summary[key]
+
+
+def computed(model: Any, summary: dict[str, Any]) -> dict[str, Any]:
+    """The measures declared with a ``compute``, for ``metrics.summarise`` to add."""
+    out: dict[str, Any] = {}
+    for m in MEASURES:
+        if m.compute:
+            out[m.key] = m.compute(model, {**summary, **out})
+    return out
 
 
 def kpis(summary: dict[str, Any]) -> dict[str, Any]:
-    """The headline numbers of a summary, flattened."""
-    flat = dict(summary)
-    flat["property_share"] = summary["category_shares"]["property"]
-    return {key: flat[key] for key, _, _ in KPI_ROWS}
+    """The KPI table's numbers of a summary, flattened."""
+    return {key: value(summary, key) for key in kpi_keys()}
 
 
 def label(key: str) -> str:
-    """The label of a measure (its key when it has none)."""
-    return {k: lab for k, lab, _ in (*KPI_ROWS, *EXTRA_ROWS)}.get(key, key)
+    """The label of a measure, with the study figure it is compared with (its key when it
+    is not declared)."""
+    m = declared(key)
+    if m is None:
+        return key
+    return f"{m.label} ({m.target[0]}: {_target_text(m)})" if m.target else m.label
+
+
+def _target_text(m: Measure) -> str:
+    """A target value in the measure's format, per cent with a space ('13.3 %')."""
+    pct = PERCENT_FORMAT.fullmatch(m.fmt or "")
+    return f"{m.target[1] * 100:.{pct.group(1)}f} %" if pct else (m.fmt or "{}").format(m.target[1])
 
 
 def fmt(key: str) -> str | None:
-    """The display format of a measure, or None when it has none."""
-    return {k: f for k, _, f in (*KPI_ROWS, *EXTRA_ROWS)}.get(key)
+    """The display format of a measure, or None when it is not declared."""
+    m = declared(key)
+    return m.fmt if m else None
 
 
 def unit(key: str) -> str:
-    """The unit of a measure for a table column ('' when unknown)."""
-    if key in UNITS:
-        return UNITS[key]
-    if fmt(key) and "%" in fmt(key):
-        return SHARE_UNITS.get(key, SHARE_UNIT)
-    return ""
+    """The unit of a measure for a table column ('' when it is not declared)."""
+    m = declared(key)
+    return m.unit if m else ""
 
 
 def better(key: str) -> int:
     """+1 when a higher value of measure ``key`` is better, -1 when lower, 0 when neither."""
-    return BETTER.get(key, 0)
+    m = declared(key)
+    return m.better if m else 0
 
 
 def bounds(key: str) -> tuple[float, float]:
     """(lowest, highest) value measure ``key`` can take; unbounded when not declared."""
-    return BOUNDS.get(key, UNBOUNDED)
+    m = declared(key)
+    return m.bounds if m else UNBOUNDED

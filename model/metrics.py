@@ -12,6 +12,7 @@ import pandas as pd
 
 from .calendar import month_of
 from .cases import NOT_SET
+from .kpis import computed
 from .provenance import model_digest
 from .vocabulary import DISPUTE_KINDS, KINDS, LEVELS, OPEN_STATES, ORIGINS, STREETS, C, K, S
 from .winter_influx import in_heating_season
@@ -31,6 +32,7 @@ def _mean(x: np.ndarray) -> float | None:
 
 
 def summarise(model, scenario: str = "custom") -> dict[str, Any]:
+    """summary.json of a finished run; every number in it is declared in model/kpis.py."""
     p, c = model.p, model.cases
     ts = model.datacollector.get_model_vars_dataframe()
     days = len(ts)
@@ -101,7 +103,8 @@ def summarise(model, scenario: str = "custom") -> dict[str, Any]:
         "model_version": MODEL_VERSION,
         "model_digest": model_digest(),  # the source and libraries that computed these numbers
     }
-    return summary
+    # measures declared with their computation in model/kpis.py, without a line here
+    return {**summary, **computed(model, summary)}
 
 
 def active_in_run(c) -> np.ndarray:

@@ -402,7 +402,7 @@ def test_staffing_optimized_is_the_best_point_of_its_search(staffing_result):
 
 @pytest.mark.parametrize("kwargs, match", [
     ({"rules": ["uniform", "random"]}, "unknown allocation rule 'random'; allowed: uniform"),
-    ({"objective": "happiness"}, "unknown objective 'happiness'; allowed: mean_days_to_close"),
+    ({"objective": "happiness"}, "unknown objective 'happiness'; allowed: disputes_per_1000_per_month"),
     ({"total": 0}, "total = 0 is too small; allowed: 1 or more"),
     ({"step": 0.3}, "--step 0.3 must divide 1"),
 ])

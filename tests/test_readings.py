@@ -22,7 +22,6 @@ from analysis.reports.common import short
 from analysis.reports.html import measure
 from experiments.aggregate import (
     FEW_REPLICATES,
-    HEADLINE,
     aggregate,
     group_table,
     mean_ci,
@@ -30,6 +29,8 @@ from experiments.aggregate import (
     table,
 )
 from model import kpis
+
+HEADLINE = kpis.headline()
 
 TWO_LEVELS = (18.0, 43.9)
 
@@ -67,8 +68,8 @@ def items(clause: str, labels: list[str]) -> dict[str, str]:
 
 # --- mean_ci: intervals inside the measure's bounds ---------------------------------------------
 
-UNIT = [m for m, b in kpis.BOUNDS.items() if b == kpis.UNIT_INTERVAL]
-POSITIVE = [m for m, b in kpis.BOUNDS.items() if b == kpis.NON_NEGATIVE]
+UNIT = [m.key for m in kpis.MEASURES if m.bounds == kpis.UNIT_INTERVAL]
+POSITIVE = [m.key for m in kpis.MEASURES if m.bounds == kpis.NON_NEGATIVE]
 
 
 @settings(max_examples=300, deadline=None)
@@ -384,7 +385,7 @@ def test_staffing_reading_counts_and_best_uniform(tmp_path):
 def make_run(out: Path, tickets: float, prop: float, days: int, scale: float) -> None:
     out.mkdir()
     summary = {"scenario": "baseline", "seed": 1, "days": days, "scale": scale,
-               **{k: 0.5 for k, _, _ in kpis.KPI_ROWS}, "population": 12000.0,
+               **dict.fromkeys(kpis.kpi_keys(), 0.5), "population": 12000.0,
                "hotline_tickets_per_10k_per_year": tickets, "category_shares": {"property": prop},
                "unsatisfied_share": 0.1}
     (out / "summary.json").write_text(json.dumps(summary))

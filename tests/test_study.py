@@ -50,7 +50,7 @@ def cited_texts() -> dict[str, str]:
     """Every place the project's outputs take study codes from."""
     texts = {f"parameter {n}": f.metadata["source"] + " " + f.metadata["doc"]
              for n, f in FIELDS.items()}
-    texts |= {f"KPI {k}": kpis.label(k) for k, _, _ in (*kpis.KPI_ROWS, *kpis.EXTRA_ROWS)}
+    texts |= {f"measure {m.key}": kpis.label(m.key) for m in kpis.MEASURES}
     texts |= {f"scenario {n}": (lambda s: s.description)(scenarios.load(n))
               for n in scenarios.available()}
     for path in (REPO / "analysis" / "problems").glob("*.toml"):

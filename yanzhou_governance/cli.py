@@ -31,19 +31,19 @@ from experiments.outdir import check_out_dir, check_out_file, write_error
 from experiments.store import atomic_write
 from experiments.sweep import with_run_settings
 from model import scenarios, study
-from model.kpis import KPI_ROWS, REPRESENTATIVE_SCALE, kpis
+from model.kpis import REPRESENTATIVE_SCALE, fmt, kpi_keys, kpis, label, objectives
 from model.params import FIELDS, ParameterError, checked, describe
 
 DEFAULT_OUT = Path("results")
 
 def kpi_table(summary: dict[str, Any]) -> str:
+    """The KPI rows of model/kpis.py, one measure a line: label and value in its format."""
     values = kpis(summary)
-    width = max(len(label) for _, label, _ in KPI_ROWS)
+    width = max(len(label(key)) for key in values)
     lines = [f"{summary['scenario']} (seed {summary['seed']}, scale {summary['scale']}, "
              f"{summary['days']} days)"]
-    for key, label, fmt in KPI_ROWS:
-        v = values[key]
-        lines.append(f"  {label:<{width}}  {'n/a' if v is None else fmt.format(v)}")
+    for key, v in values.items():
+        lines.append(f"  {label(key):<{width}}  {'n/a' if v is None else fmt(key).format(v)}")
     return "\n".join(lines)
 
 
@@ -212,7 +212,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
                             **kpis(summary)}
                            for i, seed, summary in zip(runs["set_id"], runs["seed"], summaries,
                                                        strict=True)])
-        measures = [key for key, _, _ in KPI_ROWS]
+        measures = list(kpi_keys())
         per_set = group_table(df, "set_id", measures)
         per_set.insert(1, "scenario", [labels[i] for i in per_set["set_id"]])
         per_set.insert(2, "source", [entries[i] for i in per_set["set_id"]])
@@ -432,9 +432,9 @@ def build_parser() -> argparse.ArgumentParser:
     stf.add_argument("--rules", type=_names, default="uniform,proportional,demand,optimized",
                      help="comma-separated rules (default all four)")
     stf.add_argument("--objective", default="mean_days_to_close",
-                     help="what the optimized rule minimises or maximises: mean_days_to_close, "
-                     "unsatisfied_share, escalated_share, disputes_per_1000_per_month, "
-                     "mean_satisfaction, mean_case_satisfaction, resolution_rate")
+                     choices=objectives(), metavar="OBJECTIVE",
+                     help="what the optimized rule minimises or maximises: "
+                     f"{', '.join(objectives())}")
     stf.add_argument("--step", type=float, default=0.25,
                      help="initial step of the weight search (halved once; default 0.25)")
     stf.add_argument("--scenario", default="baseline", help="base scenario name or path")

@@ -18,13 +18,9 @@ from model import kpis
 from .common import short
 from .html import Raw, missing, num, section, table
 
-# What a bottom line leads with (those a report has): the measures a policymaker funds staff
-# for — speed, success, satisfaction and conflict.
-KEY = ("mean_days_to_close", "resolution_rate", "mean_satisfaction", "disputes_per_1000_per_month")
 REPRESENTATIVE_SCALE = kpis.REPRESENTATIVE_SCALE
 FULL_YEAR = 365
 POINTS = " percentage points"
-PERCENT_FORMAT = re.compile(r"\{:\.(\d+)%\}")
 
 
 class Contrast(NamedTuple):
@@ -49,7 +45,7 @@ def amount(m: str, x: float, signed: bool = False) -> str:
     """A difference of measure ``m`` in its display precision; shares in percentage points
     (the unit is added by :func:`unit_of`)."""
     spec = kpis.fmt(m) or "{:.3g}"
-    pct = PERCENT_FORMAT.fullmatch(spec)
+    pct = kpis.PERCENT_FORMAT.fullmatch(spec)
     sign = "+" if signed else ""
     text = (f"{{:{sign}.{pct.group(1)}f}}".format(x * 100) if pct
             else spec.replace("{:", "{:" + sign, 1).format(x))
@@ -58,7 +54,7 @@ def amount(m: str, x: float, signed: bool = False) -> str:
 
 def unit_of(m: str) -> str:
     """What follows an amount of ``m`` in running text ('' or ' percentage points')."""
-    return POINTS if PERCENT_FORMAT.fullmatch(kpis.fmt(m) or "") else ""
+    return POINTS if kpis.PERCENT_FORMAT.fullmatch(kpis.fmt(m) or "") else ""
 
 
 def clear(r: pd.Series) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -11,13 +12,12 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
-from experiments.aggregate import FEW_REPLICATES, HEADLINE, mean_ci
+from experiments.aggregate import FEW_REPLICATES, mean_ci
 from model import kpis
 from model.params import FIELDS
 
 from .html import Raw, ci_cell, ci_text, esc, measure, missing, num, para, row_of, section, table
 
-RUN_MEASURES = (*(k for k, _, _ in kpis.KPI_ROWS if k != "runtime_seconds"), "unsatisfied_share")
 PARAM_HEADERS = ("parameter", "value", "default", "source")
 
 
@@ -87,9 +87,16 @@ def scale_days(fixed: dict[str, Any]) -> tuple[Any, Any]:
 
 # --- means and intervals ------------------------------------------------------------------------
 
-def measures_in(columns: Any, wanted: tuple[str, ...] = HEADLINE) -> list[str]:
-    """The measures of ``wanted`` that an aggregate-like table holds."""
-    return [m for m in wanted if f"{m}_mean" in columns]
+def run_measures() -> tuple[str, ...]:
+    """The measures a run or a comparison of runs is reported on: the KPI table's and the
+    headline ones (model/kpis.py), without wall times."""
+    return kpis.keys(lambda m: (m.kpi_row or m.headline) and not m.timing)
+
+
+def measures_in(columns: Any, wanted: Sequence[str] | None = None) -> list[str]:
+    """The measures of ``wanted`` (the headline ones of model/kpis.py unless given) that an
+    aggregate-like table holds."""
+    return [m for m in wanted or kpis.headline() if f"{m}_mean" in columns]
 
 
 def _count(value: Any) -> int | None:

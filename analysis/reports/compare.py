@@ -8,11 +8,11 @@ from typing import Any
 import pandas as pd
 
 from experiments.aggregate import group_table, paired_differences
+from model import kpis
 from model.params import FIELDS, ParameterError
 
-from .bottom import KEY, PRIMARY, Contrast, caveats, contrasts, effect_sentence, number, paired_section
+from .bottom import PRIMARY, Contrast, caveats, contrasts, effect_sentence, number, paired_section
 from .common import (
-    RUN_MEASURES,
     by_overlap,
     change,
     ci_table,
@@ -22,13 +22,11 @@ from .common import (
     measures_in,
     param_value,
     replicate_note,
+    run_measures,
     short,
     written,
 )
 from .html import Page, Raw, figures, num, para, section, table
-
-FOCUS = ("mean_days_to_close", "resolution_rate", "mean_satisfaction",
-         "disputes_per_1000_per_month", "hotline_tickets_per_10k_per_year")
 
 
 def build(d: Path) -> Page:
@@ -40,7 +38,7 @@ def build(d: Path) -> Page:
                                  "the comparison again")
         agg = group_table(runs, "scenario", [c for c in runs.columns if c not in ("scenario", "seed")])
     names = list(agg["scenario"])
-    measures = measures_in(agg.columns, RUN_MEASURES)
+    measures = measures_in(agg.columns, run_measures())
     seeds = [] if runs is None else [str(int(x)) for x in dict.fromkeys(runs["seed"].dropna())]
     replicates = int(agg["runs"].min())
     info = _runs_info(d, seeds)
@@ -64,7 +62,7 @@ def _bottom_line(found: list[Contrast], agg: pd.DataFrame, names: list[str], rep
                  info: dict[str, str]) -> list[str]:
     """Each scenario against the first on the key measures, paired; the caveats."""
     if found:
-        lead = [effect_sentence(c, measures_in(agg.columns, KEY), replicates) for c in found]
+        lead = [effect_sentence(c, measures_in(agg.columns, kpis.leads()), replicates) for c in found]
     elif len(names) > 1:
         lead = ["compare_runs.csv is missing, so the scenarios cannot be compared seed by seed; "
                 "the reading below compares their intervals."]
@@ -127,7 +125,8 @@ def _runs_info(d: Path, seeds: list[str]) -> dict[str, str]:
 
 def _reading(agg: pd.DataFrame, names: list[str], replicates: int, paired: bool) -> str:
     ref = agg.iloc[0]
-    focus = measures_in(agg.columns, FOCUS)
+    # the bottom line's measures, then those the study gives a figure for (F3, F4)
+    focus = measures_in(agg.columns, (*kpis.leads(), *kpis.keys(lambda m: m.target)))
     text = (f"{len(names)} scenario(s) over {replicates} replicate seed(s) each (the same seeds "
             f"for every scenario{'; ' + PRIMARY.format(names[0]) if paired else ''}). "
             f"In {names[0]}, " + ", ".join(

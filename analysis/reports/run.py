@@ -7,14 +7,14 @@ from typing import Any
 
 from model import kpis, study
 
-from .bottom import KEY, REPRESENTATIVE_SCALE, caveats
+from .bottom import REPRESENTATIVE_SCALE, caveats
 from .common import (
     FEW_REPLICATES,
     PARAM_HEADERS,
-    RUN_MEASURES,
     json_or_empty,
     param_rows,
     read_json,
+    run_measures,
     short,
     written,
 )
@@ -37,7 +37,7 @@ def build(d: Path) -> Page:
     s = read_json(d / "summary.json")
     params = json_or_empty(d / "params.json")
     values = _values(s)
-    kpi_rows = [[kpis.label(k), measure(k, values[k]), kpis.unit(k)] for k in RUN_MEASURES]
+    kpi_rows = [[kpis.label(k), measure(k, values[k]), kpis.unit(k)] for k in run_measures()]
     sections = [section("Key results", table(["measure", "value", "unit"], kpi_rows,
                                              numeric_from=1)),
                 section("Breakdowns", _breakdowns(s)),
@@ -57,7 +57,7 @@ def build(d: Path) -> Page:
 def _bottom_line(s: dict[str, Any]) -> list[str]:
     """What the run says on the key measures, that it is one seed, and the caveats."""
     v = _values(s)
-    said = "; ".join(f"{short(k)} {measure(k, v[k])}" for k in KEY if not missing(v.get(k)))
+    said = "; ".join(f"{short(k)} {measure(k, v[k])}" for k in kpis.leads() if not missing(v.get(k)))
     sentences = [f"One run of the {s['scenario']} scenario (seed {s['seed']}): {said}.",
                  "It is a single seed, so it cannot show whether another scenario or staffing "
                  f"level does better: compare at least {FEW_REPLICATES} seeds (python run.py "
@@ -67,8 +67,15 @@ def _bottom_line(s: dict[str, Any]) -> list[str]:
 
 
 def _values(s: dict[str, Any]) -> dict[str, Any]:
-    """The run's KPIs and the share of unsatisfied adults."""
-    return {**kpis.kpis(s), "unsatisfied_share": s.get("unsatisfied_share")}
+    """The run's report measures (None for one its summary.json predates)."""
+    return {k: _value(s, k) for k in run_measures()}
+
+
+def _value(s: dict[str, Any], key: str) -> Any:
+    try:
+        return kpis.value(s, key)
+    except KeyError:
+        return None
 
 
 def _reading(s: dict[str, Any]) -> str:

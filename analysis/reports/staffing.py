@@ -9,9 +9,10 @@ import numpy as np
 import pandas as pd
 
 from experiments.aggregate import paired_differences
-from experiments.staffing_allocation import OBJECTIVES
+from experiments.staffing_allocation import minimised
+from model import kpis
 
-from .bottom import KEY, PRIMARY, Contrast, caveats, contrasts, effect_sentence, paired_section
+from .bottom import PRIMARY, Contrast, caveats, contrasts, effect_sentence, paired_section
 from .common import (
     ci_table,
     csv_or_none,
@@ -81,7 +82,7 @@ def _contrasts(runs: pd.DataFrame | None, rules: list[str], reference: str,
 
 def _best(result: pd.DataFrame, m: str) -> list[str]:
     """The rules from best to worst on measure ``m`` (by its mean; rules without one last)."""
-    score = result[f"{m}_mean"].astype(float) * OBJECTIVES.get(m, 1)
+    score = result[f"{m}_mean"].astype(float) * minimised(m)
     return list(result.loc[score.sort_values(na_position="last").index, "rule"])
 
 
@@ -100,7 +101,7 @@ def _bottom_line(result: pd.DataFrame, manifest: dict[str, Any], objective: str,
     else:
         other = ranked[0] if ranked[0] != reference else ranked[1]
         lead += "." if other == ranked[0] else f"; the next best is {_rule_name(other)}."
-        shown = [m for m in dict.fromkeys([objective, *KEY]) if f"{m}_mean" in result]
+        shown = [m for m in dict.fromkeys([objective, *kpis.leads()]) if f"{m}_mean" in result]
         chosen = next(c for c in found if c.value == other)
         sentences = [lead, effect_sentence(chosen, shown, reps)]
     last = caveats(reps, scale, days)
@@ -168,7 +169,7 @@ def _reading(result: pd.DataFrame, manifest: dict[str, Any], objective: str,
             + f" split by {len(result)} rule(s), each evaluated on "
             f"{num(result['runs'].max())} seed(s) at scale {num(scale)} for {num(days)} days"
             + (f" ({PRIMARY.format(_rule_name(reference))})." if reference else "."))
-    for m in dict.fromkeys([objective, "mean_days_to_close", "mean_satisfaction"]):
+    for m in dict.fromkeys([objective, *kpis.leads()]):
         if f"{m}_mean" in result:
             text += " " + _best_rule_sentence(result, m)
     if "optimized" in set(result["rule"]):
@@ -182,7 +183,7 @@ def _reading(result: pd.DataFrame, manifest: dict[str, Any], objective: str,
 
 
 def _best_rule_sentence(result: pd.DataFrame, m: str) -> str:
-    sign = OBJECTIVES.get(m, 1)
+    sign = minimised(m)
     means = result[f"{m}_mean"].astype(float)
     if means.isna().all():
         return f"No rule has a value for {short(m)}."

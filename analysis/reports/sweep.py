@@ -11,7 +11,7 @@ import pandas as pd
 from experiments.aggregate import paired_differences
 from model import kpis
 
-from .bottom import KEY, PRIMARY, Contrast, caveats, contrasts, effect_sentence, paired_section
+from .bottom import PRIMARY, Contrast, caveats, contrasts, effect_sentence, paired_section
 from .common import (
     by_overlap,
     change,
@@ -88,7 +88,7 @@ def _bottom_line(manifest: dict[str, Any], agg: pd.DataFrame, runs: pd.DataFrame
     measures; the caveats."""
     reps = int(manifest.get("replicates", 0))
     scale, days = scale_days(manifest.get("fixed", {}))
-    key = [m for m in KEY if f"{m}_mean" in agg]
+    key = measures_in(agg.columns, kpis.leads())
     if not varied:
         r = agg.iloc[0]
         lead = (f"With {reps} replicate seed(s), the {manifest.get('scenario', '?')} scenario "
