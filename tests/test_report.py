@@ -443,6 +443,7 @@ def test_a_damaged_directory_is_refused_in_one_line(case, request, tmp_path, cap
     fixture, name, content, message = DAMAGE[case]
     d = tmp_path / "copy"
     shutil.copytree(request.getfixturevalue(fixture), d)
+    (d / "report.html").unlink(missing_ok=True)  # an earlier test's
     if content is None:  # keep the header line only
         content = (d / name).read_text().splitlines()[0] + "\n"
     (d / name).write_text(content)

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from experiments.executors import ExperimentError
 from experiments.store import atomic_write
+from model import kpis
 from model.params import ParameterError
 
 from . import compare, run, sensitivity, staffing, sweep
@@ -47,8 +48,7 @@ COMMANDS = {k.name: k.command for k in KINDS}
 # written by something else would otherwise give a confident report of nothing):
 # file -> (JSON: required keys | CSV: required columns); CSVs need at least one row.
 REQUIRED = {
-    "run": {"summary.json": ("scenario", "seed", "days", "scale", "population",
-                             "category_shares", "mean_days_to_close")},
+    "run": {"summary.json": ("scenario", "seed", "days", "scale", "category_shares")},
     "compare": {"compare.csv": ("scenario", "runs")},
     "sweep": {"manifest.json": ("scenario", "replicates", "varied", "runs"),
               "aggregate.csv": ("set_id", "runs")},
@@ -61,6 +61,8 @@ REQUIRED = {
 def check_inputs(kind: str, d: Path) -> None:
     """Refuse, in one line naming the file, an input that is not as the tool writes it."""
     for name, keys in REQUIRED[kind].items():
+        if name == "summary.json":  # and every measure of the KPI table
+            keys = (*keys, *kpis.kpi_keys())
         path = d / name
         if not path.is_file():
             continue  # optional files are checked only when present; identifying ones exist
