@@ -61,8 +61,8 @@ REQUIRED = {
 def check_inputs(kind: str, d: Path) -> None:
     """Refuse, in one line naming the file, an input that is not as the tool writes it."""
     for name, keys in REQUIRED[kind].items():
-        if name == "summary.json":  # and every measure of the KPI table
-            keys = (*keys, *kpis.kpi_keys())
+        if name == "summary.json":  # and every measure of the KPI table stored at top level
+            keys = (*keys, *kpis.keys(lambda m: m.kpi_row and m.same_as is None and not m.family))
         path = d / name
         if not path.is_file():
             continue  # optional files are checked only when present; identifying ones exist
