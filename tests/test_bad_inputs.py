@@ -4,7 +4,6 @@ stderr naming the key, the value and what is allowed, without a traceback, and w
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import re
 from pathlib import Path
@@ -13,10 +12,10 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import REPO
 
 from experiments import designs, plan_limits
 from model import ParameterError, Params
+from yanzhou_governance import cli
 
 GIB = 2**30
 TEST_MEMORY = 16 * GIB  # the machine's memory as the plan checks see it: the same on any host
@@ -202,11 +201,8 @@ CASES: dict[str, Case] = {
 
 @pytest.fixture(scope="module")
 def cli_main():
-    """``run.main`` loaded from run.py (a script at the repository's root)."""
-    spec = importlib.util.spec_from_file_location("run_bad_inputs_under_test", REPO / "run.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.main
+    """The command line's ``main``, in-process (run.py and the installed command call it)."""
+    return cli.main
 
 
 def tree(root: Path) -> set[tuple[str, int]]:

@@ -3,7 +3,6 @@ non-zero, names the key or value and what is allowed, and writes nothing."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 from pathlib import Path
@@ -14,6 +13,7 @@ from helpers import PYTHON, REPO
 
 from model.params import FIELDS
 from model.vocabulary import KINDS, LEVELS, ORIGINS
+from yanzhou_governance import cli
 
 SUMMARY_KEYS = (
     "scenario", "seed", "days", "scale", "population", "hotline_tickets_per_10k_per_year",
@@ -149,11 +149,8 @@ def bad_runs(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def cli_main():
-    """``run.main`` loaded from run.py (a script, not a package module)."""
-    spec = importlib.util.spec_from_file_location("run_cli_under_test", REPO / "run.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.main
+    """The command line's ``main``, in-process (run.py and the installed command call it)."""
+    return cli.main
 
 
 @pytest.mark.parametrize("case", IN_SUBPROCESS)

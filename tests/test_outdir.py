@@ -6,7 +6,6 @@ not replaced by another run's without --force; calibrate writes tracked files on
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import shutil
@@ -17,10 +16,7 @@ import pytest
 from helpers import REPO
 
 from experiments import outdir
-
-_spec = importlib.util.spec_from_file_location("run_cli", REPO / "run.py")
-cli = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(cli)
+from yanzhou_governance import cli
 
 TINY = ["--scale", "0.01", "--days", "3"]
 # each command with the options of a tiny plan; --out is appended
