@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -27,8 +28,11 @@ def installed(tmp_path_factory) -> tuple[Path, Path]:
     the dependencies are borrowed from the test venv through a .pth line, so nothing is
     downloaded but the build backend."""
     tmp = tmp_path_factory.mktemp("install")
+    source = tmp / "source"  # setuptools builds in the source tree: a copy keeps the checkout clean
+    shutil.copytree(REPO, source, ignore=shutil.ignore_patterns(
+        ".git", ".venv", "build", "results", "*.egg-info", "__pycache__", ".*_cache"))
     built = run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(tmp / "dist"),
-                 str(REPO)], cwd=tmp)
+                 str(source)], cwd=tmp)
     assert built.returncode == 0, built.stderr
     (wheel,) = (tmp / "dist").glob("yanzhou_governance-*.whl")
     env = tmp / "venv"

@@ -677,3 +677,22 @@ def test_sensitivity_bottom_line_in_words(tmp_path):
     assert ("no parameter clearly drives mean satisfaction, staffing_per_10k (ST 0.08), "
             "patience_days (ST 0.06) and winter_influx (ST 0.02) matter little") in text
     assert "only 2 replicate seed(s)" in text and "mean satisfaction (50%)" in text
+
+
+def test_sweep_bottom_line_compares_the_highest_value_whatever_the_vary_order(tmp_path, capsys):
+    """--vary 30,18,24: the bottom line is 18 against 30 (not the last value given, 24)."""
+    out = tmp_path / "sw"
+    assert run.main(["sweep", "--vary", "staffing_per_10k=30,18,24", "--replicates", "2",
+                     "--scale", "0.01", "--days", "5", "--workers", "1", "--quiet",
+                     "--out", str(out)]) in (0, 1)
+    text = bottom(out)
+    assert "staffing_per_10k from 18 to 30" in text and "from 18 to 24" not in text, text
+
+
+def test_a_zero_width_interval_from_two_seeds_is_not_a_clear_difference():
+    from analysis.reports.bottom import clear
+
+    two_equal = pd.Series({"ci_low": 2.35, "ci_high": 2.35, "pairs": 2})
+    assert clear(two_equal) is False
+    assert clear(pd.Series({"ci_low": 2.35, "ci_high": 2.35, "pairs": 5})) is True
+    assert clear(pd.Series({"ci_low": 0.5, "ci_high": 4.0, "pairs": 2})) is True

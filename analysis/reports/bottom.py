@@ -58,8 +58,13 @@ def unit_of(m: str) -> str:
 
 
 def clear(r: pd.Series) -> bool:
-    """Whether the paired interval excludes 0 (a Python bool)."""
-    return bool(not missing(r["ci_low"]) and (r["ci_low"] > 0 or r["ci_high"] < 0))
+    """Whether the paired interval excludes 0 (a Python bool). An interval of zero width from
+    fewer than FEW_REPLICATES pairs (two seeds that happened to differ equally) is no
+    evidence of a clear difference."""
+    if missing(r["ci_low"]):
+        return False
+    degenerate = r["ci_high"] <= r["ci_low"] and r["pairs"] < FEW_REPLICATES
+    return bool(not degenerate and (r["ci_low"] > 0 or r["ci_high"] < 0))
 
 
 def clause(m: str, r: pd.Series) -> tuple[str, str]:

@@ -75,8 +75,9 @@ def _contrasts(runs: pd.DataFrame | None, agg: pd.DataFrame, varied: list[str],
                 "raising" if pd.api.types.is_numeric_dtype(runs[p]) else "changing")
         pooled = f" (pooled over {', '.join(others)})" if others else ""
         paired = paired_differences(runs, p, values[0], measures, on=[*others, "seed"])
-        found += contrasts(paired, p, lambda v, p=p, lo=values[0], verb=verb, pooled=pooled:
-                           f"{verb} {p} from {param_value(lo)} to {param_value(v)}{pooled}")
+        mine = contrasts(paired, p, lambda v, p=p, lo=values[0], verb=verb, pooled=pooled:
+                         f"{verb} {p} from {param_value(lo)} to {param_value(v)}{pooled}")
+        found += sorted(mine, key=lambda c: values.index(c.value))  # the highest value last
     reference = (f"{varied[0]} = {param_value(levels(runs[varied[0]])[0])}" if len(varied) == 1
                  else "the lowest value of each varied parameter")
     return found, reference
