@@ -24,7 +24,7 @@ import pandas as pd
 
 from model import kpis, scenarios
 from model.calibration import replicate_seeds
-from model.params import ParameterError, Params
+from model.params import FIELDS, ParameterError, Params
 
 from . import designs, plan_limits
 from .executors import Backend, open_backend
@@ -58,6 +58,17 @@ def _check(rules: list[str], objective: str, total: int, step: float) -> None:
         raise ParameterError(f"--step {step} must divide 1 and be at most 0.5 (e.g. 0.25, 0.2)")
 
 
+def _check_total(total: int, base: Params) -> None:
+    """The headcount as staff per 10,000 residents must be within the schema's range (the
+    error names --total, which the user gave, not the parameter it becomes)."""
+    highest = FIELDS["staffing_per_10k"].metadata["hi"]
+    most = int(highest * base.urban_population / 10_000)
+    if total > most:
+        raise ParameterError(f"--total {total:,} is {total * 10_000 / base.urban_population:,.1f} "
+                             f"staff per 10,000 residents; allowed: 1 to {most:,} (at most "
+                             f"{highest:g} per 10,000 of {base.urban_population:,} residents)")
+
+
 def compare_staffing(total: int = 598, rules: list[str] | tuple[str, ...] = RULES,
                      replicates: int = 5, objective: str = "mean_days_to_close",
                      scenario: str = "baseline", scale: float | None = None,
@@ -81,6 +92,7 @@ def compare_staffing(total: int = 598, rules: list[str] | tuple[str, ...] = RULE
                                      if v is not None}).params
     search_sets = 3 + 6 * MAX_ROUNDS if "optimized" in rules else 0  # corners, 6 moves a round
     runs = (len(rules) + search_sets) * replicates
+    _check_total(total, base)
     plan_limits.check_runs(runs, f"staffing: {len(rules)} rules + up to {search_sets} search "
                            f"points × {replicates:,} replicates", "lower --replicates")
     plan_limits.check_memory([base], plan_limits.local_workers(workers, dask), runs)

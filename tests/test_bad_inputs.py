@@ -194,6 +194,9 @@ CASES: dict[str, Case] = {
     "out_given_twice": Case(["sweep", "--out", "{tmp}/a"], r"argument --out: given twice"),
     "option_abbreviated": Case(["run", "--sca", "0.01"], r"unrecognized arguments: --sca"),
     "seed_too_large": Case(["run", "--seed", "1" + "0" * 40], r"too large; allowed: 0 to 1844"),
+    "staffing_total_too_large": Case(["staffing", "--total", "99999999999"],
+                                     r"--total 99,999,999,999 is .* staff per 10,000 residents; "
+                                     r"allowed: 1 to 12,200"),
     "set_key_very_long": Case(["run", "--set", "x" * 100_000 + "=1"],
                               r"unknown parameter 'x{50}…\(100,000 characters\)' in --set"),
 }
