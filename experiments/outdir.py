@@ -16,8 +16,12 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+from model.params import shorten
 
 from .executors import ExperimentError
 
@@ -57,17 +61,24 @@ def check_out_dir(path: str | Path, kind: str, *, force: bool = False,
     the outputs of the same run (``same_run``: scenario parameters and seed), which a
     reproducible model would write identically."""
     out = _path(path, option, "a directory")
-    try:
+    with _one_line(out, option, "a directory path"):
         _check_not_file(out, option, "a directory")
         _check_not_code(out, option)
         _check_writable(out, option)
         _check_space(out, option, FREE_SPACE_NEEDED.get(kind, FREE_SPACE_DEFAULT))
         if out.is_dir() and not force:
             _check_kind(out, kind, same_run, option)
-    except OSError as e:  # e.g. a name too long for the file system
-        raise ExperimentError(f"{option} '{_short(out)}': {e.strerror or e}; allowed: a directory "
-                              "path the file system accepts") from None
     return out
+
+
+@contextmanager
+def _one_line(out: Path, option: str, allowed: str) -> Iterator[None]:
+    """An OSError of the checks (e.g. a name too long for the file system) as one line."""
+    try:
+        yield
+    except OSError as e:
+        raise ExperimentError(f"{option} '{shorten(str(out))}': {e.strerror or e}; allowed: "
+                              f"{allowed} the file system accepts") from None
 
 
 def _path(path: str | Path, option: str, allowed: str) -> Path:
@@ -75,11 +86,6 @@ def _path(path: str | Path, option: str, allowed: str) -> Path:
     if not str(path).strip():
         raise ExperimentError(f"{option} is empty; allowed: {allowed} path")
     return Path(path)
-
-
-def _short(path: Path) -> str:
-    text = str(path)
-    return text if len(text) <= 120 else f"{text[:100]}…({len(text):,} characters)"
 
 
 # The folder that holds the installed code (a checkout's root, or site-packages): outputs
@@ -99,27 +105,26 @@ def _check_not_code(out: Path, option: str) -> None:
 def check_out_file(path: str | Path, option: str = "--out") -> Path:
     """Check that the file ``path`` can be written (its folder may not exist yet)."""
     out = _path(path, option, "a file")
-    if out.is_dir():
-        raise ExperimentError(f"{option} '{out}' is a directory; allowed: a file path, e.g. "
-                              f"{out / 'report.html'}")
-    if out.is_symlink() and not out.exists():
-        raise ExperimentError(f"{option} '{out}' is a dangling symbolic link (to "
-                              f"'{os.readlink(out)}'); allowed: a file path that can be created")
-    try:
+    with _one_line(out, option, "a file path"):
+        if out.is_dir():
+            raise ExperimentError(f"{option} '{out}' is a directory; allowed: a file path, e.g. "
+                                  f"{out / 'report.html'}")
+        _check_not_dangling(out, option, "a file path")
         _check_parents(out, option, "a file in a directory")
         _check_writable(out.parent, option, shown=out)
         _check_space(out.parent, option, FREE_SPACE_NEEDED["report"])
-    except OSError as e:
-        raise ExperimentError(f"{option} '{_short(out)}': {e.strerror or e}; allowed: a file path "
-                              "the file system accepts") from None
     return out
 
 
-def _check_not_file(out: Path, option: str, allowed: str) -> None:
+def _check_not_dangling(out: Path, option: str, allowed: str) -> None:
     if out.is_symlink() and not out.exists():
         raise ExperimentError(f"{option} '{out}' is a dangling symbolic link (to "
                               f"'{os.readlink(out)}'); allowed: {allowed} that exists or can "
                               "be created")
+
+
+def _check_not_file(out: Path, option: str, allowed: str) -> None:
+    _check_not_dangling(out, option, allowed)
     if out.exists() and not out.is_dir():
         raise ExperimentError(f"{option} '{out}' is an existing file; allowed: {allowed}")
     _check_parents(out, option, allowed)

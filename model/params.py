@@ -303,13 +303,20 @@ def did_you_mean(word: str, choices) -> str:
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 
+KEY_SHOWN = 60  # longer keys are cut in messages (and get no close-match hint)
+
+
+def shorten(text: str, limit: int = 120) -> str:
+    """``text`` as shown in a one-line message: cut to ``limit`` characters, saying its length."""
+    return text if len(text) <= limit else f"{text[:limit - 10]}…({len(text):,} characters)"
+
+
 def check_keys(mapping: dict[str, Any], where: str) -> None:
     unknown = [k for k in mapping if k not in FIELDS]
     if unknown:
         k = str(unknown[0])
-        shown = k if len(k) <= 60 else f"{k[:50]}…({len(k):,} characters)"  # one readable line
-        hint = did_you_mean(k, FIELDS) if len(k) <= 60 else ""
-        raise ParameterError(f"unknown parameter '{shown}' in {where}{hint}; "
+        hint = did_you_mean(k, FIELDS) if len(k) <= KEY_SHOWN else ""
+        raise ParameterError(f"unknown parameter '{shorten(k, KEY_SHOWN)}' in {where}{hint}; "
                              f"allowed: {', '.join(FIELDS)}")
 
 

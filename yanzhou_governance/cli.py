@@ -32,7 +32,7 @@ from experiments.store import atomic_write
 from experiments.sweep import with_run_settings
 from model import scenarios, study
 from model.kpis import REPRESENTATIVE_SCALE, fmt, kpi_keys, kpis, label, objectives
-from model.params import FIELDS, ParameterError, checked, describe
+from model.params import FIELDS, ParameterError, checked, describe, shorten
 
 DEFAULT_OUT = Path("results")
 
@@ -345,11 +345,6 @@ def _engine_options(cmd: argparse.ArgumentParser, out: str,
                      help=f"days per run (default {defaults[1]})")
     cmd.add_argument("--out", default=out, help=f"output directory (default {out})")
     cmd.add_argument("--quiet", action="store_true", help="no progress bar")
-
-
-def shorten(text: str, limit: int = 120) -> str:
-    """A value as shown in a one-line message: at most ``limit`` characters."""
-    return text if len(text) <= limit else f"{text[:limit - 20]}…{text[-19:]} ({len(text):,} characters)"
 
 
 def program_name() -> str:

@@ -18,6 +18,8 @@ from datetime import datetime
 from pathlib import Path
 
 from experiments.executors import ExperimentError
+from experiments.outdir import KINDS as OUTPUT_KINDS
+from experiments.outdir import kind_of
 from experiments.store import atomic_write
 from model import kpis
 from model.params import ParameterError
@@ -29,18 +31,15 @@ from .html import Page, render
 @dataclass(frozen=True)
 class Kind:
     name: str
-    files: tuple[str, ...]   # all must exist
+    files: tuple[str, ...]   # all must exist (experiments.outdir.KINDS, which commands check)
     command: str
     build: Callable[[Path], Page]
 
 
-KINDS = (
-    Kind("sensitivity", ("indices.csv",), "python run.py sensitivity", sensitivity.build),
-    Kind("staffing", ("staffing.csv",), "python run.py staffing", staffing.build),
-    Kind("sweep", ("manifest.json", "aggregate.csv"), "python run.py sweep", sweep.build),
-    Kind("compare", ("compare.csv",), "python run.py compare", compare.build),
-    Kind("run", ("summary.json",), "python run.py run", run.build),
-)
+_BUILD = {"sensitivity": sensitivity.build, "staffing": staffing.build, "sweep": sweep.build,
+          "compare": compare.build, "run": run.build}
+KINDS = tuple(Kind(name, files, f"python run.py {name}", _BUILD[name])
+              for name, files in OUTPUT_KINDS.items())
 BUILDERS: dict[str, Callable[[Path], Page]] = {k.name: k.build for k in KINDS}
 COMMANDS = {k.name: k.command for k in KINDS}
 
@@ -107,9 +106,9 @@ def detect(directory: str | Path) -> str:
                              f"Recognised: {recognised()}")
     if not d.is_dir():
         raise ParameterError(f"'{d}' is not a directory. Recognised: {recognised()}")
-    for kind in KINDS:
-        if all((d / f).is_file() for f in kind.files):
-            return kind.name
+    kind = kind_of(d)
+    if kind is not None:
+        return kind
     raise ParameterError(f"'{d}' is not a recognised output directory (none of the identifying "
                          f"files found). Recognised: {recognised()}")
 
