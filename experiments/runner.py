@@ -48,11 +48,10 @@ def execute(task: Task) -> dict[str, Any]:
     start = perf_counter()
     try:
         from model import GovernanceModel
-        from model.metrics import summarise
 
         model = GovernanceModel(Params(**task.values), seed=task.seed)
         model.run()
-        summary = summarise(model, task.scenario)
+        summary = {**model.summary, "scenario": task.scenario}  # summarised as the run ended
         series = model.datacollector.get_model_vars_dataframe() if task.series else None
         model.release()  # free it now: workers run thousands of models
         return {"key": task.key, "summary": summary, "series": series,

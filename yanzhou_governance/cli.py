@@ -154,7 +154,6 @@ def scale_note(scale: float | None) -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from model import GovernanceModel
-    from model.metrics import summarise
     from model.outputs import write
 
     scenario = scenarios.load(args.scenario, overrides_from(args))
@@ -165,7 +164,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         scale_note(scenario.params.scale)  # once every check passed: an error stays one line
         model = GovernanceModel(scenario.params, seed=args.seed)
         model.run(progress=not args.quiet)
-        summary = summarise(model, scenario.name)
+        summary = {**model.summary, "scenario": scenario.name}  # summarised as the run ended
         try:
             out = write(model, summary, Path(args.out), scenario.values)
         except OSError as e:
