@@ -1,5 +1,6 @@
-"""Resident (居民): a real Mesa agent whose state is one row of the model's resident arrays,
-and ``Residents``, the model's collection of them (``model.residents``)."""
+"""Residents (居民): ``Residents``, the collection that owns the resident arrays and acts for
+all residents at once (a vectorised agent set with a ``step``, in the spirit of mesa-frames),
+and ``Resident``, a real Mesa agent whose state is one row of those arrays."""
 
 from __future__ import annotations
 
@@ -8,14 +9,16 @@ from collections.abc import Sequence
 from typing import overload
 
 import mesa
+import numpy as np
 
+from model import participation, satisfaction, winter_influx
 from model.vocabulary import AGE_GROUPS, ORIGINS
 
 
 class Resident(mesa.Agent):
     """A view of resident ``idx``: reading or writing an attribute reads or writes the row.
 
-    Residents have no per-agent ``step``; the daily processes act on all rows at once. Get
+    A resident has no ``step`` of its own: ``Residents.step`` acts for all rows at once. Get
     them from ``model.residents`` (one agent per resident, made on demand).
     """
 
@@ -84,21 +87,56 @@ class Resident(mesa.Agent):
 
 
 class Residents(Sequence[Resident]):
-    """The ``n`` residents of a model: ``residents[i]`` is resident ``i`` as a ``Resident``
-    agent, created (and so registered in ``model.agents``) the first time it is asked for and
-    the same object afterwards.
+    """The ``n`` residents of a model: their arrays and their behaviour.
 
-    Why on demand: the daily processes work on the arrays, never on agents, and Mesa registers
-    agents one at a time (about 8 µs each, two seconds for the 260,000 residents at scale 1.0)
-    with no public way to add many at once. So a resident becomes a Mesa agent only when a user
-    looks at it; ``model.agents_by_type[Resident]`` holds the residents looked at so far.
+    State, one row per resident: ``present`` (here today: seasonal residents only in the
+    heating season), ``satisfaction`` (the opinion reported), ``experience`` (what their own
+    cases and living conditions say), ``volunteer`` (volunteering this month). Fixed traits
+    (origin, age, home) are in ``model.district``. Processes replace these arrays rather than
+    write into them (model.memo relies on it).
+
+    Behaviour: ``step`` (each day: who is here, new disputes and demands and where they are
+    taken), ``judge`` (when a case closes), ``listen`` (the end of the day: drift toward
+    living conditions and neighbours' opinions), ``volunteer_for_month`` (each month).
+
+    ``residents[i]`` is resident ``i`` as a ``Resident`` agent, created (and so registered
+    in ``model.agents``) the first time it is asked for and the same object afterwards. Why
+    on demand: the processes work on the arrays, and Mesa registers agents one at a time
+    (about 8 µs each, two seconds for the 260,000 residents at scale 1.0) with no public way
+    to add many at once. ``model.agents_by_type[Resident]`` holds the residents looked at.
     """
 
     def __init__(self, model: mesa.Model, n: int) -> None:
         self._model = model
         self._n = n
         self._views: dict[int, Resident] = {}
+        self.present: np.ndarray | None = None
+        self.volunteer = np.zeros(n, bool)
+        self.satisfaction = np.zeros(n)
+        self.experience = np.zeros(n)
 
+    # --- behaviour ------------------------------------------------------------------------
+    def step(self) -> None:
+        """The residents' day: who is here (the winter influx), then their new disputes and
+        demands and the channel each is taken to."""
+        m = self._model
+        if winter_influx.update_presence(m):
+            m.sampler.refresh(m)
+        m.new_resident_cases()
+
+    def judge(self, idx: np.ndarray, scores: np.ndarray) -> None:
+        """Residents whose cases (rows ``idx`` of the case table) closed with ``scores``."""
+        satisfaction.record_closed(self._model, idx, scores)
+
+    def listen(self) -> None:
+        """Experience drifts toward living conditions; opinions toward the neighbours'."""
+        satisfaction.influence(self._model)
+
+    def volunteer_for_month(self) -> None:
+        """Who volunteers this month (and the hours it gives the compounds)."""
+        participation.monthly(self._model)
+
+    # --- the per-resident view ------------------------------------------------------------
     def __len__(self) -> int:
         return self._n
 

@@ -157,6 +157,25 @@ MEASURES: tuple[Measure, ...] = (
             UNIT_INTERVAL, headline=True, kpi_row=True, doc="hours used over hours available"),
     Measure("staff", "community staff", "staff", "{:,.0f}", NON_NEGATIVE,
             doc="community staff in the district"),
+    Measure("longqiao_winter_days_to_close", "mean days to close in Longqiao's winter", DAYS,
+            "{:.2f}", NON_NEGATIVE, better=-1,
+            compute=lambda model, _: _metrics().longqiao_winter_days_to_close(model),
+            doc="reported Longqiao cases raised in the heating season (P3's peak)"),
+    Measure("patrol_finds_per_10k_per_year", "silent problems found by grid patrols",
+            "problems / 10,000 / year", "{:.0f}", NON_NEGATIVE,
+            compute=lambda model, s: _per_10k_per_year(model, s, model.grid.found),
+            doc="problems residents kept silent about, brought to the ladder by patrols"),
+    Measure("fee_collection_rate", "property-fee collection rate", "% of fees due", "{:.1%}",
+            UNIT_INTERVAL, better=1,
+            compute=lambda model, _: _property_service().collection_rate(model),
+            doc="fees collected over fees due in the last month, weighted by residents served"),
+    Measure("firms_replaced", "firms replaced by owners' committees", "firms", "{:,.0f}",
+            NON_NEGATIVE, compute=lambda model, _: _property_service().firms_replaced(model),
+            doc="dismissals after poor evaluations, in the warm-up and the run"),
+    Measure("buildings_with_head", "share of buildings with a head", "% of buildings",
+            "{:.1%}", UNIT_INTERVAL, better=1,
+            compute=lambda model, _: float(model.district.building_has_head.mean()),
+            doc="on the last day; compound branches recruit heads, heads step down"),
     *family("case_states", STATES, "cases {} at the end", "cases", "{:,.0f}", NON_NEGATIVE,
             "cases the run saw, by their state at its end"),
     Measure("build_seconds", "build time (s)", "s", "{:.1f}", NON_NEGATIVE, timing=True,
@@ -164,6 +183,23 @@ MEASURES: tuple[Measure, ...] = (
     Measure("runtime_seconds", "runtime (s)", "s", "{:.1f}", NON_NEGATIVE, kpi_row=True,
             timing=True, doc="wall time to build and run the model"),
 )
+
+
+def _metrics():  # imported when computing: model.metrics imports this module
+    from . import metrics
+
+    return metrics
+
+
+def _property_service():
+    from . import property_service
+
+    return property_service
+
+
+def _per_10k_per_year(model: Any, summary: dict[str, Any], count: int) -> float:
+    days = len(model.daily.new_cases)
+    return count / max(summary["population"], 1) * 10_000 * 365 / max(days, 1)
 
 
 def declared(key: str) -> Measure | None:

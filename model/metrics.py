@@ -14,7 +14,18 @@ from .calendar import month_of
 from .cases import NOT_SET
 from .kpis import computed
 from .provenance import model_digest
-from .vocabulary import DISPUTE_KINDS, KINDS, LEVELS, OPEN_STATES, ORIGINS, STREETS, C, K, S
+from .vocabulary import (
+    DISPUTE_KINDS,
+    KINDS,
+    LEVELS,
+    LONGQIAO,
+    OPEN_STATES,
+    ORIGINS,
+    STREETS,
+    C,
+    K,
+    S,
+)
 from .winter_influx import in_heating_season
 
 MODEL_VERSION = "0.2.0"
@@ -117,6 +128,16 @@ def closed_in_run(c) -> np.ndarray:
     """Reported cases closed during the recorded run (day >= 0)."""
     return (np.isin(c.state, (S["closed_resolved"], S["closed_unresolved"]))
             & (c.channel != C["silence"]) & (c.closed >= 0))
+
+
+def longqiao_winter_days_to_close(model) -> float | None:
+    """Mean days to close of Longqiao's reported cases raised in the heating season and
+    closed in the run (None without any)."""
+    c = model.cases
+    sel = closed_in_run(c) & (c.street == LONGQIAO) & (c.raised >= 0)
+    raised = c.raised[sel]
+    winter = (raised % 365 >= model.p.heating_start_day) | (raised % 365 < model.p.heating_end_day)
+    return _mean((c.closed[sel] - raised)[winter])
 
 
 def _snapshot_means(model, what: str, names) -> dict[str, float | None]:

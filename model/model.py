@@ -11,6 +11,9 @@ import mesa
 import numpy as np
 
 from agents import Courier, GridWorker, PartyBranch, PropertyFirm
+from agents.courier import Couriers
+from agents.grid_worker import GridTeam
+from agents.party_branch import compound_buildings
 from agents.resident import Residents
 
 from . import (
@@ -21,7 +24,7 @@ from . import (
     network,
     outreach,
     participation,
-    property_service,
+    party_organisation,
     satisfaction,
     scenarios,
     smart_service,
@@ -29,18 +32,17 @@ from . import (
     tiered_ladder,
     winter_influx,
 )
-from .calendar import is_month_start, month_of
-from .case_generation import CaseSampler, courier_draw, season_factor
+from .calendar import MONTH_STARTS, is_month_start
+from .case_generation import CaseSampler, season_factor
 from .cases import NOT_SET, CaseTable
 from .collector import RunCollector
 from .daily_log import DailyLog
 from .memo import ArrayMemo
 from .metrics import summarise
 from .params import ParameterError, Params
-from .vocabulary import CHANNELS, KINDS, STREETS, A, C, K, S, U, member_table
+from .vocabulary import CHANNELS, KINDS, STREETS, A, C, S, U, member_table
 
 PATIENCE_BY_AGE = np.array([1.0, 0.7, 1.0, 1.4])  # assumption: the young escalate sooner
-COURIER_PATIENCE = 0.7
 COURIER_EXPECTATION = 0.5                           # assumption
 SATISFACTION_NOISE = 0.1                            # assumption: spread around the start
 # Couriers' problems once rest points, red-sail stations and access passes exist (policy 4):
@@ -94,23 +96,21 @@ class GovernanceModel(mesa.Model):
             d.compound_has_branch[:] = True
         self.adj = network.build(d, p, self.rng)
         self.W = network.influence_matrix(self.adj)
-        self.present = None
+        self._create_residents()
         self._presence_set_for = (None, None)  # (array, in season) of the last update
         winter_influx.update_presence(self)
 
-        n = d.n_residents
-        self.volunteer = np.zeros(n, bool)
         self.activity_factor = funding.activity_factor(p, d.community_pop)
         self.activity_bonus = funding.activity_bonus(p, d.community_pop)
         self.professional_hours = funding.professional_hours(p, d.n_communities)
         self.professional_boost = funding.professional_boost(self.professional_hours)
 
-        self._create_residents()
         self._create_staff()
         self.units = staffing.build_units(p, d, self.staff_hours)
         self._create_firms()
         self._create_branches()
         self._create_couriers()
+        self.grid = GridTeam(self, list(self.agents_by_type.get(GridWorker, ())))
         self.root_factor = np.ones((d.n_compounds, len(KINDS)))
         self.last_treated = np.full((d.n_compounds, len(KINDS)), np.iinfo(np.int32).min // 2)
         self.accountability = np.ones(len(self.units))
@@ -119,6 +119,7 @@ class GovernanceModel(mesa.Model):
         self.hours_used = np.zeros(len(self.units))
         self.treatment_hours = np.zeros(d.n_communities)
         self.cases = CaseTable()
+        self.silent = outreach.SilentProblems()
         self.living_target = satisfaction.living_target(self)
         # residents start where their living conditions alone would settle them
         noise = self.rng.normal(0, SATISFACTION_NOISE, d.n_residents)
@@ -126,13 +127,48 @@ class GovernanceModel(mesa.Model):
         self.experience = self.satisfaction.copy()
         participation.monthly(self)
         self.living_target = satisfaction.living_target(self)  # now with the first volunteers
+        self.grid.follow_season()  # in their winter posts if the run starts in the season
         self.update_capacity()
         self.sampler = CaseSampler(self)
         self.daily = DailyLog(len(STREETS))
         self.datacollector = RunCollector(model_reporters=_REPORTERS)
         self.warm_up()
+        self._schedule_month_start(0 if p.warmup_days else 1)
         self.build_seconds = perf_counter() - t0
         self.run_seconds = 0.0
+
+    # --- the residents' arrays, owned by model.residents ------------------------------------
+    @property
+    def present(self) -> np.ndarray:
+        return self.residents.present
+
+    @present.setter
+    def present(self, value: np.ndarray) -> None:
+        self.residents.present = value
+
+    @property
+    def satisfaction(self) -> np.ndarray:
+        return self.residents.satisfaction
+
+    @satisfaction.setter
+    def satisfaction(self, value: np.ndarray) -> None:
+        self.residents.satisfaction = value
+
+    @property
+    def experience(self) -> np.ndarray:
+        return self.residents.experience
+
+    @experience.setter
+    def experience(self, value: np.ndarray) -> None:
+        self.residents.experience = value
+
+    @property
+    def volunteer(self) -> np.ndarray:
+        return self.residents.volunteer
+
+    @volunteer.setter
+    def volunteer(self, value: np.ndarray) -> None:
+        self.residents.volunteer = value
 
     # --- set-up -----------------------------------------------------------------------------
     def _create_residents(self) -> None:
@@ -158,29 +194,48 @@ class GovernanceModel(mesa.Model):
                 self.staff_hours[w.community] += w.case_hours_per_day()
 
     def _create_firms(self) -> None:
-        d = self.district
+        """One agent per firm; owners' committees are rare (red property builds them)."""
+        d, p = self.district, self.p
+        committee = self.rng.random(len(d.firm_quality)) < p.owners_committee_share
         for f in range(len(d.firm_quality)):
             PropertyFirm(self, f, self.units.of("firm", f),
-                         np.flatnonzero(d.compound_firm == f).tolist())
+                         np.flatnonzero(d.compound_firm == f).tolist(),
+                         owners_committee=bool(committee[f] or p.red_property))
         self.firms = self.agents_by_type[PropertyFirm]
 
     def _create_branches(self) -> None:
+        """The party organisation where it exists (building groups: buildings with a head),
+        and what the branches read: the buildings of each compound, the party members of each
+        building and the members' ties into it."""
         d = self.district
         levels = (("street_committee", d.street, np.ones(len(STREETS), bool)),
                   ("community_committee", d.community, np.ones(d.n_communities, bool)),
                   ("compound_branch", d.compound, d.compound_has_branch),
                   ("building_group", d.building, d.building_has_head))
+        in_unit = np.bincount(d.community, d.in_unit & ~d.seasonal, d.n_communities).astype(int)
         for level, where, exists in levels:
             members = np.bincount(where, d.party, minlength=len(exists)).astype(int)
             for place in np.flatnonzero(exists).tolist():
-                PartyBranch(self, level, place, int(members[place]))
-        # compound branches and building groups settle matters in their compounds
-        self.party_hours = np.zeros(d.n_compounds)
-        for branch in self.agents_by_type[PartyBranch]:
+                PartyBranch(self, level, place, int(members[place]),
+                            int(in_unit[place]) if level == "community_committee" else 0)
+        self.branches = self.agents_by_type[PartyBranch]
+        self.building_members = np.bincount(d.building, d.party, len(d.building_compound))
+        self.compound_buildings = compound_buildings(d.building_compound, d.n_compounds)
+        self.member_ties = party_organisation.member_ties_by_building(self)
+        self.member_hours = np.array([party_organisation.double_report_hours(self, int(m))
+                                      for m in in_unit])
+
+    def party_hours(self) -> np.ndarray:
+        """Hours a day compound branches and building groups give to each compound."""
+        d = self.district
+        hours = np.zeros(d.n_compounds)
+        for branch in self.branches:
             if branch.level == "compound_branch":
-                self.party_hours[branch.place] += branch.mediation_hours_per_day()
+                hours[branch.place] += branch.mediation_hours_per_day()
             elif branch.level == "building_group":
-                self.party_hours[d.building_compound[branch.place]] += branch.mediation_hours_per_day()
+                hours[d.building_compound[branch.place]] += branch.mediation_hours_per_day()
+        return hours
+
     def _create_couriers(self) -> None:
         p, d, rng = self.p, self.district, self.rng
         n_c, n_r = round(p.couriers * p.scale), round(p.riders * p.scale)
@@ -190,36 +245,41 @@ class GovernanceModel(mesa.Model):
             shares = shares * REST_POINT_REMAINING
         problems = rng.random((n, 3)) < shares                    # F16
         local, aged, school = (rng.random((3, n)) < np.array([[0.915], [0.813], [0.75]]))  # F15
-        self.courier_problems = problems
-        self.courier_special = np.zeros(n, bool)
-        self.courier_points = np.zeros(n, np.int64)
+        special = np.zeros(n, bool)
         if p.special_grid_workers:
             # locals who know the compounds and have schooling enrol most (F15; assumption)
             weight = local * (1.0 + school)
             chance = outreach.SPECIAL_SHARE * weight / max(weight.mean(), 1e-9)
-            self.courier_special = rng.random(n) < np.minimum(chance, 1.0)
+            special = rng.random(n) < np.minimum(chance, 1.0)
+        self.couriers = Couriers(self, problems, special)
+        # the arrays under the names the case and channel processes read
+        self.courier_problems, self.courier_special = problems, special
         for i in range(n):
-            courier = Courier(self, i, "courier" if i < n_c else "rider", bool(local[i]),
-                              bool(aged[i]), bool(school[i]), tuple(problems[i].tolist()))
-            courier.special_grid_worker = bool(self.courier_special[i])
-            if courier.special_grid_worker:
+            Courier(self, i, "courier" if i < n_c else "rider", bool(local[i]),
+                    bool(aged[i]), bool(school[i]), tuple(problems[i].tolist()))
+            if special[i]:
                 GridWorker(self, int(rng.integers(d.n_communities)), "special", 0.0, courier=i)
 
     def warm_up(self) -> None:
         """Simulate the ``warmup_days`` before 1 January unrecorded, so the year starts with
         queues, reputations and satisfaction already in motion. Warm-up cases stay in the
-        table (``opened < 0``): the monthly look-backs need them; metrics leave them out."""
+        table (``opened < 0``): the monthly look-backs need them; metrics leave them out.
+
+        Mesa's clock starts on 1 January (``time`` 0), so the warm-up's month starts (which
+        cannot be events before time 0) are run here; the year's are Mesa events."""
         first = self.day
         while self.day < 0:
-            self.simulate_day(first_day=self.day == first)
+            if self.day != first and is_month_start(self.day):
+                self.month_start()
+            self.simulate_day()
             self.day += 1
 
     # --- the day --------------------------------------------------------------------------
     def step(self) -> None:
-        """One recorded day."""
+        """One recorded day (Mesa runs it at ``time`` = day + 1)."""
         t0 = perf_counter()
         self.daily.begin(self.day)
-        self.simulate_day(first_day=self.day == 0 and self.p.warmup_days == 0)
+        self.simulate_day()
         self.record_day()
         self.day += 1
         self.run_seconds += perf_counter() - t0
@@ -233,18 +293,42 @@ class GovernanceModel(mesa.Model):
         self.summary = summarise(self, self.scenario_name)
         self.datacollector.record_summary(self.summary)
 
-    def simulate_day(self, first_day: bool = False) -> None:
-        """One day, as a list of named processes in order."""
+    def simulate_day(self) -> None:
+        """One day: the agents act in turn."""
         self.cases.advance_first_open()  # the scans for open cases start there
-        if not first_day:
-            self.month_start_processes()
-        self.seasonal_presence()
-        self.new_cases()
-        outreach.probes(self)
-        tiered_ladder.handle(self)
-        hotline_loop.check_deadlines(self)
-        hotline_loop.visit(self)
-        satisfaction.influence(self)
+        self.residents.step()      # who is here; new disputes and demands; channels chosen
+        self.couriers.step()       # access complaints; special grid workers' reports
+        self.grid.step()           # grid workers: winter posts, patrols of their grids
+        tiered_ladder.handle(self)          # every unit works its queue; failures escalate
+        hotline_loop.check_deadlines(self)  # the 12345 loop: push and supervise late tickets
+        hotline_loop.visit(self)            # ... and call residents back
+        self.residents.listen()    # opinions drift and spread over the neighbour network
+
+    def month_start(self) -> None:
+        """The first morning of a month: the district evaluates its units, firms and party
+        organisations do their monthly work, residents volunteer, and capacity and living
+        conditions are brought up to date."""
+        quality = self.district.firm_quality.copy()
+        hotline_loop.evaluate(self)         # the loop's 'evaluate' step
+        self.firms.do("step")               # fees, service, evaluation, dismissal
+        treated = smart_service.monthly(self) > 0
+        self.branches.do("step")            # committees and branches
+        self.residents.volunteer_for_month()
+        self.update_capacity()
+        self.living_target = satisfaction.living_target(self)
+        if treated or not np.array_equal(quality, self.district.firm_quality):
+            self.sampler.refresh(self)      # case hazards follow firms and root treatment
+
+    def _schedule_month_start(self, after_day: int) -> None:
+        """Schedule the first month start on or after ``after_day`` as a Mesa event on the
+        night before it: day d's step runs at Mesa ``time`` d + 1, so the event is at d + 0.5,
+        after the last step of the old month and before the first of the new."""
+        start = _next_month_start(after_day)
+        self.schedule_event(self._month_start_event, at=start + 0.5)
+
+    def _month_start_event(self) -> None:
+        self.month_start()
+        self._schedule_month_start(self.day + 1)
 
     def run(self, days: int | None = None, progress: bool = False) -> None:
         """Simulate ``days`` recorded days (the configured ``days`` when not given)."""
@@ -261,27 +345,8 @@ class GovernanceModel(mesa.Model):
         runs held several dead models (~3 GB). The model is unusable afterwards."""
         self.__dict__.clear()
 
-    def month_start_processes(self) -> None:
-        """Monthly: evaluate units, firms, smart service, secretaries' visits, volunteers."""
-        if not is_month_start(self.day):
-            return
-        month = month_of(self.day)
-        hotline_loop.evaluate(self)
-        hazards_changed = property_service.monthly(self, month)
-        hazards_changed |= smart_service.monthly(self) > 0
-        outreach.secretaries(self)
-        participation.monthly(self)
-        self.update_capacity()
-        self.living_target = satisfaction.living_target(self)
-        if hazards_changed:
-            self.sampler.refresh(self)
-
-    def seasonal_presence(self) -> None:
-        if winter_influx.update_presence(self):
-            self.sampler.refresh(self)
-
-    def new_cases(self) -> None:
-        """Residents' and couriers' new disputes and demands, and where they take them."""
+    def new_resident_cases(self) -> None:
+        """Residents' new disputes and demands, and where they take them."""
         d, rng = self.district, self.rng
         who, kinds = self.sampler.draw(self)
         idx = self.cases.add(
@@ -289,20 +354,7 @@ class GovernanceModel(mesa.Model):
             compound=d.compound[who], community=d.community[who], street=d.street[who],
             opened=self.day, raised=self.day, patience=rng.exponential(self.p.patience_days, len(who))
             * PATIENCE_BY_AGE[d.age[who]])
-        couriers = courier_draw(self)
-        # Most days at small scales have no courier case; skipping is identical because
-        # Generator.choice and exponential with size 0 draw no random numbers.
-        if len(couriers) == 0:
-            self.route(idx)
-            return
-        where = rng.choice(d.n_compounds, len(couriers), p=d.compound_pop / d.compound_pop.sum())
-        cidx = self.cases.add(
-            len(couriers), courier=couriers, kind=K["courier_access"],
-            channel=channel_choice.choose_courier(self, couriers), compound=where,
-            community=d.compound_community[where], street=d.compound_street[where],
-            opened=self.day, raised=self.day,
-            patience=rng.exponential(self.p.patience_days * COURIER_PATIENCE, len(couriers)))
-        self.route(np.concatenate((idx, cidx)))
+        self.route(idx)
 
     def route(self, idx: np.ndarray) -> None:
         """Send new cases to their first unit by the channel chosen."""
@@ -311,6 +363,7 @@ class GovernanceModel(mesa.Model):
         silent = idx[ch == C["silence"]]
         c.state[silent] = S["silent"]
         c.closed[silent] = self.day
+        self.silent.add(silent)
         satisfaction.record_silent(self, c.resident[silent][c.resident[silent] >= 0])
         compound_level = AT_COMPOUND[ch]
         tiered_ladder.place(self, idx[compound_level], 0)
@@ -327,7 +380,7 @@ class GovernanceModel(mesa.Model):
         bought professional services, minus time spent on root treatment."""
         d, first = self.district, self.units.first
         cap = self.units.base_hours.copy()
-        cap[: d.n_compounds] += self.party_hours + self.volunteer_hours
+        cap[: d.n_compounds] += self.party_hours() + self.volunteer_hours
         comm = slice(first["community"], first["community"] + d.n_communities)
         cap[comm] += self.member_hours + self.professional_hours - self.treatment_hours
         self.capacity = np.maximum(cap, 0.0)
@@ -352,7 +405,7 @@ class GovernanceModel(mesa.Model):
         c.closed[idx] = self.day
         scores = self.case_satisfaction(idx)
         c.satisfaction[idx] = scores
-        satisfaction.record_closed(self, idx, scores)
+        self.residents.judge(idx, scores)
 
     # --- measurement ------------------------------------------------------------------------
     # Totals over all residents, recomputed only when their arrays are replaced (model.memo).
@@ -390,6 +443,13 @@ class GovernanceModel(mesa.Model):
         self.datacollector.collect(self)
         if is_month_start(self.day + 1) or self.day + 1 == self.p.days:
             self.daily.month_snapshot(self)
+
+
+def _next_month_start(day: int) -> int:
+    """The first month start on or after ``day``."""
+    year, doy = divmod(day, 365)
+    later = MONTH_STARTS[doy <= MONTH_STARTS]
+    return int(365 * year + later[0]) if len(later) else 365 * (year + 1)
 
 
 def run_model(seed: int | None = 1, scenario: str | os.PathLike[str] = BASELINE,

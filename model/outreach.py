@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import tiered_ladder
 from .cases import NOT_SET
 from .hotline_loop import receive
 from .vocabulary import C, K, S
@@ -19,36 +20,75 @@ SECRETARY_SHARE = 0.2     # assumption: share of recent silent cases a monthly v
 LOOKBACK_DAYS = 60        # assumption: older silent problems are no longer raised
 
 
-def _recent_silent(model, kinds: np.ndarray | None) -> np.ndarray:
+class SilentProblems:
+    """Rows of the cases residents and couriers kept silent about, in the order raised, so
+    that the daily outreach looks at the recent ones without scanning the whole case table."""
+
+    def __init__(self) -> None:
+        self._rows = np.zeros(1024, np.int64)
+        self._n = 0
+        self._start = 0  # rows before it were raised before the look-back window
+
+    def add(self, idx: np.ndarray) -> None:
+        if self._n + len(idx) > len(self._rows):
+            self._rows = np.r_[self._rows, np.zeros(max(len(idx), len(self._rows)), np.int64)]
+        self._rows[self._n:self._n + len(idx)] = idx
+        self._n += len(idx)
+
+    def recent(self, model) -> np.ndarray:
+        """Rows still silent and opened within ``LOOKBACK_DAYS`` (ascending)."""
+        c = model.cases
+        rows = self._rows[self._start:self._n]
+        self._start += int(np.searchsorted(c.opened[rows], model.day - LOOKBACK_DAYS))
+        rows = self._rows[self._start:self._n]
+        return rows[c.state[rows] == S["silent"]]
+
+
+def recent_silent(model, kinds: np.ndarray | None, street: int | None = None) -> np.ndarray:
+    """Recent silent problems: of ``kinds`` (any raiser), or residents' own (None); in
+    ``street`` when given."""
     c = model.cases
-    sel = (c.state == S["silent"]) & (c.opened >= model.day - LOOKBACK_DAYS)
-    if kinds is None:  # secretaries visit residents
-        sel &= c.resident >= 0
-    else:
-        sel &= np.isin(c.kind, kinds)
-    return np.flatnonzero(sel)
+    rows = model.silent.recent(model)
+    # secretaries (no kinds) hear residents; probes and patrols see kinds of problem
+    keep = c.resident[rows] >= 0 if kinds is None else np.isin(c.kind[rows], kinds)
+    if street is not None:
+        keep &= c.street[rows] == street
+    return rows[keep]
 
 
 def probes(model) -> np.ndarray:
     """Daily: special grid workers spot silent problems in the compounds they deliver to."""
-    if not (model.p.special_grid_workers and model.courier_special.any()):
+    if not (model.p.special_grid_workers and model.couriers.special.any()):
         return np.zeros(0, np.int64)
-    per_10k = model.courier_special.sum() / max(model.present.sum(), 1) * 10_000
-    found = _recent_silent(model, PROBE_KINDS)
+    per_10k = model.couriers.special.sum() / max(model.present.sum(), 1) * 10_000
+    found = recent_silent(model, PROBE_KINDS)
     found = found[model.rng.random(len(found)) < 1 - np.exp(-PROBE_RATE * per_10k)]
     # each report earns its finder a point (the points scheme of policy 6)
-    finders = model.rng.choice(np.flatnonzero(model.courier_special), len(found))
-    np.add.at(model.courier_points, finders, 1)
+    finders = model.rng.choice(np.flatnonzero(model.couriers.special), len(found))
+    np.add.at(model.couriers.points, finders, 1)
     return _reopen(model, found)
 
 
-def secretaries(model) -> np.ndarray:
-    """Monthly: people's-condition secretaries hear a share of recent silent cases."""
+def secretaries(model, street: int) -> np.ndarray:
+    """Monthly: people's-condition secretaries sent to ``street`` hear a share of its
+    recent silent cases."""
     if not model.p.double_reporting:
         return np.zeros(0, np.int64)
-    found = _recent_silent(model, None)
+    found = recent_silent(model, None, street)
     found = found[model.rng.random(len(found)) < SECRETARY_SHARE]
     return _reopen(model, found)
+
+
+def to_grid(model, idx: np.ndarray) -> None:
+    """Problems a grid worker found on patrol: raised today, through the grid worker, at
+    the compound tier of the ladder."""
+    if len(idx) == 0:
+        return
+    c = model.cases
+    c.channel[idx] = C["grid_worker"]
+    c.raised[idx] = model.day
+    c.closed[idx] = NOT_SET
+    tiered_ladder.place(model, idx, 0)
 
 
 def _reopen(model, idx: np.ndarray) -> np.ndarray:

@@ -110,6 +110,9 @@ class Params:
                                       lo=0.0, hi=1.0)
     courier_hard_to_park: float = _p(0.492, "F16", "share finding parking hard", lo=0.0, hi=1.0)
     courier_no_toilet: float = _p(0.339, "F16", "share finding a toilet hard", lo=0.0, hi=1.0)
+    courier_patience_factor: float = _p(0.7, "assumption", "couriers' and riders' patience "
+                                        "relative to residents' (they are passing through)",
+                                        lo=0.01, hi=10.0)
     courier_case_rate: float = _p(1.0, "assumption", "access complaints per affected courier "
                                   "per problem per year", lo=0.0, hi=100.0)
 
@@ -129,6 +132,44 @@ class Params:
     hotline_after_failure: float = _p(0.5, "assumption", "probability an unresolved resident "
                                       "turns to the hotline instead of giving up",
                                       lo=0.0, hi=1.0)
+
+    # --- property firms (P4, P5; policies 2, 3b) --------------------------------------------
+    fee_collection_base: float = _p(0.8, "assumption (property-fee collection in Chinese "
+                                    "cities is commonly reported at 70-90 %)", "share of fees "
+                                    "collected when owners are as satisfied as "
+                                    "fee_reference_satisfaction", lo=0.01, hi=1.0)
+    fee_reference_satisfaction: float = _p(0.65, "assumption (about the 2021 mean "
+                                           "satisfaction of the baseline)", "owners' "
+                                           "satisfaction at which the usual share of fees is "
+                                           "collected", lo=0.0, hi=1.0)
+    fee_collection_slope: float = _p(1.0, "assumption", "change of the collection rate per "
+                                     "unit of owners' satisfaction above or below that level "
+                                     "(0: fees do not follow satisfaction)", lo=0.0, hi=10.0)
+    firm_service_response: float = _p(0.1, "assumption", "monthly share of the way a firm's "
+                                      "quality moves toward what the fees collected pay for",
+                                      lo=0.0, hi=1.0)
+    firm_quality_cap: float = _p(0.9, "assumption", "no firm's service becomes better than "
+                                 "this", lo=0.0, hi=1.0)
+    firm_evaluation_months: int = _p(3, "assumption (policy 2: quarterly evaluation)",
+                                     "months between the owners' evaluations of firms",
+                                     lo=1, hi=24)
+    good_firm_rating: float = _p(0.7, "assumption", "owners' rating (mean satisfaction of "
+                                 "closed property cases) firms are held to under policy 2",
+                                 lo=0.0, hi=1.0)
+    firm_improvement_per_shortfall: float = _p(0.25, "assumption", "quality a firm gains per "
+                                               "unit of shortfall of a published poor rating",
+                                               lo=0.0, hi=5.0)
+    red_property_monthly: float = _p(0.01, "assumption (policy 3b)", "quality a red-property "
+                                     "branch adds each month", lo=0.0, hi=1.0)
+    owners_committee_share: float = _p(0.2, "assumption (the study finds owners' committees "
+                                       "rare; policy 3b builds them everywhere)", "share of "
+                                       "firms whose compounds have an owners' committee",
+                                       lo=0.0, hi=1.0)
+    dismissal_rating: float = _p(0.5, "assumption", "owners' rating below which an owners' "
+                                 "committee counts an evaluation against the firm",
+                                 lo=0.0, hi=1.0)
+    dismissal_evaluations: int = _p(2, "assumption", "poor evaluations in a row after which "
+                                    "an owners' committee replaces the firm", lo=1, hi=40)
 
     # --- staff capacity (F5, F6, F7, F9) -----------------------------------------------------
     staffing_per_10k: float = _p(24.5, "F5", "community staff per 10,000 residents (all "
@@ -172,6 +213,16 @@ class Params:
     case_time_share: float = _p(0.3, "calibrated to an assumed utilisation of 0.75",
                                 "share of community staff service time spent on residents' "
                                 "cases (the rest: other services, campaigns)", lo=0.001, hi=1.0)
+
+    patrol_share: float = _p(0.3, "assumption", "share of the service time cases leave that "
+                             "grid workers spend walking their grid", lo=0.0, hi=1.0)
+    patrol_find_rate: float = _p(0.004, "assumption", "daily rate at which patrols find a "
+                                 "recent silent problem one can see, per patrol hour a day "
+                                 "per 1,000 present residents", lo=0.0, hi=10.0)
+    winter_reassignment_share: float = _p(0.0, "option (P3: the winter peak in Longqiao)",
+                                          "share of the other streets' full-time workers "
+                                          "serving Longqiao in the heating season",
+                                          lo=0.0, hi=1.0)
 
     # --- hotline closed loop (policy 8) -----------------------------------------------------
     closed_loop: bool = _p(True, "policy 8; State Council 2020 No. 53 (12345 follow-up)",
@@ -228,6 +279,24 @@ class Params:
                                "probability an adult volunteers", lo=0.0, hi=1.0)
     volunteer_hours_per_month: float = _p(4.0, "assumption", "hours an active volunteer gives",
                                           lo=0.0, hi=200.0)
+    volunteer_case_share: float = _p(0.1, "assumption (most volunteering is clean-ups, "
+                                     "elderly care, campaigns)", "share of volunteers' and "
+                                     "in-unit members' hours that helps settle cases",
+                                     lo=0.0, hi=1.0)
+    double_report_active: float = _p(0.3, "assumption (P11: 'registered but not seen')",
+                                     "share of in-unit members who show up", lo=0.0, hi=1.0)
+    double_report_active_policy: float = _p(0.8, "assumption (policy 7)", "that share once "
+                                            "double reporting is made active", lo=0.0, hi=1.0)
+    branch_mediation_hours: float = _p(1.0, "assumption", "hours a day a compound branch's "
+                                       "members give to settling matters", lo=0.0, hi=100.0)
+    head_mediation_hours: float = _p(0.05, "assumption", "hours a day a building head gives",
+                                     lo=0.0, hi=24.0)
+    head_recruitment_rate: float = _p(0.03, "assumption (recruitment through ties)",
+                                      "monthly rate at which a compound branch finds a head "
+                                      "for a head-less building, per party-member tie into "
+                                      "the building per resident", lo=0.0, hi=100.0)
+    head_turnover: float = _p(0.01, "assumption", "monthly probability a building head steps "
+                              "down", lo=0.0, hi=1.0)
     double_report_hours_per_month: float = _p(4.0, "F19 (1 activity + 1 liaison a month)",
                                               "hours an in-unit member gives", lo=0.0, hi=200.0)
 

@@ -1,7 +1,7 @@
 """Participation and volunteering (居民参与、志愿服务): each month some adults volunteer — party
 members more, mobilised by the five-level organisation (policy 1) and rewarded by volunteer
-points (policy 3d) — and in-unit party members 'double report' (F19, policy 7). Their hours
-add capacity in the compounds and the community.
+points (policy 3d). A share of their hours adds capacity in their compounds. (In-unit
+members' double reporting is the community committees': model/party_organisation.py.)
 """
 
 from __future__ import annotations
@@ -15,11 +15,6 @@ PARTY_FACTOR = 3.0                            # assumption
 POINTS_FACTOR = 1.5                           # assumption (policy 3d)
 FIVE_LEVEL_PARTY_FACTOR = 1.3                 # assumption (policy 1 mobilises members)
 TRUST_SLOPE = 1.0                             # assumption: satisfied residents join more
-# Share of in-unit members who actually show up: 'registered but not seen' (P11).
-DOUBLE_REPORT_ACTIVE = 0.3
-DOUBLE_REPORT_ACTIVE_POLICY = 0.8
-# Most volunteering is clean-ups, elderly care, campaigns; a share helps settle cases.
-CASE_SHARE = 0.1  # assumption
 
 
 def volunteer_probability(model) -> np.ndarray:
@@ -34,16 +29,12 @@ def volunteer_probability(model) -> np.ndarray:
 
 
 def monthly(model) -> None:
-    """Draw this month's volunteers; set volunteer hours per compound and member hours per
-    community (hours per day)."""
+    """Draw this month's volunteers; set volunteer hours per compound (hours per day)."""
     p, d = model.p, model.district
     model.volunteer = model.rng.random(d.n_residents) < volunteer_probability(model)
     per_day = p.volunteer_hours_per_month / 30.0
     model.volunteer_hours = (np.bincount(d.compound, model.volunteer, d.n_compounds) * per_day
-                             * CASE_SHARE)
-    active = DOUBLE_REPORT_ACTIVE_POLICY if p.double_reporting else DOUBLE_REPORT_ACTIVE
-    members = np.bincount(d.community, d.in_unit & model.present, d.n_communities)
-    model.member_hours = members * active * p.double_report_hours_per_month / 30.0 * CASE_SHARE
+                             * p.volunteer_case_share)
 
 
 def participation_rate(model) -> float:

@@ -1,39 +1,60 @@
-"""Property service (物业服务): residents evaluate firms ('two discussions, two evaluations, two
-publications', policy 2) and poorly rated firms improve; 'red property' party branches in
-firms and owners' committees (policy 3b) raise quality steadily."""
+"""Property service (物业服务): what the firms' monthly step (agents/property_firm.py) reads —
+their owners' satisfaction, the quarterly evaluation ('two discussions, two evaluations, two
+publications', policy 2) of each firm by its owners' closed property cases — and the
+district's view of the firms (fee collection, dismissals)."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from .vocabulary import K
-
-EVALUATE_EVERY_MONTHS = 3        # assumption: quarterly evaluation
-GOOD_RATING = 0.7                # assumption: mean case satisfaction firms are held to
-IMPROVEMENT_PER_SHORTFALL = 0.25  # assumption: quality gained per unit of shortfall
-RED_PROPERTY_MONTHLY = 0.01      # assumption
+from .calendar import month_of
+from .vocabulary import A, K
 
 
-def monthly(model, month: int) -> bool:
-    """Apply this month's evaluations; return True when any firm's quality changed."""
-    p = model.p
-    changed = False
-    if p.red_property:
-        model.firms.do("improve", RED_PROPERTY_MONTHLY)
-        changed = True
-    if p.two_evaluations and month % EVALUATE_EVERY_MONTHS == 0:
-        for firm in model.firms:
-            rating = rating_of(model, firm.compounds)
-            if rating is not None and rating < GOOD_RATING:
-                # a published, poor evaluation presses the firm in proportion to its shortfall
-                firm.improve(IMPROVEMENT_PER_SHORTFALL * (GOOD_RATING - rating))
-                changed = True
-    return changed
+def is_evaluation_month(model) -> bool:
+    """Owners evaluate firms at the start of every ``firm_evaluation_months``-th month."""
+    return month_of(model.day) % model.p.firm_evaluation_months == 0
 
 
-def rating_of(model, compounds: list[int]) -> float | None:
-    """Mean satisfaction of closed property cases in the firm's compounds, last quarter."""
+def compound_satisfaction(model) -> np.ndarray:
+    """Mean satisfaction of the present adults of each compound (the compound's start value
+    where none is present), computed once per month start."""
+    key = (model.day, id(model.satisfaction))
+    cached = getattr(model, "_compound_satisfaction", None)
+    if cached is None or cached[0] != key:
+        d = model.district
+        adults = model.present & (d.age > A["child"])
+        total = np.bincount(d.compound, model.satisfaction * adults, d.n_compounds)
+        count = np.bincount(d.compound, adults, d.n_compounds)
+        means = np.where(count > 0, total / np.maximum(count, 1), model.p.initial_satisfaction)
+        model._compound_satisfaction = cached = (key, means)
+    return cached[1]
+
+
+def owners_satisfaction(model, compounds: list[int]) -> float:
+    """Mean satisfaction of a firm's owners: its compounds' means weighted by population."""
+    pop = model.district.compound_pop[compounds]
+    return float(np.average(compound_satisfaction(model)[compounds], weights=np.maximum(pop, 1)))
+
+
+def rating_of(model, compounds: list[int], since_day: int) -> float | None:
+    """Mean satisfaction of the property cases closed in the firm's compounds in the last
+    evaluation period (and since the current firm took over); None without any."""
     c = model.cases
+    window = 30 * model.p.firm_evaluation_months
     sel = ((c.kind == K["property"]) & np.isin(c.compound, compounds)
-           & (c.closed >= model.day - 30 * EVALUATE_EVERY_MONTHS) & ~np.isnan(c.satisfaction))
+           & (c.closed >= max(model.day - window, since_day)) & ~np.isnan(c.satisfaction))
     return float(c.satisfaction[sel].mean()) if sel.any() else None
+
+
+def collection_rate(model) -> float:
+    """Fees collected over fees due across the district's firms, weighted by residents served."""
+    d = model.district
+    served = np.bincount(d.compound_firm[d.compound_firm >= 0],
+                         d.compound_pop[d.compound_firm >= 0], minlength=len(d.firm_quality))
+    rates = np.array([f.collection_rate for f in sorted(model.firms, key=lambda f: f.idx)])
+    return float(np.average(rates, weights=np.maximum(served, 1)))
+
+
+def firms_replaced(model) -> int:
+    return sum(f.replaced for f in model.firms)

@@ -115,11 +115,7 @@ def build_units(p: Params, d: District, staff_hours: np.ndarray) -> Units:
     street[first["street"]: first["street"] + n_s] = np.arange(n_s)
     street[first["firm"]: first["firm"] + n_f] = d.firm_street
 
-    grid = p.grid_time_share
     hours = np.zeros(n)
-    share_in_comm = d.compound_pop / d.community_pop[d.compound_community]
-    hours[:n_k] = grid * staff_hours[d.compound_community] * share_in_comm
-    hours[n_k:n_k + n_c] = (1 - grid) * staff_hours
     day_hours = p.work_hours_per_day * 5 / 7
     street_pop = np.bincount(d.community_street, d.community_pop, minlength=n_s)
     hours[first["street"]: first["street"] + n_s] = (
@@ -131,5 +127,17 @@ def build_units(p: Params, d: District, staff_hours: np.ndarray) -> Units:
     total_pop = d.community_pop.sum()
     hours[first["department"]] = p.department_hours_per_10k * total_pop / 10_000
     hours[first["supervision"]] = SUPERVISION_HOURS_PER_10K * total_pop / 10_000
-    return Units(typ, street, community, hours, first)
+    units = Units(typ, street, community, hours, first)
+    set_staff_hours(units, p, d, staff_hours)
+    return units
+
+
+def set_staff_hours(units: Units, p: Params, d: District, staff_hours: np.ndarray) -> None:
+    """Set the compounds' and community offices' staff hours from ``staff_hours`` per
+    community: the share ``grid_time_share`` in the compounds of the grid (by population),
+    the rest in the office."""
+    n_k, n_c = d.n_compounds, d.n_communities
+    share_in_comm = d.compound_pop / d.community_pop[d.compound_community]
+    units.base_hours[:n_k] = p.grid_time_share * staff_hours[d.compound_community] * share_in_comm
+    units.base_hours[n_k:n_k + n_c] = (1 - p.grid_time_share) * staff_hours
 

@@ -12,6 +12,7 @@ import pytest
 import scipy.sparse as sp
 
 import model.model as model_module
+from agents.courier import Couriers
 from model import (
     GovernanceModel,
     Params,
@@ -216,6 +217,7 @@ def test_memo_follows_writes_through_resident_views(fresh_model):
 
 def ref_enqueue(model, idx, unit, level, priority, delay) -> None:
     c = model.cases
+    c.note_open(idx)  # reopened old rows (patrols) join the open window, as in queues.enqueue
     c.state[idx] = S["queued"]
     c.unit[idx] = unit
     c.level[idx] = level
@@ -382,32 +384,27 @@ def test_open_cases_never_before_first_open(year_run):
 # --- new cases --------------------------------------------------------------------------------
 
 
-def ref_new_cases(model) -> None:
-    """New cases as first written: the courier draws are made every day, even with none."""
+def ref_complain(couriers) -> None:
+    """Couriers' complaints as first written: the compound draws are made every day, even
+    with no complaint."""
+    model = couriers._model
     d, rng = model.district, model.rng
-    who, kinds = model.sampler.draw(model)
+    who = case_generation.courier_draw(model)
+    where = rng.choice(d.n_compounds, len(who), p=d.compound_pop / d.compound_pop.sum())
     idx = model.cases.add(
-        len(who), resident=who, kind=kinds, channel=channel_choice.choose(model, who, kinds),
-        compound=d.compound[who], community=d.community[who], street=d.street[who],
-        opened=model.day, raised=model.day,
-        patience=rng.exponential(model.p.patience_days, len(who))
-        * model_module.PATIENCE_BY_AGE[d.age[who]])
-    couriers = case_generation.courier_draw(model)
-    where = rng.choice(d.n_compounds, len(couriers), p=d.compound_pop / d.compound_pop.sum())
-    cidx = model.cases.add(
-        len(couriers), courier=couriers, kind=K["courier_access"],
-        channel=channel_choice.choose_courier(model, couriers), compound=where,
+        len(who), courier=who, kind=K["courier_access"],
+        channel=channel_choice.choose_courier(model, who), compound=where,
         community=d.compound_community[where], street=d.compound_street[where],
         opened=model.day, raised=model.day,
-        patience=rng.exponential(model.p.patience_days * model_module.COURIER_PATIENCE,
-                                 len(couriers)))
-    model.route(np.r_[idx, cidx])
+        patience=rng.exponential(model.p.patience_days * model.p.courier_patience_factor,
+                                 len(who)))
+    model.route(idx)
 
 
 def test_new_cases_match_reference(monkeypatch):
     # many couriers, so that days with and without courier cases both occur
     params = Params(scale=0.05, days=60, courier_case_rate=2.0)
-    twin_runs(monkeypatch, {(GovernanceModel, "new_cases"): ref_new_cases}, params)
+    twin_runs(monkeypatch, {(Couriers, "complain"): ref_complain}, params)
 
 
 def test_case_table_copies_keep_their_views(small_run):

@@ -78,7 +78,7 @@ def test_outreach_finds_problems_without_hotline_tickets():
     assert np.all((c.levels_seen[found] >> HOTLINE) & 1)  # they entered the district loop
     # with the loop on, a found problem never becomes a 12345 ticket
     assert np.all(c.tickets[found] == 0)
-    assert m.courier_points.sum() > 0
+    assert m.couriers.points.sum() > 0
 
 
 def test_visits_judge_the_responsible_unit():

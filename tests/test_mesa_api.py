@@ -110,7 +110,7 @@ def test_running_stops_at_the_configured_days_with_the_summary():
 
 
 def test_batch_run_returns_the_run_measures_per_staffing_level():
-    rows = mesa.batch_run(GovernanceModel, {"staffing_per_10k": [18, 24.5], **SMALL},
+    rows = mesa.batch_run(GovernanceModel, {"staffing_per_10k": [12, 43.9], **SMALL},
                           rng=[1, 2], max_steps=1000, number_processes=1,
                           data_collection_period=-1, display_progress=False)
     frame = pd.DataFrame(rows)
@@ -120,7 +120,7 @@ def test_batch_run_returns_the_run_measures_per_staffing_level():
     assert (frame["summary.seed"] == frame["seed"]).all()
     assert (frame["summary.days"] == SMALL["days"]).all()
     paired = frame.pivot(index="seed", columns="staffing_per_10k", values="summary.utilisation")
-    assert (paired[24.5] < paired[18]).all(), paired
+    assert (paired[43.9] < paired[12]).all(), paired
 
 
 def test_batch_run_with_iterations_draws_a_seed_per_run():

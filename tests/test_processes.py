@@ -116,8 +116,9 @@ def test_case_sampler_mean_counts_match_rates(fresh_model, day):
 
 
 def test_case_rate_scale_multiplies_all_rates():
-    a = GovernanceModel(Params(scale=0.05, days=5), seed=2)
-    b = GovernanceModel(Params(scale=0.05, days=5, case_rate_scale=2.5), seed=2)
+    # no warm-up: in it, firms' service (and so the property rate) follows the cases
+    a = GovernanceModel(Params(scale=0.05, days=5, warmup_days=0), seed=2)
+    b = GovernanceModel(Params(scale=0.05, days=5, warmup_days=0, case_rate_scale=2.5), seed=2)
     np.testing.assert_allclose(b.sampler.total, 2.5 * a.sampler.total)
 
 
@@ -154,8 +155,11 @@ def test_channel_choice_never_picks_unavailable_channel(fresh_model, rng):
     assert set(np.unique(cc)) == {C["silence"], C["grid_worker"], C["hotline"]}
 
 
-def test_channels_in_a_run_respect_availability(year_run):
-    m, _ = year_run
+def test_channels_in_a_run_respect_availability():
+    # building heads fixed for the run: the end state tells where heads were all along
+    m = GovernanceModel(Params(scale=0.05, days=120, head_turnover=0.0,
+                               head_recruitment_rate=0.0), seed=3)
+    m.run()
     c, d = m.cases, m.district
     res = c.resident >= 0
     r = c.resident[res]
@@ -443,7 +447,7 @@ def test_winter_does_not_raise_capacity(year_run):
     assert summer.present.all()
     base, cap = summer.units.base_hours.copy(), summer.capacity.copy()
     summer.day = 180
-    summer.seasonal_presence()
+    summer.residents.step()
     assert not summer.present.all()
     np.testing.assert_array_equal(summer.units.base_hours, base)
     np.testing.assert_array_equal(summer.capacity, cap)
