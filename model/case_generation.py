@@ -5,6 +5,20 @@ origin, neighbourhood activities, root treatment by smart service, and the seaso
 
 Per kind, today's count is drawn from the total rate, then who raises each case is drawn in
 proportion to the residents' hazards (equivalent to independent Poisson hazards per resident).
+
+Neighbour disputes on the network (``network_disputes``, P1): each non-household tie (i, j)
+carries a hazard ``rate_neighbour / tie_reference_degree × w_ij × (s_i p_j + s_j p_i)``, where
+``w_ij = 1 + mixing_effect × [origins differ]`` (model.network.dispute_ties), ``p`` is presence
+and ``s_i`` resident i's propensity to raise (age, crowding of its compound, the community's
+activities, root treatment, presence); the raiser is i with probability
+``s_i p_j / (s_i p_j + s_j p_i)``, so children and absent residents never raise and a tie with
+an absent end carries nothing. Summed over a resident's ties this is the per-resident hazard
+``rate_neighbour × s_i × (W p)_i / tie_reference_degree``, one sparse mat-vec per refresh: the
+sampler draws raisers from it exactly as for the other kinds (the same Poisson process as
+drawing ties and then raisers, without a cumulative sum over the 2-3 M ties). A resident with
+``tie_reference_degree`` same-origin ties, all present, has the hazard ``rate_neighbour``, so
+the calibration stays close; more ties (degree) or more ties across origins (less homophily)
+mean more disputes. With the switch off, the building's origin mix raises the hazard instead.
 """
 
 from __future__ import annotations
@@ -48,14 +62,11 @@ def rates_per_year(model) -> np.ndarray:
     quality = np.where(d.compound_firm >= 0, d.firm_quality[np.maximum(d.compound_firm, 0)],
                        NO_FIRM_QUALITY)[comp]
     ctype = d.compound_type[comp]
-    mixing = d.building_mixing[d.building]
-    if p.neighbourhood_pacts:
-        mixing = mixing * 0.6  # assumption: pacts and festivals take 40 % off the mixing effect
     public = np.ones(n)
     for origin, factor in PUBLIC_SERVICE_BY_ORIGIN.items():
         public[d.origin == origin] = factor
     place = {
-        "neighbour": (1 + p.mixing_effect * mixing) * crowd * model.activity_factor[d.community],
+        "neighbour": _neighbour_place(model, crowd),
         "family": np.ones(n),
         "property": np.maximum(0.02, d.expectation - quality) / REFERENCE_GAP,
         "infrastructure": (1 - d.compound_infra[comp]) / (1 - REFERENCE_INFRA),
@@ -71,6 +82,25 @@ def rates_per_year(model) -> np.ndarray:
         base = getattr(p, f"rate_{kind}") * p.case_rate_scale
         out[row] = base * age * place[kind] * model.root_factor[comp, K[kind]] * model.present
     return out
+
+
+def mixing_multiplier(p) -> float:
+    """Share of the origin-mixing effect left: pacts and festivals (policy 3a) take 40 % off
+    it (assumption)."""
+    return 0.6 if p.neighbourhood_pacts else 1.0
+
+
+def _neighbour_place(model, crowd: np.ndarray) -> np.ndarray:
+    """Relative neighbour-dispute hazard per resident: over the network's ties (see the module
+    docstring), or by the building's origin mix when ``network_disputes`` is off. A model
+    view without the network (staffing's expected load) falls back to the building mix."""
+    p, d = model.p, model.district
+    local = crowd * model.activity_factor[d.community]
+    ties = getattr(model, "dispute_ties", None)
+    if p.network_disputes and ties is not None:
+        return local * (ties @ model.present.astype(np.float64)) / p.tie_reference_degree
+    mixing = d.building_mixing[d.building] * mixing_multiplier(p)
+    return (1 + p.mixing_effect * mixing) * local
 
 
 class CaseSampler:

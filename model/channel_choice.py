@@ -5,13 +5,21 @@ by a multinomial logit over trust (the resident's satisfaction), access and the 
 Utilities are assumptions in the spirit of the grievance model (Epstein 2002): low trust and
 youth push toward the hotline; the elderly stay silent rather than 'cause trouble' (P8);
 channels that do not exist in a building or compound are unavailable.
+
+Word of mouth (``word_of_mouth_weight``): residents hear how their neighbours' last cases
+ended. Each reporting channel's utility gains ``word_of_mouth_weight × (mean score −
+word_of_mouth_neutral)`` over the resident's neighbours whose last closed case went through
+that channel within ``word_of_mouth_days`` (the mean weighted by tie weight: kin count double);
+a channel no neighbour used recently gains nothing. Silence has no result to tell about.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from .network import neighbour_pairs
 from .vocabulary import (
+    CHANNELS,
     IS_DEPARTMENT,
     IS_ENFORCEMENT,
     IS_MEDIATED,
@@ -26,6 +34,9 @@ from .vocabulary import (
 RESIDENT_CHANNELS = ("silence", "building_head", "grid_worker", "compound_branch", "community",
                      "hotline")
 CODES = np.array([C[c] for c in RESIDENT_CHANNELS])
+# The utility column of each channel code (-1: not a resident's channel, e.g. probes).
+COLUMN = np.full(len(CHANNELS), -1, np.int64)
+COLUMN[CODES] = np.arange(len(CODES))
 # Couriers and riders: hotline, grid worker or silence (assumption); enrolled as special grid
 # workers (policy 6) they report through the grid.
 COURIER_CHANNELS = np.array([C["silence"], C["grid_worker"], C["hotline"]])
@@ -57,7 +68,34 @@ def utilities(model, residents: np.ndarray, kinds: np.ndarray) -> np.ndarray:
     u[:, 5] = (-0.9 + p.hotline_propensity + 0.8 * young + 2.0 * (0.6 - trust) + 1.8 * dept
                + 0.5 * (kinds == K["property"]) + 0.3 * IS_ENFORCEMENT[kinds]
                - 1.6 * IS_MEDIATED[kinds])
+    if p.word_of_mouth_weight:
+        u += p.word_of_mouth_weight * word_of_mouth(model, residents)
     return u
+
+
+def word_of_mouth(model, residents: np.ndarray) -> np.ndarray:
+    """Per new case and channel (columns as RESIDENT_CHANNELS): the tie-weighted mean of
+    (score − word_of_mouth_neutral) over the resident's neighbours whose last closed case went
+    through that channel within ``word_of_mouth_days``; 0 where there is none. Gathers the
+    ties of today's raisers only (a few hundred a day at full scale)."""
+    p = model.p
+    n_cols = len(RESIDENT_CHANNELS)
+    out = np.zeros((len(residents), n_cols))
+    if len(residents) == 0:
+        return out
+    owner, nb, weight = neighbour_pairs(model.adj, residents)
+    channel = model.last_channel[nb]
+    col = COLUMN[np.maximum(channel, 0)]
+    told = ((channel >= 0) & (col > 0)
+            & (model.last_closed[nb] >= model.day - p.word_of_mouth_days))
+    cell = owner[told] * n_cols + col[told]
+    w = weight[told]
+    size = len(residents) * n_cols
+    total = np.bincount(cell, w * (model.last_score[nb[told]] - p.word_of_mouth_neutral),
+                        minlength=size)
+    heard = np.bincount(cell, w, minlength=size)
+    np.divide(total, heard, out=out.reshape(-1), where=heard > 0)
+    return out
 
 
 def choose(model, residents: np.ndarray, kinds: np.ndarray) -> np.ndarray:

@@ -19,6 +19,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from .study import F3_TICKETS_PER_10K, F4_PROPERTY_SHARE
 from .vocabulary import CHANNELS, DISPUTE_KINDS, KINDS, LEVELS, ORIGINS, STATES
 
@@ -146,6 +148,14 @@ MEASURES: tuple[Measure, ...] = (
             doc="present adults below the neutral point on the last day"),
     Measure("satisfaction_sd", "spread of satisfaction (sd)", SCALE, "{:.3f}", NON_NEGATIVE,
             doc="standard deviation over present adults on the last day"),
+    # What social influence changes (model/satisfaction.py): averaging over neighbours keeps
+    # the mean and pulls the tail of unhappy residents in. Measured from the mean, not from a
+    # fixed level, so that it reads the spread whatever the level (unsatisfied_share does).
+    Measure("dissatisfied_share", "share of adults well below the mean satisfaction",
+            "% of adults", "{:.1%}", UNIT_INTERVAL, better=-1,
+            compute=lambda model, summary: _dissatisfied_share(model),
+            doc="present adults more than dissatisfied_margin below the present adults' "
+                "mean satisfaction on the last day"),
     *family("satisfaction_by_origin", ORIGINS, "mean satisfaction of {} residents", SCALE,
             "{:.3f}", UNIT_INTERVAL, "adults' satisfaction by origin, mean over snapshots"),
     Measure("participation_rate", "participation rate", "% of adults", "{:.2%}", UNIT_INTERVAL,
@@ -200,6 +210,11 @@ def _property_service():
 def _per_10k_per_year(model: Any, summary: dict[str, Any], count: int) -> float:
     days = len(model.daily.new_cases)
     return count / max(summary["population"], 1) * 10_000 * 365 / max(days, 1)
+
+
+def _dissatisfied_share(model: Any) -> float:
+    sat = model.satisfaction[model.present_adults()]
+    return float(np.mean(sat < sat.mean() - model.p.dissatisfied_margin)) if len(sat) else 0.0
 
 
 def declared(key: str) -> Measure | None:

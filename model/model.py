@@ -96,6 +96,7 @@ class GovernanceModel(mesa.Model):
             d.compound_has_branch[:] = True
         self.adj = network.build(d, p, self.rng)
         self.W = network.influence_matrix(self.adj)
+        network.attach(self)  # state of the network mechanisms (disputes on ties, word of mouth)
         self._create_residents()
         self._presence_set_for = (None, None)  # (array, in season) of the last update
         winter_influx.update_presence(self)

@@ -3,6 +3,20 @@ homophily, and a few ties across compounds, built directly as a sparse CSR matri
 
 Weights: household ties count double (assumption). ``influence_matrix`` row-normalises the
 adjacency for the Friedkin-Johnsen social-influence step.
+
+The network carries four mechanisms (docs/ODD.md, "Network submodels"):
+
+- neighbour disputes arise on non-household ties, more on ties across origins
+  (``dispute_ties`` here; the hazards in model/case_generation.py);
+- word of mouth: residents lean toward the channels that recently served their neighbours
+  well (``neighbour_pairs`` here; the utilities in model/channel_choice.py, the last results
+  kept by model/satisfaction.py);
+- volunteers are recruited through ties to volunteers and party members
+  (model/participation.py);
+- satisfaction spreads (Friedkin-Johnsen, model/satisfaction.py), measured by the
+  dispersion measure ``dissatisfied_share`` (model/kpis.py).
+
+``attach`` sets up the state these need when a model is built.
 """
 
 from __future__ import annotations
@@ -11,6 +25,7 @@ import networkx as nx
 import numpy as np
 import scipy.sparse as sp
 
+from .case_generation import mixing_multiplier
 from .district import District
 from .params import Params
 
@@ -103,6 +118,47 @@ def influence_matrix(adj: sp.csr_matrix) -> sp.csr_matrix:
     if isolated.any():  # rare: only then a sparse sum for the self-loops
         W = (W + sp.diags(isolated.astype(float))).tocsr()
     return W
+
+
+def attach(model) -> None:
+    """The network mechanisms' state of a new model: the dispute weights of the ties, and
+    each resident's last closed case (channel, score, day; none yet) for word of mouth."""
+    n = model.district.n_residents
+    model.dispute_ties = dispute_ties(model.adj, model.district, model.p)
+    model.last_channel = np.full(n, -1, np.int8)
+    model.last_score = np.zeros(n)
+    # far enough in the past never to be recent, and safe from overflow when subtracted
+    model.last_closed = np.full(n, np.iinfo(np.int32).min // 2, np.int32)
+
+
+def dispute_ties(adj: sp.csr_matrix, d: District, p: Params) -> sp.csr_matrix | None:
+    """The neighbour-dispute weight of every tie, as a matrix with ``adj``'s structure: 0 for
+    household ties (family quarrels are the ``family`` kind), ``1 + mixing_effect`` for a tie
+    across origins (P1; softened by neighbourhood pacts) and 1 otherwise. None when
+    ``network_disputes`` is off. Built once: origins and households never change; who is
+    present enters when the hazards are refreshed."""
+    if not p.network_disputes:
+        return None
+    origin = d.origin.astype(np.int8)  # one byte a tie through the repeat and the gather
+    cross = np.repeat(origin, np.diff(adj.indptr)) != origin[adj.indices]
+    weight = 1.0 + (p.mixing_effect * mixing_multiplier(p)) * cross
+    # build gives household ties, and only them, HOUSEHOLD_WEIGHT (> 1): no household gather
+    weight[adj.data > 1.0] = 0.0
+    # the index arrays are shared with adj (read only): no copy of the 2-3 M ties
+    return sp.csr_matrix((weight, adj.indices, adj.indptr), shape=adj.shape, copy=False)
+
+
+def neighbour_pairs(adj: sp.csr_matrix, residents: np.ndarray
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every tie of each of ``residents``, from the CSR rows without a loop: (position in
+    ``residents``, neighbour, tie weight), one entry per tie."""
+    start = adj.indptr[residents]
+    count = adj.indptr[residents + 1] - start
+    owner = np.repeat(np.arange(len(residents)), count)
+    # position of each entry within its row: a running index minus the row's first entry
+    within = np.arange(len(owner)) - np.repeat(np.cumsum(count) - count, count)
+    at = np.repeat(start, count) + within
+    return owner, adj.indices[at], adj.data[at]
 
 
 def to_networkx(adj: sp.csr_matrix, d: District | None = None, max_nodes: int = 50_000) -> nx.Graph:

@@ -78,6 +78,32 @@ class Params:
     origin_homophily: float = _p(0.6, "assumption (homophily; McPherson et al. 2001)",
                                  "probability a building or compound tie is drawn among the "
                                  "same origin", lo=0.0, hi=1.0)
+    network_disputes: bool = _p(True, "assumption (P1: disputes arise between neighbours)",
+                                "neighbour disputes arise on the network's non-household ties "
+                                "(more where ties cross origins); off: a per-resident hazard "
+                                "raised by the building's origin mix")
+    tie_reference_degree: float = _p(10.3, "assumption (the mean non-household degree at the "
+                                     "default ties_* settings, measured)", "non-household ties "
+                                     "at which a resident's neighbour-dispute hazard is "
+                                     "rate_neighbour (same-origin ties, everyone present); more "
+                                     "ties, more disputes", lo=0.1, hi=500.0)
+    word_of_mouth_weight: float = _p(3.0, "assumption (word of mouth; Brown & Reingen 1987)",
+                                     "utility of a channel per unit of its mean recent score "
+                                     "above word_of_mouth_neutral among the resident's "
+                                     "neighbours", lo=0.0, hi=20.0)
+    word_of_mouth_days: int = _p(180, "assumption", "days a neighbour's last closed case is "
+                                 "still told about", lo=1, hi=3650)
+    word_of_mouth_neutral: float = _p(0.5, "assumption (the midpoint of the 0..1 scale)",
+                                      "case score that neither recommends a channel nor "
+                                      "warns against it", lo=0.0, hi=1.0)
+    recruitment_weight: float = _p(2.0, "assumption (recruitment through ties; Centola 2010, "
+                                   "McAdam 1986)", "relative rise of the monthly volunteering "
+                                   "probability when all of a resident's tie weight goes to "
+                                   "last month's volunteers and party members", lo=0.0, hi=20.0)
+    dissatisfied_margin: float = _p(0.15, "assumption (about one and a half baseline standard "
+                                    "deviations)", "how far below the present adults' mean "
+                                    "satisfaction a resident counts as dissatisfied "
+                                    "(dissatisfied_share)", lo=0.0, hi=1.0)
 
     # --- case generation: base rates per adult resident per year (calibrated: F3, F4) ----
     case_rate_scale: float = _p(1.0, "calibrated to F3", "multiplier of all resident case "

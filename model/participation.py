@@ -2,6 +2,11 @@
 members more, mobilised by the five-level organisation (policy 1) and rewarded by volunteer
 points (policy 3d). A share of their hours adds capacity in their compounds. (In-unit
 members' double reporting is the community committees': model/party_organisation.py.)
+
+Recruitment through ties (``recruitment_weight``; Centola 2010, McAdam 1986): people join when
+those they know ask them. A resident's monthly probability is multiplied by
+``1 + recruitment_weight × x``, x the share of its tie weight going to last month's volunteers
+and party members (one sparse mat-vec with the row-normalised network W a month).
 """
 
 from __future__ import annotations
@@ -18,12 +23,17 @@ TRUST_SLOPE = 1.0                             # assumption: satisfied residents 
 
 
 def volunteer_probability(model) -> np.ndarray:
+    """Each resident's probability of volunteering this month (before this month's draw,
+    ``model.volunteer`` holds last month's volunteers)."""
     p, d = model.p, model.district
     prob = p.volunteer_base * AGE_FACTOR[d.age]
     prob = prob * np.where(d.party, PARTY_FACTOR * (FIVE_LEVEL_PARTY_FACTOR if p.five_level_coverage
                                                    else 1.0), 1.0)
     prob *= POINTS_FACTOR if p.volunteer_points else 1.0
     prob *= np.clip(1.0 + TRUST_SLOPE * (model.satisfaction - 0.6), 0.2, 2.0)
+    if p.recruitment_weight:
+        asked_by = (model.volunteer | d.party).astype(np.float64)
+        prob *= 1.0 + p.recruitment_weight * (model.W @ asked_by)
     # seasonal visitors do not join: capacity must not follow the winter influx (P3)
     return np.clip(prob, 0.0, 1.0) * (model.present & ~d.seasonal)
 

@@ -4,7 +4,12 @@ residents' cases (its reputation), and social influence over the neighbour netwo
 (Friedkin-Johnsen: x ← λ W x + (1 - λ) own experience).
 
 ``experience`` is what a resident's own cases and living conditions say; ``satisfaction`` is
-the opinion after listening to neighbours, and is what is reported.
+the opinion after listening to neighbours, and is what is reported. Averaging over neighbours
+barely moves the mean; what it changes is the spread, measured by ``dissatisfied_share`` and
+``satisfaction_sd`` (model/kpis.py).
+
+``record_closed`` also keeps each raiser's last result (channel, score, day), which their
+neighbours hear about when they choose a channel (word of mouth, model/channel_choice.py).
 """
 
 from __future__ import annotations
@@ -59,11 +64,17 @@ def community_reputation(model) -> np.ndarray:
 
 
 def record_closed(model, idx: np.ndarray, scores: np.ndarray) -> None:
-    """Closed cases move their raisers' experience toward the case's score."""
+    """Closed cases move their raisers' experience toward the case's score, and become their
+    raisers' last result for word of mouth."""
     res = model.cases.resident[idx]
     mine = res >= 0
     r, s = res[mine], scores[mine]
     model.experience[r] += model.p.case_weight * (s - model.experience[r])
+    # the last result each raiser can tell the neighbours about (word of mouth); a resident
+    # closing two cases today keeps the later one in idx
+    model.last_channel[r] = model.cases.channel[idx[mine]]
+    model.last_score[r] = s
+    model.last_closed[r] = model.day
 
 
 def record_silent(model, residents: np.ndarray) -> None:

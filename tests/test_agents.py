@@ -130,9 +130,9 @@ def test_without_a_committee_a_poor_firm_stays():
 def test_fee_feedback_moves_property_complaints_when_owners_are_unhappy():
     """Owners less satisfied than the reference pay less; service falls; property's share of
     tickets rises. Switched off (slope 0), fees and service stay put."""
-    common = {"scale": 0.05, "fee_reference_satisfaction": 0.75}
+    common = {"scale": 0.1, "fee_reference_satisfaction": 0.75}
     diffs = paired_effect("category_shares.property", {"fee_collection_slope": 0.0},
-                          {"fee_collection_slope": 2.0}, range(1, 6), **common)
+                          {"fee_collection_slope": 2.0}, range(1, 5), **common)
     assert clearly(diffs, +1)
 
 

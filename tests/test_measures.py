@@ -153,3 +153,10 @@ def test_a_new_measure_reaches_every_output(with_new, tmp_path: Path):
     (tmp_path / "summary.json").write_text(json.dumps(summaries[0]))
     page = reports.build_report(tmp_path)
     assert with_new.label in page and with_new.fmt.format(expected[0]) in page
+
+
+def test_no_measure_shares_a_name_with_a_parameter():
+    """Run rows hold parameters and measures side by side: one name must mean one thing."""
+    from model.params import FIELDS
+
+    assert not set(kpis.keys(lambda m: True)) & set(FIELDS)

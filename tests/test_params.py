@@ -279,7 +279,9 @@ BEHAVIOURAL = ("staffing_per_10k", "staff_allocation", "closed_loop", "case_rate
                "building_head_coverage", "three_tier_platform", "joint_meetings",
                "smart_service", "special_grid_workers", "double_reporting",
                "five_level_coverage", "grid_integration", "red_property", "two_evaluations",
-               "winter_influx", "hotline_deadline_days", "dispatch_days")
+               "winter_influx", "hotline_deadline_days", "dispatch_days",
+               "network_disputes", "word_of_mouth_weight", "word_of_mouth_days",
+               "recruitment_weight", "tie_reference_degree")
 
 
 @settings(max_examples=25, deadline=None)
