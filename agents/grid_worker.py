@@ -62,7 +62,7 @@ class GridWorker(mesa.Agent):
 class GridTeam:
     """All grid workers: ``community`` (where each serves now), ``home``, ``case_hours`` and
     ``patrol_hours`` per day; ``step`` is their day. ``found`` counts the silent problems
-    their patrols have brought to the ladder."""
+    their patrols have brought to the ladder in the recorded days."""
 
     def __init__(self, model: mesa.Model, workers: list[GridWorker]) -> None:
         self._model = model
@@ -141,13 +141,13 @@ class GridTeam:
         p, d = m.p, m.district
         if p.patrol_find_rate == 0 or p.patrol_share == 0:
             return
-        silent = outreach.recent_silent(m, outreach.PROBE_KINDS)
+        silent = outreach.recent_silent(m, visible=True)
         if len(silent) == 0:
             return
         hours = np.bincount(self.community, self.patrol_hours, minlength=d.n_communities)
-        present = np.bincount(d.community, m.present, minlength=d.n_communities)
-        per_1000 = hours / np.maximum(present, 1) * 1000
+        per_1000 = hours / np.maximum(m.present_by_community(), 1) * 1000
         chance = -np.expm1(-p.patrol_find_rate * per_1000)
         found = silent[m.rng.random(len(silent)) < chance[m.cases.community[silent]]]
-        self.found += len(found)
+        if m.day >= 0:  # the warm-up is not recorded
+            self.found += len(found)
         outreach.to_grid(m, found)

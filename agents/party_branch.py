@@ -68,7 +68,11 @@ class PartyBranch(mesa.Agent):
         self.recruited += len(found)
 
     def _maybe_step_down(self) -> None:
+        """The head may step down, and the group with it; under five-level coverage
+        (policy 1) another member takes over at once, so every building keeps a head."""
         m = self.model
+        if m.p.five_level_coverage:
+            return
         if m.p.head_turnover and m.rng.random() < m.p.head_turnover:
             m.district.building_has_head[self.place] = False
             self.remove()

@@ -67,7 +67,7 @@ class PropertyFirm(mesa.Agent):
         to its shortfall (policy 2); an owners' committee dismisses a firm rated below the bar
         ``dismissal_evaluations`` times in a row."""
         p = self.model.p
-        self.rating = property_service.rating_of(self.model, self.compounds, self.since_day)
+        self.rating = property_service.rating_of(self.model, self)
         if self.rating is None:
             return
         if p.two_evaluations and self.rating < p.good_firm_rating:

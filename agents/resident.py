@@ -92,8 +92,9 @@ class Residents(Sequence[Resident]):
     State, one row per resident: ``present`` (here today: seasonal residents only in the
     heating season), ``satisfaction`` (the opinion reported), ``experience`` (what their own
     cases and living conditions say), ``volunteer`` (volunteering this month). Fixed traits
-    (origin, age, home) are in ``model.district``. Processes replace these arrays rather than
-    write into them (model.memo relies on it).
+    (origin, age, home) are in ``model.district``. ``present``, ``satisfaction`` and
+    ``volunteer`` are replaced, never written into (the memoised totals of model.memo rely
+    on it); ``experience`` is written in place.
 
     Behaviour: ``step`` (each day: who is here, new disputes and demands and where they are
     taken), ``judge`` (when a case closes), ``listen`` (the end of the day: drift toward

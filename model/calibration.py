@@ -12,7 +12,10 @@ proportionally to its own parameter):
 - ``rate_property`` *= odds(13.3 %) / odds(simulated share);
 - ``case_time_share`` *= simulated utilisation / 0.75.
 Rounds stop when all three are within a tighter tolerance than the acceptance bands
-(2 %, 0.3 points, 0.02). The fitted values are written into ``model/scenario_files/baseline.toml``.
+(2 %, 0.3 points, 0.02). The fit is then checked on held-out seeds nobody fitted on (101-110
+at the same scale): F3 within ±10 %, F4 within ±2 points and property the largest category in
+at least 9 of the 10 seeds. In-sample and held-out results are reported separately; the fitted
+values are written into ``model/scenario_files/baseline.toml`` only when both are accepted.
 """
 
 from __future__ import annotations
@@ -34,6 +37,8 @@ ACCEPT = {"tickets": 0.10, "property": 0.02}
 FITTED = ("case_rate_scale", "rate_property", "case_time_share")
 BASE_SEED = 2021
 MAX_ROUNDS = 10
+HELD_OUT_SEEDS = tuple(range(101, 111))  # never used by the fit
+HELD_OUT_LEADS = 9  # property must be the largest category in at least this many of them
 
 
 def replicate_seeds(n: int, base: int = BASE_SEED, skip: int = 0) -> list[int]:
@@ -142,14 +147,21 @@ DOC = Path(__file__).resolve().parent.parent / "docs" / "calibration.md"
 MARKERS = ("<!-- calibration-result:start -->", "<!-- calibration-result:end -->")
 
 
-def write_docs(rounds: list[Round], final: Round, scale: float, path: Path = DOC) -> None:
-    """Put the result table between the markers of docs/calibration.md."""
+def write_docs(rounds: list[Round], final: Round, scale: float, held_out: Round,
+               path: Path = DOC) -> None:
+    """Put the result tables (in-sample and held-out) between the markers of
+    docs/calibration.md."""
     text = path.read_text()
     start, end = (text.index(m) for m in MARKERS)
     fitted = ", ".join(f"`{k} = {final.values[k]:.6g}`" for k in FITTED)
     block = (f"{MARKERS[0]}\nResult of the last calibration ({len(final.tickets)} seeds from "
              f"SeedSequence({BASE_SEED}), scale {scale}, {len(rounds)} round(s); the last round "
-             f"is the verification run of the fitted values {fitted}):\n\n{table(final)}\n")
+             f"is the verification run of the fitted values {fitted}).\n\n"
+             f"**In sample** (the seeds fitted on):\n\n{table(final)}\n\n"
+             f"**Held out** (seeds {HELD_OUT_SEEDS[0]}-{HELD_OUT_SEEDS[-1]}, never used by the "
+             f"fit; accepted when F3 is within ±10 %, F4 within ±2 points and property leads "
+             f"in at least {HELD_OUT_LEADS} of {len(HELD_OUT_SEEDS)} seeds):\n\n"
+             f"{table(held_out)}\n")
     path.write_text(text[:start] + block + text[end:])
 
 
@@ -176,16 +188,28 @@ def within_acceptance(r: Round) -> bool:
             and r.largest_on_average() == "property")
 
 
+def held_out_accepted(r: Round) -> bool:
+    """The fit holds on seeds it never saw: F3 and F4 in their bands, and property the
+    largest category in at least ``HELD_OUT_LEADS`` of them."""
+    return within_acceptance(r) and r.seeds_where_property_leads() >= HELD_OUT_LEADS
+
+
 def main(seeds: int = 5, scale: float = 1.0, workers: int = 2, write: bool = True) -> Round:
     rounds, final = fit(seeds, scale, workers)
     values = {k: final.values[k] for k in FITTED}
-    print(table(final))
+    print("in sample:\n" + table(final))
     print("fitted: " + ", ".join(f"{k} = {v:.6g}" for k, v in values.items()))
     if not within_acceptance(final):
         raise SystemExit("calibration failed: the final round is outside the acceptance bands; "
                          "baseline.toml left unchanged")
+    held_out = evaluate(values, list(HELD_OUT_SEEDS), scale, workers)
+    print(f"held out (seeds {HELD_OUT_SEEDS[0]}-{HELD_OUT_SEEDS[-1]}):\n" + table(held_out))
+    if not held_out_accepted(held_out):
+        raise SystemExit("calibration failed on the held-out seeds (F3 ±10 %, F4 ±2 points, "
+                         f"property largest in {HELD_OUT_LEADS} of {len(HELD_OUT_SEEDS)}); "
+                         "baseline.toml left unchanged")
     if write:
         write_baseline(values)
-        write_docs(rounds, final, scale)
+        write_docs(rounds, final, scale, held_out)
         print("written to model/scenario_files/baseline.toml and docs/calibration.md")
     return final

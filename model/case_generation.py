@@ -51,36 +51,50 @@ REFERENCE_INFRA = 0.6        # rate_infrastructure is the rate at this condition
 NO_FIRM_QUALITY = 0.2        # assumption: an unmanaged old compound feels like a poor firm
 
 
-def rates_per_year(model) -> np.ndarray:
-    """Hazard per resident per year for each resident kind: array (len(RESIDENT_KINDS), N),
-    zero for absent residents. Heating is the rate while in season."""
+def rates_per_year(model, kinds: tuple[str, ...] = RESIDENT_KINDS) -> np.ndarray:
+    """Hazard per resident per year for each of ``kinds`` (resident kinds): array
+    (len(kinds), N), zero for absent residents. Heating is the rate while in season."""
     p, d = model.p, model.district
     n = d.n_residents
     comp = d.compound
-    present_pop = np.bincount(comp, model.present, minlength=d.n_compounds)
-    crowd = (present_pop / np.maximum(d.compound_pop, 1))[comp] ** p.crowding_effect
-    quality = np.where(d.compound_firm >= 0, d.firm_quality[np.maximum(d.compound_firm, 0)],
-                       NO_FIRM_QUALITY)[comp]
-    ctype = d.compound_type[comp]
-    public = np.ones(n)
-    for origin, factor in PUBLIC_SERVICE_BY_ORIGIN.items():
-        public[d.origin == origin] = factor
+    memo: dict[str, np.ndarray] = {}
+
+    def crowd() -> np.ndarray:  # computed once, and only for the kinds that need it
+        if "crowd" not in memo:
+            present_pop = np.bincount(comp, model.present, minlength=d.n_compounds)
+            memo["crowd"] = (present_pop / np.maximum(d.compound_pop, 1))[comp] ** p.crowding_effect
+        return memo["crowd"]
+
+    def ctype() -> np.ndarray:
+        return d.compound_type[comp]
+
+    def public() -> np.ndarray:
+        factor = np.ones(n)
+        for origin, value in PUBLIC_SERVICE_BY_ORIGIN.items():
+            factor[d.origin == origin] = value
+        return factor
+
+    def property_gap() -> np.ndarray:
+        quality = np.where(d.compound_firm >= 0, d.firm_quality[np.maximum(d.compound_firm, 0)],
+                           NO_FIRM_QUALITY)[comp]
+        return np.maximum(0.02, d.expectation - quality) / REFERENCE_GAP
+
     place = {
-        "neighbour": _neighbour_place(model, crowd),
-        "family": np.ones(n),
-        "property": np.maximum(0.02, d.expectation - quality) / REFERENCE_GAP,
-        "infrastructure": (1 - d.compound_infra[comp]) / (1 - REFERENCE_INFRA),
-        "parking": np.array(PARKING_BY_TYPE)[ctype] * crowd,
-        "environment": np.array(ENVIRONMENT_BY_TYPE)[ctype],
+        "neighbour": lambda: _neighbour_place(model, crowd()),
+        "family": lambda: 1.0,
+        "property": property_gap,
+        "infrastructure": lambda: (1 - d.compound_infra[comp]) / (1 - REFERENCE_INFRA),
+        "parking": lambda: np.array(PARKING_BY_TYPE)[ctype()] * crowd(),
+        "environment": lambda: np.array(ENVIRONMENT_BY_TYPE)[ctype()],
         "public_service": public,
-        "heating": np.array(HEATING_BY_TYPE)[ctype],
-        "other": np.ones(n),
+        "heating": lambda: np.array(HEATING_BY_TYPE)[ctype()],
+        "other": lambda: 1.0,
     }
-    out = np.empty((len(RESIDENT_KINDS), n))
-    for row, kind in enumerate(RESIDENT_KINDS):
+    out = np.empty((len(kinds), n))
+    for row, kind in enumerate(kinds):
         age = np.array(AGE_FACTOR.get(kind, DEFAULT_AGE_FACTOR))[d.age]
         base = getattr(p, f"rate_{kind}") * p.case_rate_scale
-        out[row] = base * age * place[kind] * model.root_factor[comp, K[kind]] * model.present
+        out[row] = base * age * place[kind]() * model.root_factor[comp, K[kind]] * model.present
     return out
 
 
@@ -109,10 +123,16 @@ class CaseSampler:
     def __init__(self, model) -> None:
         self.refresh(model)
 
-    def refresh(self, model) -> None:
-        rates = rates_per_year(model)
-        self.cum = np.cumsum(rates, axis=1)
-        self.total = self.cum[:, -1].copy()
+    def refresh(self, model, kinds: tuple[str, ...] | None = None) -> None:
+        """Recompute the hazards of ``kinds`` (all resident kinds when None): a firm's
+        service changes only the property hazard, a quarter of the cost of all nine."""
+        if kinds is None:
+            self.cum = np.cumsum(rates_per_year(model), axis=1)
+            self.total = self.cum[:, -1].copy()
+            return
+        rows = [RESIDENT_KINDS.index(k) for k in kinds]
+        self.cum[rows] = np.cumsum(rates_per_year(model, kinds), axis=1)
+        self.total[rows] = self.cum[rows, -1]
 
     def draw(self, model) -> tuple[np.ndarray, np.ndarray]:
         """Today's (residents, kinds) of new resident cases."""

@@ -178,7 +178,7 @@ MEASURES: tuple[Measure, ...] = (
     Measure("fee_collection_rate", "property-fee collection rate", "% of fees due", "{:.1%}",
             UNIT_INTERVAL, better=1,
             compute=lambda model, _: _property_service().collection_rate(model),
-            doc="fees collected over fees due in the last month, weighted by residents served"),
+            doc="the firms' collection rates of the last month, weighted by residents served"),
     Measure("firms_replaced", "firms replaced by owners' committees", "firms", "{:,.0f}",
             NON_NEGATIVE, compute=lambda model, _: _property_service().firms_replaced(model),
             doc="dismissals after poor evaluations, in the warm-up and the run"),

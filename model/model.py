@@ -317,8 +317,10 @@ class GovernanceModel(mesa.Model):
         self.residents.volunteer_for_month()
         self.update_capacity()
         self.living_target = satisfaction.living_target(self)
-        if treated or not np.array_equal(quality, self.district.firm_quality):
-            self.sampler.refresh(self)      # case hazards follow firms and root treatment
+        if treated:                         # case hazards follow root treatment ...
+            self.sampler.refresh(self)
+        elif not np.array_equal(quality, self.district.firm_quality):
+            self.sampler.refresh(self, ("property",))  # ... and the firms' service
 
     def _schedule_month_start(self, after_day: int) -> None:
         """Schedule the first month start on or after ``after_day`` as a Mesa event on the
@@ -420,6 +422,9 @@ class GovernanceModel(mesa.Model):
     def present_by_street(self) -> np.ndarray:
         return self._memos["present_by_street"](self)
 
+    def present_by_community(self) -> np.ndarray:
+        return self._memos["present_by_community"](self)
+
     def n_volunteers(self) -> int:
         return self._memos["n_volunteers"](self)
 
@@ -503,6 +508,9 @@ def _resident_memos() -> dict[str, ArrayMemo]:
             lambda m: float(m.satisfaction[m.present_adults()].mean()), "satisfaction", "present"),
         "present_by_street": ArrayMemo(
             lambda m: np.bincount(m.district.street, m.present, minlength=len(STREETS)), "present"),
+        "present_by_community": ArrayMemo(
+            lambda m: np.bincount(m.district.community, m.present,
+                                  minlength=m.district.n_communities), "present"),
         "n_present": ArrayMemo(lambda m: int(m.present.sum()), "present"),
         "n_volunteers": ArrayMemo(lambda m: int(m.volunteer.sum()), "volunteer"),
     }

@@ -10,10 +10,11 @@ import numpy as np
 from . import tiered_ladder
 from .cases import NOT_SET
 from .hotline_loop import receive
-from .vocabulary import C, K, S
+from .vocabulary import KINDS, C, K, S, member_table
 
 PROBE_KINDS = np.array([K[k] for k in ("infrastructure", "parking", "environment",
                                        "property", "courier_access")])
+IS_VISIBLE = member_table(PROBE_KINDS, len(KINDS))  # kind -> one can see it passing by
 PROBE_RATE = 0.003        # assumption: daily detection per special worker per 10,000 residents
 SPECIAL_SHARE = 0.3       # assumption: share of couriers and riders who enrol
 SECRETARY_SHARE = 0.2     # assumption: share of recent silent cases a monthly visit hears
@@ -44,13 +45,12 @@ class SilentProblems:
         return rows[c.state[rows] == S["silent"]]
 
 
-def recent_silent(model, kinds: np.ndarray | None, street: int | None = None) -> np.ndarray:
-    """Recent silent problems: of ``kinds`` (any raiser), or residents' own (None); in
-    ``street`` when given."""
+def recent_silent(model, visible: bool, street: int | None = None) -> np.ndarray:
+    """Recent silent problems: those one can see passing by (``visible``: probes, patrols;
+    any raiser), or residents' own (secretaries hear them); in ``street`` when given."""
     c = model.cases
     rows = model.silent.recent(model)
-    # secretaries (no kinds) hear residents; probes and patrols see kinds of problem
-    keep = c.resident[rows] >= 0 if kinds is None else np.isin(c.kind[rows], kinds)
+    keep = IS_VISIBLE[c.kind[rows]] if visible else c.resident[rows] >= 0
     if street is not None:
         keep &= c.street[rows] == street
     return rows[keep]
@@ -61,7 +61,7 @@ def probes(model) -> np.ndarray:
     if not (model.p.special_grid_workers and model.couriers.special.any()):
         return np.zeros(0, np.int64)
     per_10k = model.couriers.special.sum() / max(model.present.sum(), 1) * 10_000
-    found = recent_silent(model, PROBE_KINDS)
+    found = recent_silent(model, visible=True)
     found = found[model.rng.random(len(found)) < 1 - np.exp(-PROBE_RATE * per_10k)]
     # each report earns its finder a point (the points scheme of policy 6)
     finders = model.rng.choice(np.flatnonzero(model.couriers.special), len(found))
@@ -74,7 +74,7 @@ def secretaries(model, street: int) -> np.ndarray:
     recent silent cases."""
     if not model.p.double_reporting:
         return np.zeros(0, np.int64)
-    found = recent_silent(model, None, street)
+    found = recent_silent(model, visible=False, street=street)
     found = found[model.rng.random(len(found)) < SECRETARY_SHARE]
     return _reopen(model, found)
 

@@ -163,17 +163,30 @@ def test_calibrate_writes_tracked_files_only_with_write(monkeypatch, capsys):
     from model import calibration
     from model.vocabulary import KINDS
 
-    shares = np.full((3, len(KINDS)), 0.8 / (len(KINDS) - 1))
-    shares[:, KINDS.index("property")] = calibration.PROPERTY_TARGET
-    accepted = calibration.Round(dict.fromkeys(calibration.FITTED, 1.0),
-                                 np.full(3, calibration.TICKETS_TARGET), shares, np.full(3, 0.75))
+    def round_of(seeds: int, leads: int) -> calibration.Round:
+        shares = np.full((seeds, len(KINDS)), 0.8 / (len(KINDS) - 1))
+        shares[:, KINDS.index("property")] = calibration.PROPERTY_TARGET
+        shares[leads:, KINDS.index("other")] = calibration.PROPERTY_TARGET + 0.001
+        return calibration.Round(dict.fromkeys(calibration.FITTED, 1.0),
+                                 np.full(seeds, calibration.TICKETS_TARGET), shares,
+                                 np.full(seeds, 0.75))
+
+    accepted = round_of(3, 3)
+    held_out = {"round": round_of(10, 9)}
     monkeypatch.setattr(calibration, "fit", lambda *a, **k: ([accepted], accepted))
+    monkeypatch.setattr(calibration, "evaluate", lambda values, seeds, *a: held_out["round"])
     written = []
     monkeypatch.setattr(calibration, "write_baseline", lambda values: written.append("baseline"))
     monkeypatch.setattr(calibration, "write_docs", lambda *a: written.append("docs"))
     assert cli.main(["calibrate"]) == 0
-    assert written == [] and "fitted:" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert written == [] and "fitted:" in out and "held out (seeds 101-110)" in out
     assert cli.main(["calibrate", "--write"]) == 0
+    assert written == ["baseline", "docs"]
+    # property leading in only 8 of the 10 held-out seeds: refused, nothing written
+    held_out["round"] = round_of(10, 8)
+    with pytest.raises(SystemExit, match="failed on the held-out seeds"):
+        cli.main(["calibrate", "--write"])
     assert written == ["baseline", "docs"]
 
 
