@@ -112,17 +112,17 @@ class Params:
     rate_family: float = _p(0.04, "assumption (P1)", "family disputes", lo=0.0, hi=10.0)
     rate_property: float = _p(0.05, "calibrated to F4", "property-management complaints at "
                               "a service gap of 0.3", lo=0.0, hi=10.0)
-    rate_infrastructure: float = _p(0.03, "assumption (P2)", "water, power, roads, pipes in "
+    rate_infrastructure: float = _p(0.020, "assumption (P2)", "water, power, roads, pipes in "
                                     "an average compound", lo=0.0, hi=10.0)
-    rate_parking: float = _p(0.022, "assumption (P5)", "parking, fire lanes, flying-wire "
+    rate_parking: float = _p(0.017, "assumption (P5)", "parking, fire lanes, flying-wire "
                              "charging", lo=0.0, hi=10.0)
-    rate_environment: float = _p(0.024, "assumption (P5)", "green space turned to vegetable "
+    rate_environment: float = _p(0.018, "assumption (P5)", "green space turned to vegetable "
                                  "plots, sanitation", lo=0.0, hi=10.0)
-    rate_public_service: float = _p(0.010, "assumption (P8: jobs, schools, health care)",
+    rate_public_service: float = _p(0.0095, "assumption (P8: jobs, schools, health care)",
                                     "public-service demands", lo=0.0, hi=10.0)
-    rate_heating: float = _p(0.035, "assumption", "heating complaints per year of heating "
+    rate_heating: float = _p(0.030, "assumption", "heating complaints per year of heating "
                              "season", lo=0.0, hi=10.0)
-    rate_other: float = _p(0.014, "assumption", "other matters for district departments "
+    rate_other: float = _p(0.011, "assumption", "other matters for district departments "
                            "(labour, consumer, traffic)", lo=0.0, hi=10.0)
     mixing_effect: float = _p(1.5, "assumption (P1)", "extra neighbour-dispute hazard at full "
                               "origin mixing in the building", lo=0.0, hi=20.0)
