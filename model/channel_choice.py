@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from .network import neighbour_pairs
+from .params import derived
 from .vocabulary import (
     CHANNELS,
     IS_DEPARTMENT,
@@ -40,8 +41,6 @@ COLUMN[CODES] = np.arange(len(CODES))
 # Couriers and riders: hotline, grid worker or silence (assumption); enrolled as special grid
 # workers (policy 6) they report through the grid.
 COURIER_CHANNELS = np.array([C["silence"], C["grid_worker"], C["hotline"]])
-COURIER_PROBS = np.array([0.4, 0.2, 0.4])
-COURIER_PROBS_SPECIAL = np.array([0.1, 0.7, 0.2])
 # Origins that keep quieter: newcomers and visitors (assumption, as the silence utility says).
 IS_NEWCOMER = member_table((O["outsider"], O["rural_migrant"], O["seasonal"]), len(ORIGINS))
 
@@ -57,17 +56,24 @@ def utilities(model, residents: np.ndarray, kinds: np.ndarray) -> np.ndarray:
     dept = IS_DEPARTMENT[kinds]
     local = ~dept  # matters the compound and community can act on
     u = np.zeros((len(residents), len(RESIDENT_CHANNELS)))
-    u[:, 0] = (0.2 + p.silence_propensity + 0.9 * elderly
-               + 0.4 * IS_NEWCOMER[d.origin[residents]])
+    u[:, 0] = (p.util_silence_base + p.silence_propensity + p.util_silence_elderly * elderly
+               + p.util_silence_newcomer * IS_NEWCOMER[d.origin[residents]])
     head = d.building_has_head[d.building[residents]]
-    u[:, 1] = np.where(head, -0.3 + 0.5 * elderly + 0.4 * party - 1.5 * dept, -np.inf)
-    u[:, 2] = -0.4 + (0.6 if p.grid_integration else 0.0) - 1.5 * dept
+    u[:, 1] = np.where(head, p.util_head_base + p.util_head_elderly * elderly
+                       + p.util_head_party * party - p.util_head_department_penalty * dept,
+                       -np.inf)
+    u[:, 2] = (p.util_grid_base + (p.util_grid_integration if p.grid_integration else 0.0)
+               - p.util_grid_department_penalty * dept)
     branch = d.compound_has_branch[d.compound[residents]]
-    u[:, 3] = np.where(branch, -0.8 + 1.0 * party - 1.5 * dept, -np.inf)
-    u[:, 4] = -0.3 + 0.5 * local - 0.5 * young
-    u[:, 5] = (-0.9 + p.hotline_propensity + 0.8 * young + 2.0 * (0.6 - trust) + 1.8 * dept
-               + 0.5 * (kinds == K["property"]) + 0.3 * IS_ENFORCEMENT[kinds]
-               - 1.6 * IS_MEDIATED[kinds])
+    u[:, 3] = np.where(branch, p.util_branch_base + p.util_branch_party * party
+                       - p.util_branch_department_penalty * dept, -np.inf)
+    u[:, 4] = p.util_community_base + p.util_community_local * local - p.util_community_young_penalty * young
+    u[:, 5] = (p.util_hotline_base + p.hotline_propensity + p.util_hotline_young * young
+               + p.util_hotline_distrust * (p.util_hotline_trust_neutral - trust)
+               + p.util_hotline_department * dept
+               + p.util_hotline_property * (kinds == K["property"])
+               + p.util_hotline_enforcement * IS_ENFORCEMENT[kinds]
+               - p.util_hotline_mediated_penalty * IS_MEDIATED[kinds])
     if p.word_of_mouth_weight:
         u += p.word_of_mouth_weight * word_of_mouth(model, residents)
     return u
@@ -110,7 +116,16 @@ def choose(model, residents: np.ndarray, kinds: np.ndarray) -> np.ndarray:
 def choose_courier(model, couriers: np.ndarray) -> np.ndarray:
     special = model.courier_special[couriers]
     u = model.rng.random(len(couriers))
-    cum_plain, cum_special = np.cumsum(COURIER_PROBS), np.cumsum(COURIER_PROBS_SPECIAL)
+    cum_plain, cum_special = derived(model.p, "courier_channels", _courier_cumulative)
     pick = np.where(special, np.searchsorted(cum_special, u, side="right"),
                     np.searchsorted(cum_plain, u, side="right"))
     return COURIER_CHANNELS[np.minimum(pick, 2)].astype(np.int8)
+
+
+def _courier_cumulative(p) -> tuple[np.ndarray, np.ndarray]:
+    """Cumulative probabilities of silence, the grid worker and the hotline (the rest) for
+    couriers and riders, and for special grid workers."""
+    def cum(silence: float, grid: float) -> np.ndarray:
+        return np.cumsum(np.array([silence, grid, 1.0 - silence - grid]))
+    return (cum(p.courier_silence_share, p.courier_grid_share),
+            cum(p.special_courier_silence_share, p.special_courier_grid_share))

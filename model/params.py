@@ -19,9 +19,55 @@ class ParameterError(ValueError):
     """A parameter set, scenario or value that the schema refuses."""
 
 
+Prior = tuple[str, float, float]
+PRIOR_KINDS = ("uniform", "beta", "lognormal", "normal")  # every prior truncated to [lo, hi]
+AUTO = "auto"
+# The justifications of the automatic priors (``_auto_prior``): weakly informative, centred on
+# the default, for parameters no source pins down.
+WHY_BETA = "assumption: weakly informative, a beta with its mean at the default worth 10 cases"
+WHY_LOGNORMAL = ("assumption: weakly informative, a lognormal with its median at the default "
+                 "and a factor 1.65 either way at one sigma")
+WHY_NORMAL = "assumption: weakly informative, a normal at the default (a utility shift)"
+WHY_INT = "assumption: any whole value from half to twice the default"
+
+
+def _is_input(source: str) -> bool:
+    """A run setting, an option or policy lever, or a figure taken as an input (a study
+    F-number alone, a census or a law): no prior, the value is given, not estimated."""
+    codes = study.codes_in(source)
+    return (source.startswith(("run setting", "option", "policy", "PRC ", "7th national census",
+                               "CPC statistics"))
+            or (codes == [source] and source.startswith("F")))
+
+
+def _auto_prior(default: Any, lo: float | None, hi: float | None) -> tuple[Prior, str]:
+    """A weakly informative prior centred on the default (see the WHY_* texts)."""
+    if isinstance(default, int):
+        a = max(lo, -(-default // 2)) if default > 0 else lo
+        return ("uniform", float(a), float(min(hi, max(2 * default, a + 1)))), WHY_INT
+    if lo is not None and lo >= 0.0 and hi <= 1.0:
+        m = min(max(default, 0.02), 0.98)
+        return ("beta", round(10 * m, 6), round(10 * (1 - m), 6)), WHY_BETA
+    if default > 0.0:
+        return ("lognormal", float(np.log(default)), 0.5), WHY_LOGNORMAL
+    return ("normal", float(default), max(0.25, 0.5 * abs(default))), WHY_NORMAL
+
+
 def _p(default: Any, source: str, doc: str, lo: float | None = None, hi: float | None = None,
-       choices: tuple[str, ...] | None = None) -> Any:
-    meta = {"source": source, "doc": doc, "lo": lo, "hi": hi, "choices": choices}
+       choices: tuple[str, ...] | None = None, prior: Prior | str | None = AUTO,
+       prior_why: str | None = None) -> Any:
+    """A schema field. ``prior`` (distribution, a, b), truncated to [lo, hi], with its one-line
+    justification ``prior_why``: given, or AUTO (a weakly informative prior centred on the
+    default for a behavioural number; none for switches, choices, run settings, levers and
+    input figures), or None (an input, not estimated)."""
+    if prior == AUTO:
+        prior = None
+        if (not isinstance(default, bool | str) and lo is not None
+                and not _is_input(source)):
+            prior, why = _auto_prior(default, lo, hi)
+            prior_why = prior_why or why
+    meta = {"source": source, "doc": doc, "lo": lo, "hi": hi, "choices": choices,
+            "prior": prior, "prior_why": prior_why}
     return field(default=default, metadata=meta)
 
 
@@ -38,7 +84,8 @@ class Params:
     days: int = _p(365, "run setting", "days to simulate; day 0 = 1 January", lo=1, hi=3650)
     warmup_days: int = _p(60, "assumption (burn-in: queues fill within about three weeks)",
                           "days simulated before 1 January and not recorded, so the year "
-                          "starts with realistic backlogs", lo=0, hi=3650)
+                          "starts with realistic backlogs", lo=0, hi=3650,
+                          prior=None, prior_why="a run setting (burn-in), not behaviour")
 
     # --- population and district (F1, F2, F8, F10, F11, F18) -----------------------------
     urban_population: int = _p(244_000, "F2", "urban resident population at scale 1.0",
@@ -326,6 +373,643 @@ class Params:
     double_report_hours_per_month: float = _p(4.0, "F19 (1 activity + 1 liaison a month)",
                                               "hours an in-unit member gives", lo=0.0, hi=200.0)
 
+    # --- tiered ladder: resolution by unit and kind (assumption) ----------------------------------
+    success_compound_neighbour: float = _p(0.6, "assumption",
+        "probability a compound unit (building head, grid worker, branch) resolves a handled "
+        "neighbour case",
+        lo=0.0, hi=1.0)
+    success_compound_family: float = _p(0.55, "assumption",
+        "probability a compound unit (building head, grid worker, branch) resolves a handled family"
+        " case",
+        lo=0.0, hi=1.0)
+    success_compound_property: float = _p(0.35, "assumption",
+        "probability a compound unit (building head, grid worker, branch) resolves a handled "
+        "property case",
+        lo=0.0, hi=1.0)
+    success_compound_infrastructure: float = _p(0.3, "assumption",
+        "probability a compound unit (building head, grid worker, branch) resolves a handled "
+        "infrastructure case",
+        lo=0.0, hi=1.0)
+    success_compound_parking: float = _p(0.35, "assumption",
+        "probability a compound unit (building head, grid worker, branch) resolves a handled "
+        "parking case",
+        lo=0.0, hi=1.0)
+    success_compound_environment: float = _p(0.35, "assumption",
+        "probability a compound unit (building head, grid worker, branch) resolves a handled "
+        "environment case",
+        lo=0.0, hi=1.0)
+    success_compound_public_service: float = _p(0.2, "assumption",
+        "probability a compound unit (building head, grid worker, branch) resolves a handled "
+        "public-service case",
+        lo=0.0, hi=1.0)
+    success_compound_heating: float = _p(0.2, "assumption",
+        "probability a compound unit (building head, grid worker, branch) resolves a handled "
+        "heating case",
+        lo=0.0, hi=1.0)
+    success_compound_courier_access: float = _p(0.35, "assumption",
+        "probability a compound unit (building head, grid worker, branch) resolves a handled "
+        "courier-access case",
+        lo=0.0, hi=1.0)
+    success_compound_other: float = _p(0.1, "assumption",
+        "probability a compound unit (building head, grid worker, branch) resolves a handled other "
+        "case",
+        lo=0.0, hi=1.0)
+    success_community_neighbour: float = _p(0.7, "assumption",
+        "probability a community resolves a handled neighbour case",
+        lo=0.0, hi=1.0)
+    success_community_family: float = _p(0.65, "assumption",
+        "probability a community resolves a handled family case",
+        lo=0.0, hi=1.0)
+    success_community_property: float = _p(0.55, "assumption",
+        "probability a community resolves a handled property case",
+        lo=0.0, hi=1.0)
+    success_community_infrastructure: float = _p(0.45, "assumption",
+        "probability a community resolves a handled infrastructure case",
+        lo=0.0, hi=1.0)
+    success_community_parking: float = _p(0.5, "assumption",
+        "probability a community resolves a handled parking case",
+        lo=0.0, hi=1.0)
+    success_community_environment: float = _p(0.5, "assumption",
+        "probability a community resolves a handled environment case",
+        lo=0.0, hi=1.0)
+    success_community_public_service: float = _p(0.5, "assumption",
+        "probability a community resolves a handled public-service case",
+        lo=0.0, hi=1.0)
+    success_community_heating: float = _p(0.3, "assumption",
+        "probability a community resolves a handled heating case",
+        lo=0.0, hi=1.0)
+    success_community_courier_access: float = _p(0.55, "assumption",
+        "probability a community resolves a handled courier-access case",
+        lo=0.0, hi=1.0)
+    success_community_other: float = _p(0.3, "assumption",
+        "probability a community resolves a handled other case",
+        lo=0.0, hi=1.0)
+    success_street_neighbour: float = _p(0.8, "assumption",
+        "probability a street office resolves a handled neighbour case",
+        lo=0.0, hi=1.0)
+    success_street_family: float = _p(0.75, "assumption",
+        "probability a street office resolves a handled family case",
+        lo=0.0, hi=1.0)
+    success_street_property: float = _p(0.7, "assumption",
+        "probability a street office resolves a handled property case",
+        lo=0.0, hi=1.0)
+    success_street_infrastructure: float = _p(0.65, "assumption",
+        "probability a street office resolves a handled infrastructure case",
+        lo=0.0, hi=1.0)
+    success_street_parking: float = _p(0.75, "assumption",
+        "probability a street office resolves a handled parking case",
+        lo=0.0, hi=1.0)
+    success_street_environment: float = _p(0.75, "assumption",
+        "probability a street office resolves a handled environment case",
+        lo=0.0, hi=1.0)
+    success_street_public_service: float = _p(0.65, "assumption",
+        "probability a street office resolves a handled public-service case",
+        lo=0.0, hi=1.0)
+    success_street_heating: float = _p(0.5, "assumption",
+        "probability a street office resolves a handled heating case",
+        lo=0.0, hi=1.0)
+    success_street_courier_access: float = _p(0.75, "assumption",
+        "probability a street office resolves a handled courier-access case",
+        lo=0.0, hi=1.0)
+    success_street_other: float = _p(0.5, "assumption",
+        "probability a street office resolves a handled other case",
+        lo=0.0, hi=1.0)
+    success_firm_neighbour: float = _p(0.3, "assumption",
+        "probability a property firm resolves a handled neighbour case",
+        lo=0.0, hi=1.0)
+    success_firm_family: float = _p(0.3, "assumption",
+        "probability a property firm resolves a handled family case",
+        lo=0.0, hi=1.0)
+    success_firm_infrastructure: float = _p(0.45, "assumption",
+        "probability a property firm resolves a handled infrastructure case",
+        lo=0.0, hi=1.0)
+    success_firm_parking: float = _p(0.25, "assumption",
+        "probability a property firm resolves a handled parking case",
+        lo=0.0, hi=1.0)
+    success_firm_environment: float = _p(0.25, "assumption",
+        "probability a property firm resolves a handled environment case",
+        lo=0.0, hi=1.0)
+    success_firm_public_service: float = _p(0.2, "assumption",
+        "probability a property firm resolves a handled public-service case",
+        lo=0.0, hi=1.0)
+    success_firm_heating: float = _p(0.4, "assumption",
+        "probability a property firm resolves a handled heating case",
+        lo=0.0, hi=1.0)
+    success_firm_courier_access: float = _p(0.5, "assumption",
+        "probability a property firm resolves a handled courier-access case",
+        lo=0.0, hi=1.0)
+    success_firm_other: float = _p(0.2, "assumption",
+        "probability a property firm resolves a handled other case",
+        lo=0.0, hi=1.0)
+    success_department_neighbour: float = _p(0.5, "assumption",
+        "probability a district department resolves a handled neighbour case",
+        lo=0.0, hi=1.0)
+    success_department_family: float = _p(0.5, "assumption",
+        "probability a district department resolves a handled family case",
+        lo=0.0, hi=1.0)
+    success_department_property: float = _p(0.55, "assumption",
+        "probability a district department resolves a handled property case",
+        lo=0.0, hi=1.0)
+    success_department_infrastructure: float = _p(0.7, "assumption",
+        "probability a district department resolves a handled infrastructure case",
+        lo=0.0, hi=1.0)
+    success_department_parking: float = _p(0.6, "assumption",
+        "probability a district department resolves a handled parking case",
+        lo=0.0, hi=1.0)
+    success_department_environment: float = _p(0.6, "assumption",
+        "probability a district department resolves a handled environment case",
+        lo=0.0, hi=1.0)
+    success_department_public_service: float = _p(0.75, "assumption",
+        "probability a district department resolves a handled public-service case",
+        lo=0.0, hi=1.0)
+    success_department_heating: float = _p(0.75, "assumption",
+        "probability a district department resolves a handled heating case",
+        lo=0.0, hi=1.0)
+    success_department_courier_access: float = _p(0.6, "assumption",
+        "probability a district department resolves a handled courier-access case",
+        lo=0.0, hi=1.0)
+    success_department_other: float = _p(0.75, "assumption",
+        "probability a district department resolves a handled other case",
+        lo=0.0, hi=1.0)
+    success_supervision_neighbour: float = _p(0.8, "assumption",
+        "probability the supervision team resolves a handled neighbour case",
+        lo=0.0, hi=1.0)
+    success_supervision_family: float = _p(0.8, "assumption",
+        "probability the supervision team resolves a handled family case",
+        lo=0.0, hi=1.0)
+    success_supervision_property: float = _p(0.8, "assumption",
+        "probability the supervision team resolves a handled property case",
+        lo=0.0, hi=1.0)
+    success_supervision_infrastructure: float = _p(0.8, "assumption",
+        "probability the supervision team resolves a handled infrastructure case",
+        lo=0.0, hi=1.0)
+    success_supervision_parking: float = _p(0.8, "assumption",
+        "probability the supervision team resolves a handled parking case",
+        lo=0.0, hi=1.0)
+    success_supervision_environment: float = _p(0.8, "assumption",
+        "probability the supervision team resolves a handled environment case",
+        lo=0.0, hi=1.0)
+    success_supervision_public_service: float = _p(0.8, "assumption",
+        "probability the supervision team resolves a handled public-service case",
+        lo=0.0, hi=1.0)
+    success_supervision_heating: float = _p(0.8, "assumption",
+        "probability the supervision team resolves a handled heating case",
+        lo=0.0, hi=1.0)
+    success_supervision_courier_access: float = _p(0.8, "assumption",
+        "probability the supervision team resolves a handled courier-access case",
+        lo=0.0, hi=1.0)
+    success_supervision_other: float = _p(0.8, "assumption",
+        "probability the supervision team resolves a handled other case",
+        lo=0.0, hi=1.0)
+    firm_property_success_base: float = _p(0.3, "assumption",
+        "probability a firm with quality 0 resolves a property case",
+        lo=0.0, hi=1.0)
+    firm_property_success_per_quality: float = _p(0.6, "assumption",
+        "rise of that probability per unit of the firm's quality",
+        lo=0.0, hi=1.0)
+    success_cap: float = _p(0.98, "assumption",
+        "no unit resolves a case more surely than this",
+        lo=0.5, hi=1.0)
+    platform_bonus_compound: float = _p(0.1, "assumption (policy 3a)",
+        "resolution gain at a compound unit (building head, grid worker, branch) with "
+        "three_tier_platform",
+        lo=0.0, hi=1.0)
+    platform_bonus_community: float = _p(0.05, "assumption (policy 3a)",
+        "resolution gain at a community with three_tier_platform",
+        lo=0.0, hi=1.0)
+    platform_bonus_street: float = _p(0.05, "assumption (policy 3a)",
+        "resolution gain at a street office with three_tier_platform",
+        lo=0.0, hi=1.0)
+    red_property_bonus: float = _p(0.15, "assumption (policy 3b)",
+        "resolution gain of every case at a firm with red_property (firm branches)",
+        lo=0.0, hi=1.0)
+    grid_bonus: float = _p(0.1, "assumption (policy 5)",
+        "resolution gain at compound units with grid_integration (the merged grid's call is "
+        "answered)",
+        lo=0.0, hi=1.0)
+    step_up_compound: float = _p(0.35, "assumption",
+        "without the platform: probability a failed or impatient compound case goes up to the "
+        "community",
+        lo=0.0, hi=1.0)
+    step_up_community: float = _p(0.25, "assumption",
+        "without the platform: probability a failed or impatient community case goes up to the "
+        "street",
+        lo=0.0, hi=1.0)
+    mediated_hotline_share: float = _p(0.5, "assumption",
+        "share of the usual turn to the hotline (hotline_after_failure) after a failed neighbour or"
+        " family mediation",
+        lo=0.0, hi=1.0)
+
+    # --- channel choice: utilities of the multinomial logit (assumption; Epstein 2002, P8) --------
+    util_silence_base: float = _p(0.2, "assumption",
+        "utility of silence",
+        lo=-10.0, hi=10.0)
+    util_silence_elderly: float = _p(0.9, "assumption",
+        "added to silence for the elderly (P8)",
+        lo=-10.0, hi=10.0)
+    util_silence_newcomer: float = _p(0.4, "assumption",
+        "added to silence for outsiders, rural migrants and seasonal residents",
+        lo=-10.0, hi=10.0)
+    util_head_base: float = _p(-0.3, "assumption",
+        "utility of the building head, where there is one",
+        lo=-10.0, hi=10.0)
+    util_head_elderly: float = _p(0.5, "assumption",
+        "added to the building head for the elderly",
+        lo=-10.0, hi=10.0)
+    util_head_party: float = _p(0.4, "assumption",
+        "added to the building head for party members",
+        lo=-10.0, hi=10.0)
+    util_head_department_penalty: float = _p(1.5, "assumption",
+        "taken from the building head for matters of district departments",
+        lo=-10.0, hi=10.0)
+    util_grid_base: float = _p(-0.4, "assumption",
+        "utility of the grid worker",
+        lo=-10.0, hi=10.0)
+    util_grid_integration: float = _p(0.6, "assumption",
+        "added to the grid worker with grid_integration (policy 5)",
+        lo=-10.0, hi=10.0)
+    util_grid_department_penalty: float = _p(1.5, "assumption",
+        "taken from the grid worker for matters of district departments",
+        lo=-10.0, hi=10.0)
+    util_branch_base: float = _p(-0.8, "assumption",
+        "utility of the compound party branch, where there is one",
+        lo=-10.0, hi=10.0)
+    util_branch_party: float = _p(1.0, "assumption",
+        "added to the branch for party members",
+        lo=-10.0, hi=10.0)
+    util_branch_department_penalty: float = _p(1.5, "assumption",
+        "taken from the branch for matters of district departments",
+        lo=-10.0, hi=10.0)
+    util_community_base: float = _p(-0.3, "assumption",
+        "utility of the community",
+        lo=-10.0, hi=10.0)
+    util_community_local: float = _p(0.5, "assumption",
+        "added to the community for matters it can act on (not departments')",
+        lo=-10.0, hi=10.0)
+    util_community_young_penalty: float = _p(0.5, "assumption",
+        "taken from the community for the young",
+        lo=-10.0, hi=10.0)
+    util_hotline_base: float = _p(-0.9, "assumption",
+        "utility of the 12345 hotline (plus hotline_propensity)",
+        lo=-10.0, hi=10.0)
+    util_hotline_young: float = _p(0.8, "assumption",
+        "added to the hotline for the young",
+        lo=-10.0, hi=10.0)
+    util_hotline_distrust: float = _p(2.0, "assumption",
+        "added to the hotline per unit of satisfaction below util_hotline_trust_neutral",
+        lo=-10.0, hi=10.0)
+    util_hotline_trust_neutral: float = _p(0.6, "assumption",
+        "satisfaction at which trust neither pushes toward the hotline nor away",
+        lo=0.0, hi=1.0)
+    util_hotline_department: float = _p(1.8, "assumption",
+        "added to the hotline for matters of district departments",
+        lo=-10.0, hi=10.0)
+    util_hotline_property: float = _p(0.5, "assumption",
+        "added to the hotline for property complaints",
+        lo=-10.0, hi=10.0)
+    util_hotline_enforcement: float = _p(0.3, "assumption",
+        "added to the hotline for enforcement matters (parking, environment)",
+        lo=-10.0, hi=10.0)
+    util_hotline_mediated_penalty: float = _p(1.6, "assumption",
+        "taken from the hotline for neighbour and family quarrels",
+        lo=-10.0, hi=10.0)
+    courier_silence_share: float = _p(0.4, "assumption",
+        "share of couriers' and riders' problems left unreported (the hotline takes what neither "
+        "silence nor the grid does)",
+        lo=0.0, hi=1.0)
+    courier_grid_share: float = _p(0.2, "assumption",
+        "share of couriers' and riders' problems told to a grid worker",
+        lo=0.0, hi=1.0)
+    special_courier_silence_share: float = _p(0.1, "assumption (policy 6)",
+        "that silence share for special grid workers",
+        lo=0.0, hi=1.0)
+    special_courier_grid_share: float = _p(0.7, "assumption (policy 6)",
+        "that grid share for special grid workers",
+        lo=0.0, hi=1.0)
+
+    # --- case effort: staff hours a case needs (assumption; times effort_scale) -------------------
+    effort_hours_neighbour: float = _p(6.0, "assumption",
+        "staff hours a neighbour case needs at a community",
+        lo=0.0, hi=1000.0)
+    effort_hours_family: float = _p(6.0, "assumption",
+        "staff hours a family case needs at a community",
+        lo=0.0, hi=1000.0)
+    effort_hours_property: float = _p(4.0, "assumption",
+        "staff hours a property case needs at a community",
+        lo=0.0, hi=1000.0)
+    effort_hours_infrastructure: float = _p(5.0, "assumption",
+        "staff hours a infrastructure case needs at a community",
+        lo=0.0, hi=1000.0)
+    effort_hours_parking: float = _p(3.0, "assumption",
+        "staff hours a parking case needs at a community",
+        lo=0.0, hi=1000.0)
+    effort_hours_environment: float = _p(3.0, "assumption",
+        "staff hours a environment case needs at a community",
+        lo=0.0, hi=1000.0)
+    effort_hours_public_service: float = _p(3.0, "assumption",
+        "staff hours a public-service case needs at a community",
+        lo=0.0, hi=1000.0)
+    effort_hours_heating: float = _p(2.0, "assumption",
+        "staff hours a heating case needs at a community",
+        lo=0.0, hi=1000.0)
+    effort_hours_courier_access: float = _p(3.0, "assumption",
+        "staff hours a courier-access case needs at a community",
+        lo=0.0, hi=1000.0)
+    effort_hours_other: float = _p(2.0, "assumption",
+        "staff hours a other case needs at a community",
+        lo=0.0, hi=1000.0)
+    unit_effort_compound: float = _p(0.7, "assumption (hard matters take longer)",
+        "relative effort of a case at a compound unit (building head, grid worker, branch)",
+        lo=0.0, hi=100.0)
+    unit_effort_community: float = _p(1.0, "assumption (hard matters take longer)",
+        "relative effort of a case at a community",
+        lo=0.0, hi=100.0)
+    unit_effort_street: float = _p(1.5, "assumption (hard matters take longer)",
+        "relative effort of a case at a street office",
+        lo=0.0, hi=100.0)
+    unit_effort_firm: float = _p(1.0, "assumption (hard matters take longer)",
+        "relative effort of a case at a property firm",
+        lo=0.0, hi=100.0)
+    unit_effort_department: float = _p(1.0, "assumption (hard matters take longer)",
+        "relative effort of a case at a district department",
+        lo=0.0, hi=100.0)
+    unit_effort_supervision: float = _p(1.5, "assumption (hard matters take longer)",
+        "relative effort of a case at the supervision team",
+        lo=0.0, hi=100.0)
+
+    # --- case generation: relative hazards by age, compound type and origin (assumption; P5, P8) ---
+    age_factor_family_young: float = _p(1.0, "assumption (P8)",
+        "relative hazard of family cases for the young (children raise nothing)",
+        lo=0.0, hi=20.0)
+    age_factor_family_middle: float = _p(1.2, "assumption (P8)",
+        "relative hazard of family cases for the middle (children raise nothing)",
+        lo=0.0, hi=20.0)
+    age_factor_family_elderly: float = _p(0.8, "assumption (P8)",
+        "relative hazard of family cases for the elderly (children raise nothing)",
+        lo=0.0, hi=20.0)
+    age_factor_public_service_young: float = _p(1.0, "assumption (P8)",
+        "relative hazard of public-service cases for the young (children raise nothing)",
+        lo=0.0, hi=20.0)
+    age_factor_public_service_middle: float = _p(0.9, "assumption (P8)",
+        "relative hazard of public-service cases for the middle (children raise nothing)",
+        lo=0.0, hi=20.0)
+    age_factor_public_service_elderly: float = _p(1.4, "assumption (P8)",
+        "relative hazard of public-service cases for the elderly (children raise nothing)",
+        lo=0.0, hi=20.0)
+    age_factor_heating_young: float = _p(0.8, "assumption (P8)",
+        "relative hazard of heating cases for the young (children raise nothing)",
+        lo=0.0, hi=20.0)
+    age_factor_heating_middle: float = _p(1.0, "assumption (P8)",
+        "relative hazard of heating cases for the middle (children raise nothing)",
+        lo=0.0, hi=20.0)
+    age_factor_heating_elderly: float = _p(1.4, "assumption (P8)",
+        "relative hazard of heating cases for the elderly (children raise nothing)",
+        lo=0.0, hi=20.0)
+    age_factor_other_kinds_young: float = _p(1.0, "assumption (P8)",
+        "relative hazard of every other kind for the young (children raise nothing)",
+        lo=0.0, hi=20.0)
+    age_factor_other_kinds_middle: float = _p(1.1, "assumption (P8)",
+        "relative hazard of every other kind for the middle (children raise nothing)",
+        lo=0.0, hi=20.0)
+    age_factor_other_kinds_elderly: float = _p(0.8, "assumption (P8)",
+        "relative hazard of every other kind for the elderly (children raise nothing)",
+        lo=0.0, hi=20.0)
+    parking_factor_old: float = _p(1.0, "assumption (P5)",
+        "relative hazard of parking cases in old compounds",
+        lo=0.0, hi=20.0)
+    parking_factor_relocation: float = _p(1.2, "assumption (P5)",
+        "relative hazard of parking cases in relocation compounds",
+        lo=0.0, hi=20.0)
+    parking_factor_commercial: float = _p(1.3, "assumption (P5)",
+        "relative hazard of parking cases in commercial compounds",
+        lo=0.0, hi=20.0)
+    parking_factor_village: float = _p(0.9, "assumption (P5)",
+        "relative hazard of parking cases in village compounds",
+        lo=0.0, hi=20.0)
+    environment_factor_old: float = _p(1.0, "assumption (P5)",
+        "relative hazard of environment cases in old compounds",
+        lo=0.0, hi=20.0)
+    environment_factor_relocation: float = _p(1.3, "assumption (P5)",
+        "relative hazard of environment cases in relocation compounds",
+        lo=0.0, hi=20.0)
+    environment_factor_commercial: float = _p(0.7, "assumption (P5)",
+        "relative hazard of environment cases in commercial compounds",
+        lo=0.0, hi=20.0)
+    environment_factor_village: float = _p(1.6, "assumption (P5)",
+        "relative hazard of environment cases in village compounds",
+        lo=0.0, hi=20.0)
+    heating_factor_old: float = _p(1.5, "assumption (P5)",
+        "relative hazard of heating cases in old compounds",
+        lo=0.0, hi=20.0)
+    heating_factor_relocation: float = _p(1.0, "assumption (P5)",
+        "relative hazard of heating cases in relocation compounds",
+        lo=0.0, hi=20.0)
+    heating_factor_commercial: float = _p(0.7, "assumption (P5)",
+        "relative hazard of heating cases in commercial compounds",
+        lo=0.0, hi=20.0)
+    heating_factor_village: float = _p(1.2, "assumption (P5)",
+        "relative hazard of heating cases in village compounds",
+        lo=0.0, hi=20.0)
+    public_service_factor_rural_migrant: float = _p(1.5, "assumption (P8)",
+        "relative hazard of public-service demands of rural migrant residents (others 1)",
+        lo=0.0, hi=20.0)
+    public_service_factor_outsider: float = _p(1.8, "assumption (P8)",
+        "relative hazard of public-service demands of outsider residents (others 1)",
+        lo=0.0, hi=20.0)
+    public_service_factor_seasonal: float = _p(2.0, "assumption (P8)",
+        "relative hazard of public-service demands of seasonal residents (others 1)",
+        lo=0.0, hi=20.0)
+    winter_infrastructure_factor: float = _p(1.3, "assumption",
+        "relative hazard of infrastructure faults in the heating season (frozen pipes)",
+        lo=0.0, hi=20.0)
+    property_reference_gap: float = _p(0.3, "assumption",
+        "expectation-quality gap at which the property hazard is rate_property",
+        lo=0.01, hi=1.0)
+    infrastructure_reference: float = _p(0.6, "assumption",
+        "infrastructure condition at which the infrastructure hazard is rate_infrastructure",
+        lo=0.0, hi=0.99)
+    no_firm_quality: float = _p(0.2, "assumption",
+        "service quality an unmanaged compound (no firm) feels like",
+        lo=0.0, hi=1.0)
+
+    # --- satisfaction: targets, silence and reputation (assumption) -------------------------------
+    sat_silent_penalty: float = _p(0.03, "assumption",
+        "experience an unvoiced grievance takes off",
+        lo=0.0, hi=1.0)
+    sat_infra_weight: float = _p(0.2, "assumption",
+        "satisfaction target gained per unit of infrastructure condition above sat_infra_reference",
+        lo=0.0, hi=5.0)
+    sat_infra_reference: float = _p(0.6, "assumption",
+        "infrastructure condition that leaves the satisfaction target unchanged",
+        lo=0.0, hi=1.0)
+    sat_gap_weight: float = _p(0.3, "assumption",
+        "satisfaction target lost per unit of property-service gap above sat_typical_gap",
+        lo=0.0, hi=5.0)
+    sat_typical_gap: float = _p(0.2, "assumption",
+        "property-service gap that leaves the target unchanged",
+        lo=0.0, hi=1.0)
+    sat_reputation_weight: float = _p(0.4, "assumption",
+        "weight of the community's recent case scores in the target",
+        lo=0.0, hi=5.0)
+    sat_reputation_days: int = _p(90, "assumption",
+        "days of closed cases the community's reputation counts",
+        lo=1, hi=3650)
+    sat_participation_bonus: float = _p(0.05, "assumption",
+        "satisfaction target gained by volunteering",
+        lo=0.0, hi=1.0)
+    satisfaction_noise: float = _p(0.1, "assumption",
+        "spread of residents' starting satisfaction around the target",
+        lo=0.0, hi=1.0)
+    courier_expectation: float = _p(0.5, "assumption",
+        "couriers' and riders' expectation of service",
+        lo=0.0, hi=1.0)
+
+    # --- hotline loop: visits, repeat calls and accountability (assumption; policy 8) -------------
+    visit_after_days: int = _p(2, "assumption",
+        "days after the unit reports that the hotline calls back",
+        lo=0, hi=90)
+    satisfied_threshold: float = _p(0.6, "assumption",
+        "case score at or above which a caller counts as satisfied",
+        lo=0.0, hi=1.0)
+    repeat_call: float = _p(0.3, "assumption",
+        "probability an unresolved caller calls again (closed loop off)",
+        lo=0.0, hi=1.0)
+    max_tickets: int = _p(3, "assumption",
+        "most tickets one matter gives",
+        lo=1, hi=100)
+    accountability_min: float = _p(0.85, "assumption",
+        "lowest accountability factor on a unit's resolution",
+        lo=0.0, hi=1.0)
+    accountability_max: float = _p(1.1, "assumption",
+        "highest accountability factor",
+        lo=1.0, hi=2.0)
+    accountability_slope: float = _p(0.4, "assumption",
+        "accountability gained per unit of satisfied share above accountability_reference",
+        lo=0.0, hi=5.0)
+    accountability_reference: float = _p(0.75, "assumption",
+        "satisfied share that leaves a unit's accountability at 1",
+        lo=0.0, hi=1.0)
+    min_visits_to_evaluate: int = _p(5, "assumption",
+        "return visits a unit needs before it is evaluated",
+        lo=1, hi=1000)
+    stuck_after_deadlines: int = _p(3, "assumption",
+        "deadlines missed after which a ticket is escalated to supervision",
+        lo=1, hi=100)
+    supervision_hours_per_10k: float = _p(4.0, "assumption",
+        "hours a day of the district's special supervision team per 10,000 residents",
+        lo=0.0, hi=1000.0)
+
+    # --- outreach: special grid workers and secretaries (assumption; policies 6, 7) ---------------
+    probe_rate: float = _p(0.003, "assumption",
+        "daily detection rate of a visible silent problem per special grid worker per 10,000 "
+        "residents",
+        lo=0.0, hi=1.0)
+    special_enrolment_share: float = _p(0.3, "assumption (policy 6)",
+        "share of couriers and riders who enrol as special grid workers",
+        lo=0.0, hi=1.0)
+    secretary_hear_share: float = _p(0.2, "assumption (policy 7)",
+        "share of recent silent cases a monthly secretary's visit hears",
+        lo=0.0, hi=1.0)
+    silent_lookback_days: int = _p(60, "assumption",
+        "days after which a silent problem is no longer raised by outreach",
+        lo=1, hi=3650)
+
+    # --- participation: who volunteers (assumption; P8, policies 1, 3d) ---------------------------
+    volunteer_age_young: float = _p(0.5, "assumption (P8: the young are busy)",
+        "relative volunteering of the young (children 0)",
+        lo=0.0, hi=20.0)
+    volunteer_age_middle: float = _p(1.0, "assumption (P8: the young are busy)",
+        "relative volunteering of the middle (children 0)",
+        lo=0.0, hi=20.0)
+    volunteer_age_elderly: float = _p(1.5, "assumption (P8: the young are busy)",
+        "relative volunteering of the elderly (children 0)",
+        lo=0.0, hi=20.0)
+    volunteer_party_factor: float = _p(3.0, "assumption",
+        "relative volunteering of party members",
+        lo=0.0, hi=50.0)
+    volunteer_five_level_factor: float = _p(1.3, "assumption (policy 1 mobilises members)",
+        "further factor for party members with five_level_coverage",
+        lo=0.0, hi=20.0)
+    volunteer_points_factor: float = _p(1.5, "assumption (policy 3d)",
+        "factor on volunteering with volunteer_points",
+        lo=0.0, hi=20.0)
+    volunteer_trust_slope: float = _p(1.0, "assumption (satisfied residents join more)",
+        "relative rise of volunteering per unit of satisfaction above volunteer_trust_reference",
+        lo=0.0, hi=20.0)
+    volunteer_trust_reference: float = _p(0.6, "assumption",
+        "satisfaction at which trust leaves volunteering unchanged",
+        lo=0.0, hi=1.0)
+    volunteer_trust_min: float = _p(0.2, "assumption",
+        "lowest trust factor on volunteering",
+        lo=0.0, hi=1.0)
+    volunteer_trust_max: float = _p(2.0, "assumption",
+        "highest trust factor on volunteering",
+        lo=1.0, hi=20.0)
+
+    # --- smart service: root treatment of recurring demands (assumption; policy 3e) ---------------
+    root_window_days: int = _p(90, "assumption",
+        "days of cases looked back on for a recurring pattern",
+        lo=1, hi=3650)
+    root_min_cases: int = _p(3, "assumption",
+        "fewest cases of a kind in a compound that make a pattern",
+        lo=1, hi=1000)
+    root_cases_per_1000: float = _p(2.0, "assumption",
+        "cases per 1,000 compound residents that make a pattern (if more than root_min_cases)",
+        lo=0.0, hi=1000.0)
+    root_effect: float = _p(0.4, "assumption",
+        "share of the hazard a root treatment removes",
+        lo=0.0, hi=1.0)
+    root_floor: float = _p(0.3, "assumption",
+        "lowest share of a hazard left after treatments (no kind disappears)",
+        lo=0.0, hi=1.0)
+    root_hours_per_treatment: float = _p(16.0, "assumption",
+        "staff hours to analyse and fix one pattern",
+        lo=0.0, hi=10000.0)
+    root_max_office_share: float = _p(0.2, "assumption",
+        "largest share of office hours root treatment takes",
+        lo=0.0, hi=1.0)
+
+    # --- funding, staff and others' effects (assumption; policy 3c) -------------------------------
+    professional_boost_max: float = _p(0.2, "assumption",
+        "largest gain of dispute resolution from professional services",
+        lo=0.0, hi=1.0)
+    professional_half_hours: float = _p(2.0, "assumption",
+        "professional hours a day giving half that gain",
+        lo=0.001, hi=1000.0)
+    activity_satisfaction_max: float = _p(0.1, "assumption",
+        "largest satisfaction gain from neighbourhood activities",
+        lo=0.0, hi=1.0)
+    firm_complaint_share: float = _p(0.5, "assumption",
+        "share of property-firm staff time spent on complaints",
+        lo=0.0, hi=1.0)
+    household_tie_weight: float = _p(2.0, "assumption (kin count twice as much as neighbours)",
+        "weight of a household tie (other ties 1)",
+        lo=1.000001, hi=100.0)
+    patience_young: float = _p(0.7, "assumption (the young escalate sooner)",
+        "patience of the young relative to other adults",
+        lo=0.01, hi=10.0)
+    patience_elderly: float = _p(1.4, "assumption",
+        "patience of the elderly relative to other adults",
+        lo=0.01, hi=10.0)
+    rest_point_remaining_enter: float = _p(0.4, "assumption (policy 4)",
+        "share of couriers' 'enter' problems (F16) left once rest points and access passes exist",
+        lo=0.0, hi=1.0)
+    rest_point_remaining_park: float = _p(0.6, "assumption (policy 4)",
+        "share of couriers' 'park' problems (F16) left once rest points and access passes exist",
+        lo=0.0, hi=1.0)
+    rest_point_remaining_toilet: float = _p(0.2, "assumption (policy 4)",
+        "share of couriers' 'toilet' problems (F16) left once rest points and access passes exist",
+        lo=0.0, hi=1.0)
+    courier_local_share: float = _p(0.915, "F15",
+        "share of couriers and riders who are locals",
+        lo=0.0, hi=1.0)
+    courier_aged_share: float = _p(0.813, "F15",
+        "share of couriers and riders aged 30-49",
+        lo=0.0, hi=1.0)
+    courier_school_share: float = _p(0.75, "F15",
+        "share of couriers and riders with high school or more",
+        lo=0.0, hi=1.0)
+
     # --- policies of the study (section 4), all off in the 2021 baseline ----------------------
     five_level_coverage: bool = _p(False, "policy 1", "branch in every compound, party group "
                                    "and building head in every building")
@@ -370,6 +1054,65 @@ class Params:
 
 FIELDS = {f.name: f for f in fields(Params)}
 TYPES: dict[str, type] = {f.name: type(f.default) for f in fields(Params)}
+# name -> (distribution, a, b) for every parameter that has a prior (read by SALib problems and
+# ABC); the distribution is truncated to the parameter's allowed range.
+PRIORS: dict[str, Prior] = {f.name: f.metadata["prior"] for f in fields(Params)
+                            if f.metadata["prior"] is not None}
+
+
+def prior_of(name: str) -> Prior | None:
+    """The prior (distribution, a, b) of parameter ``name``, truncated to its allowed range, or
+    None for run settings, switches, choices, policy levers and input figures."""
+    if name not in FIELDS:
+        check_keys({name: None}, where="prior_of")
+    return PRIORS.get(name)
+
+
+def sample_prior(name: str, rng: np.random.Generator, n: int) -> np.ndarray:
+    """``n`` draws from the prior of ``name``, truncated to its range (by rejection)."""
+    kind, a, b = PRIORS[name]
+    lo, hi = FIELDS[name].metadata["lo"], FIELDS[name].metadata["hi"]
+    draw = {"uniform": lambda k: rng.uniform(a, b, k), "beta": lambda k: rng.beta(a, b, k),
+            "lognormal": lambda k: rng.lognormal(a, b, k),
+            "normal": lambda k: rng.normal(a, b, k)}[kind]
+    out = np.empty(0)
+    while len(out) < n:
+        x = draw(max(n, 16))
+        out = np.concatenate([out, x[(x >= lo) & (x <= hi)]])
+    out = out[:n]
+    return np.round(out) if TYPES[name] is int else out
+
+
+def _groups() -> dict[str, str]:
+    """Parameter -> the mechanism heading of its section (the ``# --- ... ---`` comment above
+    it in this file), for ``run.py params``."""
+    import re
+    from pathlib import Path
+
+    group, out = "", {}
+    for line in Path(__file__).read_text(encoding="utf-8").splitlines():
+        head = re.match(r"\s*# --- (.*?) -*$", line)
+        if head:
+            group = head.group(1)
+        name = re.match(r"    (\w+): \w+ = _p\(", line)
+        if name:
+            out[name.group(1)] = group
+    return out
+
+
+GROUP_OF: dict[str, str] = _groups()
+
+
+def derived(p: Params, key: str, build) -> Any:
+    """``build(p)`` computed once per Params instance and kept on it (the tables the mechanisms
+    index, built from their named parameters)."""
+    cache = p.__dict__.get("_derived")
+    if cache is None:
+        cache = {}
+        object.__setattr__(p, "_derived", cache)
+    if key not in cache:
+        cache[key] = build(p)
+    return cache[key]
 
 
 def describe(name: str) -> str:
@@ -380,7 +1123,10 @@ def describe(name: str) -> str:
     cited = study.codes_in(m["source"])
     source = (study.explain(cited[0]) if [m["source"]] == cited
               else m["source"] + "".join(f" [{line}]" for line in study.glossary(m["source"])))
-    return f"{name} = {f.default!r} ({TYPES[name].__name__}, {allowed}; source: {source}): {m['doc']}"
+    prior = (f"; prior: {m['prior'][0]}({m['prior'][1]:g}, {m['prior'][2]:g}), {m['prior_why']}"
+             if m["prior"] else "")
+    return (f"{name} = {f.default!r} ({TYPES[name].__name__}, {allowed}; source: {source}"
+            f"{prior}): {m['doc']}")
 
 
 def allowed_text(name: str) -> str:
@@ -522,6 +1268,16 @@ def _cross_checks(p: Params) -> None:
     if p.professional_share + p.activity_share > 1.0:
         raise ParameterError("parameters 'professional_share' + 'activity_share' "
                              f"({p.professional_share} + {p.activity_share}) must not exceed 1")
+    for a, b in (("courier_silence_share", "courier_grid_share"),
+                 ("special_courier_silence_share", "special_courier_grid_share")):
+        if getattr(p, a) + getattr(p, b) > 1.0 + 1e-9:
+            raise ParameterError(f"parameters '{a}' + '{b}' ({getattr(p, a)} + {getattr(p, b)}) "
+                                 "must not exceed 1")
+    for a, b in (("accountability_min", "accountability_max"),
+                 ("volunteer_trust_min", "volunteer_trust_max")):
+        if getattr(p, a) > getattr(p, b):
+            raise ParameterError(f"parameter '{a}' ({getattr(p, a)}) must not exceed '{b}' "
+                                 f"({getattr(p, b)})")
     if p.heating_start_day <= p.heating_end_day:
         raise ParameterError(f"parameter 'heating_start_day' ({p.heating_start_day}) must come "
                              f"after 'heating_end_day' ({p.heating_end_day}): the season spans "

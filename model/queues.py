@@ -5,18 +5,17 @@ from __future__ import annotations
 
 import numpy as np
 
+from .params import derived
 from .vocabulary import KINDS, UNIT_TYPES, S, U, member_table
 
-# Staff hours a case needs, by kind (assumption; multiplied by effort_scale).
-EFFORT_HOURS = dict(neighbour=6.0, family=6.0, property=4.0, infrastructure=5.0, parking=3.0,
-                    environment=3.0, public_service=3.0, heating=2.0, courier_access=3.0,
-                    other=2.0)
-EFFORT = np.array([EFFORT_HOURS[k] for k in KINDS])
-# Relative effort by unit type (assumption: compounds settle small matters quickly; street
-# and supervision take on the hard ones).
-UNIT_EFFORT = dict(compound=0.7, community=1.0, street=1.5, firm=1.0, department=1.0,
-                   supervision=1.5)
-UNIT_EFFORT_A = np.array([UNIT_EFFORT[u] for u in UNIT_TYPES])
+
+def effort_tables(p) -> tuple[np.ndarray, np.ndarray]:
+    """Staff hours a case needs by kind (effort_hours_<kind>) and the relative effort by unit
+    type (unit_effort_<unit>), from the parameters (once per Params: ``derived``)."""
+    return (np.array([getattr(p, f"effort_hours_{k}") for k in KINDS]),
+            np.array([getattr(p, f"unit_effort_{u}") for u in UNIT_TYPES]))
+
+
 STAFF_UNITS = np.array([U["compound"], U["community"]])  # queues worked by community staff
 IS_STAFF_UNIT = member_table(STAFF_UNITS, len(UNIT_TYPES))
 
@@ -68,4 +67,5 @@ def enqueue(model, idx: np.ndarray, unit: np.ndarray, level: int, priority: int,
     utype = model.units.type[unit]
     staff = IS_STAFF_UNIT[utype]
     model.daily.add_staff_load(model.day, model.units.street[unit[staff]])
-    c.work_left[idx] = EFFORT[c.kind[idx]] * UNIT_EFFORT_A[utype] * model.p.effort_scale
+    effort, unit_effort = derived(model.p, "effort", effort_tables)
+    c.work_left[idx] = effort[c.kind[idx]] * unit_effort[utype] * model.p.effort_scale

@@ -12,27 +12,23 @@ from __future__ import annotations
 import numpy as np
 
 from . import hotline_loop
+from .params import derived
 from .queues import enqueue, serve_queues
-from .vocabulary import IS_ENFORCEMENT, IS_MEDIATED, LEVELS, K, S, U
+from .vocabulary import IS_ENFORCEMENT, IS_MEDIATED, KINDS, LEVELS, UNIT_TYPES, K, S, U
 
 L = {name: i for i, name in enumerate(LEVELS)}
-# Probability a handled case is resolved, by unit type (rows) and kind (columns); assumption.
-SUCCESS = np.array([
-    # neigh family prop  infra park  env   public heat  courier other
-    [0.60, 0.55, 0.35, 0.30, 0.35, 0.35, 0.20, 0.20, 0.35, 0.10],  # compound
-    [0.70, 0.65, 0.55, 0.45, 0.50, 0.50, 0.50, 0.30, 0.55, 0.30],  # community
-    [0.80, 0.75, 0.70, 0.65, 0.75, 0.75, 0.65, 0.50, 0.75, 0.50],  # street
-    [0.30, 0.30, 0.00, 0.45, 0.25, 0.25, 0.20, 0.40, 0.50, 0.20],  # firm (property: by quality)
-    [0.50, 0.50, 0.55, 0.70, 0.60, 0.60, 0.75, 0.75, 0.60, 0.75],  # district departments
-    [0.80, 0.80, 0.80, 0.80, 0.80, 0.80, 0.80, 0.80, 0.80, 0.80],  # supervision team
-])
-PLATFORM_BONUS = np.array([0.10, 0.05, 0.05, 0.0, 0.0, 0.0])  # by unit type (policy 3a)
-RED_PROPERTY_BONUS = 0.15      # assumption: firm branches settle more property cases
-GRID_BONUS = 0.1               # assumption (policy 5): the merged grid's call is answered
-# Without the platform a failed case goes up one tier only sometimes (assumption).
-STEP_UP_WITHOUT_PLATFORM = np.array([0.35, 0.25])
-STEP_UP_BY_LEVEL = np.r_[STEP_UP_WITHOUT_PLATFORM, 0.0]  # the street tier has nowhere to go
-MEDIATED_HOTLINE = 0.5  # assumption: share of the usual hotline turn after a failed mediation
+
+
+def _tables(p) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The resolution probability by unit type (rows) and kind (columns) from the
+    success_<unit>_<kind> parameters (the firm's property cell is set by its quality), the
+    platform bonus by unit type, and the step-up probability by ladder level (the street tier
+    has nowhere to go)."""
+    success = np.array([[0.0 if (u == "firm" and k == "property") else getattr(p, f"success_{u}_{k}")
+                         for k in KINDS] for u in UNIT_TYPES])
+    bonus = np.array([getattr(p, f"platform_bonus_{u}", 0.0) for u in UNIT_TYPES])
+    step_up = np.array([p.step_up_compound, p.step_up_community, 0.0])
+    return success, bonus, step_up
 
 
 def success_probability(model, idx: np.ndarray) -> np.ndarray:
@@ -40,23 +36,25 @@ def success_probability(model, idx: np.ndarray) -> np.ndarray:
     unit = c.unit[idx]
     utype = model.units.type[unit]
     kind = c.kind[idx]
-    prob = SUCCESS[utype, kind].copy()
+    success, platform_bonus, _ = derived(p, "ladder", _tables)
+    prob = success[utype, kind].copy()
     firm = utype == U["firm"]
     is_prop = firm & (kind == K["property"])
     firm_idx = unit[is_prop] - model.units.first["firm"]
-    prob[is_prop] = 0.3 + 0.6 * model.district.firm_quality[firm_idx]
+    prob[is_prop] = (p.firm_property_success_base
+                     + p.firm_property_success_per_quality * model.district.firm_quality[firm_idx])
     if p.red_property:
-        prob[firm] += RED_PROPERTY_BONUS
+        prob[firm] += p.red_property_bonus
     if p.three_tier_platform:
-        prob += PLATFORM_BONUS[utype]
+        prob += platform_bonus[utype]
     if p.grid_integration:  # departments answer the grid's call on compound matters
-        prob[utype == U["compound"]] += GRID_BONUS
+        prob[utype == U["compound"]] += p.grid_bonus
     comm = utype == U["community"]
     # counselling and legal aid bought with the funding help with quarrels (policy 3c)
     dispute = comm & IS_MEDIATED[kind]
     prob[dispute] += model.professional_boost[model.units.community[unit[dispute]]]
     prob *= model.accountability[unit]
-    return np.clip(prob, 0.0, 0.98)
+    return np.clip(prob, 0.0, p.success_cap)
 
 
 def handle(model) -> None:
@@ -87,9 +85,11 @@ def escalate(model, idx: np.ndarray) -> None:
     c, p, rng = model.cases, model.p, model.rng
     c.escalations[idx] += 1
     level = c.level[idx]
-    step_p = np.ones(len(idx)) if p.three_tier_platform else STEP_UP_BY_LEVEL[level]
+    step_p = (np.ones(len(idx)) if p.three_tier_platform
+              else derived(p, "ladder", _tables)[2][level])
     up = (level < L["street"]) & (rng.random(len(idx)) < step_p)
-    to_hotline = p.hotline_after_failure * np.where(IS_MEDIATED[c.kind[idx]], MEDIATED_HOTLINE, 1.0)
+    to_hotline = p.hotline_after_failure * np.where(IS_MEDIATED[c.kind[idx]], p.mediated_hotline_share,
+                                                   1.0)
     hot = ~up & (rng.random(len(idx)) < to_hotline)
     for lev in (L["compound"], L["community"]):
         place(model, idx[up & (level == lev)], lev + 1)

@@ -228,7 +228,8 @@ def ref_enqueue(model, idx, unit, level, priority, delay) -> None:
     c.priority[idx] = priority
     staff = np.isin(model.units.type[unit], queues.STAFF_UNITS)
     model.daily.add_staff_load(model.day, model.units.street[unit[staff]])
-    c.work_left[idx] = (queues.EFFORT[c.kind[idx]] * queues.UNIT_EFFORT_A[model.units.type[unit]]
+    effort, unit_effort = queues.effort_tables(model.p)
+    c.work_left[idx] = (effort[c.kind[idx]] * unit_effort[model.units.type[unit]]
                         * model.p.effort_scale)
 
 

@@ -32,7 +32,7 @@ from experiments.store import atomic_write
 from experiments.sweep import with_run_settings
 from model import scenarios, study
 from model.kpis import REPRESENTATIVE_SCALE, fmt, kpi_keys, kpis, label, objectives
-from model.params import FIELDS, ParameterError, checked, describe, shorten
+from model.params import FIELDS, GROUP_OF, ParameterError, checked, describe, shorten
 
 DEFAULT_OUT = Path("results")
 
@@ -311,7 +311,11 @@ def cmd_params(args: argparse.Namespace) -> int:
     print("Every parameter: default (type, allowed values; source): meaning. Sources F1-F19, "
           "P1-P12 and policies 1-8 are the Yanzhou study's figures, problems and policies, "
           f"restated in {study.FACTS_PAGE}.")
+    group = None
     for name in FIELDS:
+        if GROUP_OF[name] != group:
+            group = GROUP_OF[name]
+            print(f"\n[{group}]")
         print(describe(name))
     return 0
 
