@@ -25,36 +25,36 @@ from __future__ import annotations
 
 import numpy as np
 
-from .vocabulary import KINDS, K, O
+from .params import derived
+from .vocabulary import COMPOUND_TYPES, KINDS, K, O
 
 RESIDENT_KINDS = tuple(k for k in KINDS if k != "courier_access")
 RK = np.array([K[k] for k in RESIDENT_KINDS])
 
-# Relative hazard by age group (child, young, middle, elderly); assumption: children raise
-# nothing, the elderly fewer disputes but more service demands (P8).
-AGE_FACTOR = {
-    "family": (0.0, 1.0, 1.2, 0.8),
-    "public_service": (0.0, 1.0, 0.9, 1.4),
-    "heating": (0.0, 0.8, 1.0, 1.4),
-}
-DEFAULT_AGE_FACTOR = (0.0, 1.0, 1.1, 0.8)
-# Relative hazard of parking and environment (vegetable plots) by compound type
-# (old, relocation, commercial, village); assumption from P5.
-PARKING_BY_TYPE = (1.0, 1.2, 1.3, 0.9)
-ENVIRONMENT_BY_TYPE = (1.0, 1.3, 0.7, 1.6)
-HEATING_BY_TYPE = (1.5, 1.0, 0.7, 1.2)
-# Migrants, outsiders and the seasonal elderly ask more about jobs, schools, health (P8).
-PUBLIC_SERVICE_BY_ORIGIN = {O["rural_migrant"]: 1.5, O["outsider"]: 1.8, O["seasonal"]: 2.0}
-WINTER_INFRASTRUCTURE = 1.3  # assumption: frozen pipes and heating-related faults
-REFERENCE_GAP = 0.3          # rate_property is the rate at this expectation-quality gap
-REFERENCE_INFRA = 0.6        # rate_infrastructure is the rate at this condition
-NO_FIRM_QUALITY = 0.2        # assumption: an unmanaged old compound feels like a poor firm
+AGE_FACTOR_KINDS = ("family", "public_service", "heating")  # the rest: age_factor_other_kinds_*
+PUBLIC_SERVICE_ORIGINS = ("rural_migrant", "outsider", "seasonal")
+
+
+def hazard_factors(p) -> dict[str, np.ndarray]:
+    """The relative hazards from their parameters (once per Params: ``derived``): by age group
+    (child, young, middle, elderly; children raise nothing, the elderly fewer disputes but more
+    service demands, P8) per kind; of parking, environment (vegetable plots) and heating by
+    compound type (P5); of public-service demands by origin (migrants, outsiders and the
+    seasonal elderly ask more about jobs, schools, health, P8)."""
+    def ages(kind: str) -> np.ndarray:
+        return np.array([0.0] + [getattr(p, f"age_factor_{kind}_{a}")
+                                 for a in ("young", "middle", "elderly")])
+    out = {f"age_{k}": ages(k) for k in (*AGE_FACTOR_KINDS, "other_kinds")}
+    for kind in ("parking", "environment", "heating"):
+        out[f"type_{kind}"] = np.array([getattr(p, f"{kind}_factor_{t}") for t in COMPOUND_TYPES])
+    return out
 
 
 def rates_per_year(model, kinds: tuple[str, ...] = RESIDENT_KINDS) -> np.ndarray:
     """Hazard per resident per year for each of ``kinds`` (resident kinds): array
     (len(kinds), N), zero for absent residents. Heating is the rate while in season."""
     p, d = model.p, model.district
+    factors = derived(p, "hazard_factors", hazard_factors)
     n = d.n_residents
     comp = d.compound
     memo: dict[str, np.ndarray] = {}
@@ -70,29 +70,29 @@ def rates_per_year(model, kinds: tuple[str, ...] = RESIDENT_KINDS) -> np.ndarray
 
     def public() -> np.ndarray:
         factor = np.ones(n)
-        for origin, value in PUBLIC_SERVICE_BY_ORIGIN.items():
-            factor[d.origin == origin] = value
+        for origin in PUBLIC_SERVICE_ORIGINS:
+            factor[d.origin == O[origin]] = getattr(p, f"public_service_factor_{origin}")
         return factor
 
     def property_gap() -> np.ndarray:
         quality = np.where(d.compound_firm >= 0, d.firm_quality[np.maximum(d.compound_firm, 0)],
-                           NO_FIRM_QUALITY)[comp]
-        return np.maximum(0.02, d.expectation - quality) / REFERENCE_GAP
+                           p.no_firm_quality)[comp]
+        return np.maximum(0.02, d.expectation - quality) / p.property_reference_gap
 
     place = {
         "neighbour": lambda: _neighbour_place(model, crowd()),
         "family": lambda: 1.0,
         "property": property_gap,
-        "infrastructure": lambda: (1 - d.compound_infra[comp]) / (1 - REFERENCE_INFRA),
-        "parking": lambda: np.array(PARKING_BY_TYPE)[ctype()] * crowd(),
-        "environment": lambda: np.array(ENVIRONMENT_BY_TYPE)[ctype()],
+        "infrastructure": lambda: (1 - d.compound_infra[comp]) / (1 - p.infrastructure_reference),
+        "parking": lambda: factors["type_parking"][ctype()] * crowd(),
+        "environment": lambda: factors["type_environment"][ctype()],
         "public_service": public,
-        "heating": lambda: np.array(HEATING_BY_TYPE)[ctype()],
+        "heating": lambda: factors["type_heating"][ctype()],
         "other": lambda: 1.0,
     }
     out = np.empty((len(kinds), n))
     for row, kind in enumerate(kinds):
-        age = np.array(AGE_FACTOR.get(kind, DEFAULT_AGE_FACTOR))[d.age]
+        age = factors[f"age_{kind if kind in AGE_FACTOR_KINDS else 'other_kinds'}"][d.age]
         base = getattr(p, f"rate_{kind}") * p.case_rate_scale
         out[row] = base * age * place[kind]() * model.root_factor[comp, K[kind]] * model.present
     return out
@@ -150,21 +150,24 @@ class CaseSampler:
         return np.concatenate(who), np.concatenate(kinds)
 
 
-def season_factor(in_season: bool) -> np.ndarray:
-    """Multiplier per kind for today's season (read-only: one array per season)."""
-    return _SEASON_FACTORS[bool(in_season)]
+def season_factor(p, in_season: bool) -> np.ndarray:
+    """Multiplier per kind for today's season (read-only: one array per season and Params)."""
+    return derived(p, "season_factors", _season_factors)[bool(in_season)]
 
 
-def _season_factor(in_season: bool) -> np.ndarray:
+def _season_factors(p) -> dict[bool, np.ndarray]:
+    return {season: _season_factor(p, season) for season in (False, True)}
+
+
+def _season_factor(p, in_season: bool) -> np.ndarray:
     f = np.ones(len(KINDS))
     f[K["heating"]] = 1.0 if in_season else 0.0
     if in_season:
-        f[K["infrastructure"]] = WINTER_INFRASTRUCTURE
+        f[K["infrastructure"]] = p.winter_infrastructure_factor
     f.flags.writeable = False
     return f
 
 
-_SEASON_FACTORS = {season: _season_factor(season) for season in (False, True)}
 
 
 def courier_draw(model) -> np.ndarray:

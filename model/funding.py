@@ -7,10 +7,6 @@ from __future__ import annotations
 
 import numpy as np
 
-PROFESSIONAL_BOOST_MAX = 0.2   # assumption: at most +0.2 on dispute resolution
-PROFESSIONAL_HALF_HOURS = 2.0  # assumption: hours/day giving half the boost
-ACTIVITY_SATISFACTION_MAX = 0.1
-
 
 def professional_hours(p, n_communities: int) -> np.ndarray:
     """Hours a day of bought professional service per community."""
@@ -18,8 +14,8 @@ def professional_hours(p, n_communities: int) -> np.ndarray:
     return np.full(n_communities, hours)
 
 
-def professional_boost(hours: np.ndarray) -> np.ndarray:
-    return PROFESSIONAL_BOOST_MAX * hours / (hours + PROFESSIONAL_HALF_HOURS)
+def professional_boost(p, hours: np.ndarray) -> np.ndarray:
+    return p.professional_boost_max * hours / (hours + p.professional_half_hours)
 
 
 def activity_intensity(p, community_pop: np.ndarray) -> np.ndarray:
@@ -35,4 +31,4 @@ def activity_factor(p, community_pop: np.ndarray) -> np.ndarray:
 
 def activity_bonus(p, community_pop: np.ndarray) -> np.ndarray:
     """Lift of the living-conditions satisfaction target."""
-    return ACTIVITY_SATISFACTION_MAX * (1.0 - activity_factor(p, community_pop))
+    return p.activity_satisfaction_max * (1.0 - activity_factor(p, community_pop))

@@ -18,14 +18,6 @@ from .vocabulary import DEPARTMENT_KINDS, IS_ENFORCEMENT, KINDS, LEVELS, K, S, m
 HOTLINE = LEVELS.index("hotline")
 DEPT = np.array([K[k] for k in DEPARTMENT_KINDS] + [K["infrastructure"]])
 IS_DISPATCHED_TO_DEPARTMENTS = member_table(DEPT, len(KINDS))
-VISIT_AFTER_DAYS = 2          # assumption: call-back two days after the unit reports
-SATISFIED = 0.6               # assumption: satisfaction at or above counts as "satisfied"
-REPEAT_CALL = 0.3             # assumption: an unresolved caller calls again (loop off)
-MAX_TICKETS = 3
-ACCOUNTABILITY_RANGE = (0.85, 1.1)
-ACCOUNTABILITY_SLOPE = 0.4    # assumption: per unit of satisfied-share above 0.75
-MIN_VISITS_TO_EVALUATE = 5
-STUCK_AFTER_DEADLINES = 3     # assumption: three deadlines missed and the ticket is escalated
 
 
 def responsible_units(model, idx: np.ndarray) -> np.ndarray:
@@ -67,10 +59,11 @@ def after_handling(model, idx: np.ndarray) -> None:
     if model.p.closed_loop:
         c.note_open(idx)
         c.state[idx] = S["awaiting_visit"]
-        c.visit_day[idx] = model.day + VISIT_AFTER_DAYS
+        c.visit_day[idx] = model.day + model.p.visit_after_days
         return
     failed = np.flatnonzero(~c.resolved[idx])  # positions in idx
-    calls = (model.rng.random(len(failed)) < REPEAT_CALL) & (c.tickets[idx[failed]] < MAX_TICKETS)
+    calls = ((model.rng.random(len(failed)) < model.p.repeat_call)
+             & (c.tickets[idx[failed]] < model.p.max_tickets))
     again = np.zeros(len(idx), bool)
     again[failed[calls]] = True
     receive(model, idx[again])
@@ -85,7 +78,7 @@ def visit(model) -> None:
     if len(due) == 0:
         return
     score = model.case_satisfaction(due)
-    happy = score >= SATISFIED
+    happy = score >= p.satisfied_threshold
     # the visit judges the unit the ticket was dispatched to, also after supervision
     n_units = len(model.visits)
     responsible = c.responsible[due]
@@ -115,7 +108,7 @@ def check_deadlines(model) -> None:
     if p.closed_loop:
         c.priority[late] = 2
     stuck = w.rows(waiting & (w.unit != model.units.first["supervision"])
-                   & (model.day - w.entered > STUCK_AFTER_DEADLINES * p.hotline_deadline_days))
+                   & (model.day - w.entered > p.stuck_after_deadlines * p.hotline_deadline_days))
     if p.closed_loop:
         supervise_cases(model, stuck, delay=0.0)
     else:
@@ -133,10 +126,11 @@ def evaluate(model) -> None:
     """Evaluate (考): last month's satisfied share per unit sets its accountability factor."""
     if not model.p.closed_loop:
         return
-    v, s = model.visits, model.visits_satisfied
-    enough = v >= MIN_VISITS_TO_EVALUATE
+    p, v, s = model.p, model.visits, model.visits_satisfied
+    enough = v >= p.min_visits_to_evaluate
     share = np.divide(s, v, out=np.zeros_like(s, dtype=float), where=enough)
-    target = np.clip(1 + ACCOUNTABILITY_SLOPE * (share - 0.75), *ACCOUNTABILITY_RANGE)
+    target = np.clip(1 + p.accountability_slope * (share - p.accountability_reference),
+                     p.accountability_min, p.accountability_max)
     model.accountability[enough] = target[enough]
     v[:] = 0
     s[:] = 0

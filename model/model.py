@@ -39,15 +39,15 @@ from .collector import RunCollector
 from .daily_log import DailyLog
 from .memo import ArrayMemo
 from .metrics import summarise
-from .params import ParameterError, Params
+from .params import ParameterError, Params, derived
 from .vocabulary import CHANNELS, KINDS, STREETS, A, C, S, U, member_table
 
-PATIENCE_BY_AGE = np.array([1.0, 0.7, 1.0, 1.4])  # assumption: the young escalate sooner
-COURIER_EXPECTATION = 0.5                           # assumption
-SATISFACTION_NOISE = 0.1                            # assumption: spread around the start
-# Couriers' problems once rest points, red-sail stations and access passes exist (policy 4):
-# share of each F16 problem that remains (assumption).
-REST_POINT_REMAINING = np.array([0.4, 0.6, 0.2])
+
+def _patience_by_age(p: Params) -> np.ndarray:
+    """Patience by age group relative to other adults (the young escalate sooner)."""
+    return np.array([1.0, p.patience_young, 1.0, p.patience_elderly])
+
+
 # Channels whose cases start at the compound tier of the ladder.
 AT_COMPOUND = member_table((C["building_head"], C["grid_worker"], C["compound_branch"]),
                            len(CHANNELS))
@@ -104,7 +104,7 @@ class GovernanceModel(mesa.Model):
         self.activity_factor = funding.activity_factor(p, d.community_pop)
         self.activity_bonus = funding.activity_bonus(p, d.community_pop)
         self.professional_hours = funding.professional_hours(p, d.n_communities)
-        self.professional_boost = funding.professional_boost(self.professional_hours)
+        self.professional_boost = funding.professional_boost(p, self.professional_hours)
 
         self._create_staff()
         self.units = staffing.build_units(p, d, self.staff_hours)
@@ -123,7 +123,7 @@ class GovernanceModel(mesa.Model):
         self.silent = outreach.SilentProblems()
         self.living_target = satisfaction.living_target(self)
         # residents start where their living conditions alone would settle them
-        noise = self.rng.normal(0, SATISFACTION_NOISE, d.n_residents)
+        noise = self.rng.normal(0, p.satisfaction_noise, d.n_residents)
         self.satisfaction = np.clip(self.living_target + noise, 0, 1)
         self.experience = self.satisfaction.copy()
         participation.monthly(self)
@@ -243,14 +243,16 @@ class GovernanceModel(mesa.Model):
         n = n_c + n_r
         shares = np.array([p.courier_hard_to_enter, p.courier_hard_to_park, p.courier_no_toilet])
         if p.courier_rest_points:
-            shares = shares * REST_POINT_REMAINING
+            shares = shares * np.array([p.rest_point_remaining_enter, p.rest_point_remaining_park,
+                                        p.rest_point_remaining_toilet])
         problems = rng.random((n, 3)) < shares                    # F16
-        local, aged, school = (rng.random((3, n)) < np.array([[0.915], [0.813], [0.75]]))  # F15
+        local, aged, school = (rng.random((3, n)) < np.array([[p.courier_local_share], [p.courier_aged_share],
+                                                         [p.courier_school_share]]))  # F15
         special = np.zeros(n, bool)
         if p.special_grid_workers:
             # locals who know the compounds and have schooling enrol most (F15; assumption)
             weight = local * (1.0 + school)
-            chance = outreach.SPECIAL_SHARE * weight / max(weight.mean(), 1e-9)
+            chance = p.special_enrolment_share * weight / max(weight.mean(), 1e-9)
             special = rng.random(n) < np.minimum(chance, 1.0)
         self.couriers = Couriers(self, problems, special)
         # the arrays under the names the case and channel processes read
@@ -356,7 +358,7 @@ class GovernanceModel(mesa.Model):
             len(who), resident=who, kind=kinds, channel=channel_choice.choose(self, who, kinds),
             compound=d.compound[who], community=d.community[who], street=d.street[who],
             opened=self.day, raised=self.day, patience=rng.exponential(self.p.patience_days, len(who))
-            * PATIENCE_BY_AGE[d.age[who]])
+            * derived(self.p, "patience_by_age", _patience_by_age)[d.age[who]])
         self.route(idx)
 
     def route(self, idx: np.ndarray) -> None:
@@ -376,7 +378,7 @@ class GovernanceModel(mesa.Model):
 
     # --- shared helpers ---------------------------------------------------------------------
     def season_factor(self) -> np.ndarray:
-        return season_factor(winter_influx.in_heating_season(self.day, self.p))
+        return season_factor(self.p, winter_influx.in_heating_season(self.day, self.p))
 
     def update_capacity(self) -> None:
         """Units' hours per day: staff, plus party members, volunteers, in-unit members and
@@ -394,7 +396,7 @@ class GovernanceModel(mesa.Model):
         c = self.cases
         res = c.resident[idx]
         expectation = np.where(res >= 0, self.district.expectation[np.maximum(res, 0)],
-                               COURIER_EXPECTATION)
+                               self.p.courier_expectation)
         until = np.where(c.handled[idx] != NOT_SET, c.handled[idx], self.day)
         return satisfaction.case_score(self.p, c.resolved[idx], until - c.raised[idx],
                                        expectation)

@@ -29,8 +29,6 @@ from .case_generation import mixing_multiplier
 from .district import District
 from .params import Params
 
-HOUSEHOLD_WEIGHT = 2.0  # assumption: kin count twice as much as neighbours
-
 
 def _blocks(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Sort residents by ``keys``; return order, block id per resident, block starts, sizes."""
@@ -91,7 +89,7 @@ def build(d: District, p: Params, rng: np.random.Generator) -> sp.csr_matrix:
     # set in place (the same matrix as adding a household adjacency, without a sparse sum).
     row = np.repeat(np.arange(n), np.diff(adj.indptr))
     kin = d.household[row] == d.household[adj.indices]
-    adj.data[kin] += HOUSEHOLD_WEIGHT - 1.0
+    adj.data[kin] += p.household_tie_weight - 1.0
     return adj
 
 
@@ -142,7 +140,7 @@ def dispute_ties(adj: sp.csr_matrix, d: District, p: Params) -> sp.csr_matrix | 
     origin = d.origin.astype(np.int8)  # one byte a tie through the repeat and the gather
     cross = np.repeat(origin, np.diff(adj.indptr)) != origin[adj.indices]
     weight = 1.0 + (p.mixing_effect * mixing_multiplier(p)) * cross
-    # build gives household ties, and only them, HOUSEHOLD_WEIGHT (> 1): no household gather
+    # build gives household ties, and only them, household_tie_weight (> 1): no household gather
     weight[adj.data > 1.0] = 0.0
     # the index arrays are shared with adj (read only): no copy of the 2-3 M ties
     return sp.csr_matrix((weight, adj.indices, adj.indptr), shape=adj.shape, copy=False)

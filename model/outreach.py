@@ -15,10 +15,6 @@ from .vocabulary import KINDS, C, K, S, member_table
 PROBE_KINDS = np.array([K[k] for k in ("infrastructure", "parking", "environment",
                                        "property", "courier_access")])
 IS_VISIBLE = member_table(PROBE_KINDS, len(KINDS))  # kind -> one can see it passing by
-PROBE_RATE = 0.003        # assumption: daily detection per special worker per 10,000 residents
-SPECIAL_SHARE = 0.3       # assumption: share of couriers and riders who enrol
-SECRETARY_SHARE = 0.2     # assumption: share of recent silent cases a monthly visit hears
-LOOKBACK_DAYS = 60        # assumption: older silent problems are no longer raised
 
 
 class SilentProblems:
@@ -37,10 +33,10 @@ class SilentProblems:
         self._n += len(idx)
 
     def recent(self, model) -> np.ndarray:
-        """Rows still silent and opened within ``LOOKBACK_DAYS`` (ascending)."""
+        """Rows still silent and opened within ``silent_lookback_days`` (ascending)."""
         c = model.cases
         rows = self._rows[self._start:self._n]
-        self._start += int(np.searchsorted(c.opened[rows], model.day - LOOKBACK_DAYS))
+        self._start += int(np.searchsorted(c.opened[rows], model.day - model.p.silent_lookback_days))
         rows = self._rows[self._start:self._n]
         return rows[c.state[rows] == S["silent"]]
 
@@ -62,7 +58,7 @@ def probes(model) -> np.ndarray:
         return np.zeros(0, np.int64)
     per_10k = model.couriers.special.sum() / max(model.present.sum(), 1) * 10_000
     found = recent_silent(model, visible=True)
-    found = found[model.rng.random(len(found)) < 1 - np.exp(-PROBE_RATE * per_10k)]
+    found = found[model.rng.random(len(found)) < 1 - np.exp(-model.p.probe_rate * per_10k)]
     # each report earns its finder a point (the points scheme of policy 6)
     finders = model.rng.choice(np.flatnonzero(model.couriers.special), len(found))
     np.add.at(model.couriers.points, finders, 1)
@@ -75,7 +71,7 @@ def secretaries(model, street: int) -> np.ndarray:
     if not model.p.double_reporting:
         return np.zeros(0, np.int64)
     found = recent_silent(model, visible=False, street=street)
-    found = found[model.rng.random(len(found)) < SECRETARY_SHARE]
+    found = found[model.rng.random(len(found)) < model.p.secretary_hear_share]
     return _reopen(model, found)
 
 

@@ -13,24 +13,25 @@ from __future__ import annotations
 
 import numpy as np
 
+from .params import derived
 from .vocabulary import A
 
-AGE_FACTOR = np.array([0.0, 0.5, 1.0, 1.5])   # assumption: the young are busy (P8)
-PARTY_FACTOR = 3.0                            # assumption
-POINTS_FACTOR = 1.5                           # assumption (policy 3d)
-FIVE_LEVEL_PARTY_FACTOR = 1.3                 # assumption (policy 1 mobilises members)
-TRUST_SLOPE = 1.0                             # assumption: satisfied residents join more
+
+def _age_factor(p) -> np.ndarray:
+    """Relative volunteering by age group (children do not volunteer)."""
+    return np.array([0.0, p.volunteer_age_young, p.volunteer_age_middle, p.volunteer_age_elderly])
 
 
 def volunteer_probability(model) -> np.ndarray:
     """Each resident's probability of volunteering this month (before this month's draw,
     ``model.volunteer`` holds last month's volunteers)."""
     p, d = model.p, model.district
-    prob = p.volunteer_base * AGE_FACTOR[d.age]
-    prob = prob * np.where(d.party, PARTY_FACTOR * (FIVE_LEVEL_PARTY_FACTOR if p.five_level_coverage
-                                                   else 1.0), 1.0)
-    prob *= POINTS_FACTOR if p.volunteer_points else 1.0
-    prob *= np.clip(1.0 + TRUST_SLOPE * (model.satisfaction - 0.6), 0.2, 2.0)
+    prob = p.volunteer_base * derived(p, "volunteer_age", _age_factor)[d.age]
+    prob = prob * np.where(d.party, p.volunteer_party_factor * (
+        p.volunteer_five_level_factor if p.five_level_coverage else 1.0), 1.0)
+    prob *= p.volunteer_points_factor if p.volunteer_points else 1.0
+    prob *= np.clip(1.0 + p.volunteer_trust_slope * (model.satisfaction - p.volunteer_trust_reference),
+                    p.volunteer_trust_min, p.volunteer_trust_max)
     if p.recruitment_weight:
         asked_by = (model.volunteer | d.party).astype(np.float64)
         prob *= 1.0 + p.recruitment_weight * (model.W @ asked_by)

@@ -16,21 +16,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from .case_generation import NO_FIRM_QUALITY
-
-SILENT_PENALTY = 0.03   # assumption: an unvoiced grievance wears trust down a little
-# Living-conditions target (assumption): better infrastructure and a firm that meets
-# expectations raise it; funded neighbourhood activities add a little.
-INFRA_WEIGHT = 0.2
-GAP_WEIGHT = 0.3
-TYPICAL_GAP = 0.2  # a gap this size leaves the target unchanged
-# Reputation (assumption): residents hear how their community's cases end, not only their own;
-# the mean score of the community's cases closed in the last quarter moves everyone's target.
-REPUTATION_WEIGHT = 0.4
-REPUTATION_WINDOW_DAYS = 90
-# Taking part gives residents the 'sense of participation' the study finds missing (P8, P11).
-PARTICIPATION_BONUS = 0.05  # assumption
-
 
 def case_score(p, resolved: np.ndarray, delay: np.ndarray, expectation: np.ndarray) -> np.ndarray:
     """S = b0 + b1 P + b2 (P - E), P = resolved x tolerance / (tolerance + delay)."""
@@ -42,14 +27,17 @@ def living_target(model) -> np.ndarray:
     """Per-resident satisfaction that living conditions alone would settle at."""
     p, d = model.p, model.district
     firm = d.compound_firm[d.compound]
-    quality = np.where(firm >= 0, d.firm_quality[np.maximum(firm, 0)], NO_FIRM_QUALITY)
+    quality = np.where(firm >= 0, d.firm_quality[np.maximum(firm, 0)], p.no_firm_quality)
     gap = np.maximum(0.0, d.expectation - quality)
     infra = d.compound_infra[d.compound]
     reputation = community_reputation(model) - p.initial_satisfaction
-    target = (p.initial_satisfaction + INFRA_WEIGHT * (infra - 0.6)
-              - GAP_WEIGHT * (gap - TYPICAL_GAP) + model.activity_bonus[d.community]
-              + REPUTATION_WEIGHT * reputation[d.community]
-              + PARTICIPATION_BONUS * model.volunteer)
+    # better infrastructure and a firm that meets expectations raise the target; funded
+    # activities add a little; residents hear how their community's recent cases ended
+    # (reputation); taking part gives the 'sense of participation' the study finds missing
+    target = (p.initial_satisfaction + p.sat_infra_weight * (infra - p.sat_infra_reference)
+              - p.sat_gap_weight * (gap - p.sat_typical_gap) + model.activity_bonus[d.community]
+              + p.sat_reputation_weight * reputation[d.community]
+              + p.sat_participation_bonus * model.volunteer)
     return np.clip(target, 0.0, 1.0)
 
 
@@ -57,7 +45,7 @@ def community_reputation(model) -> np.ndarray:
     """Mean score of each community's reported cases closed in the last quarter; neutral
     (``initial_satisfaction``) where there are none."""
     c, n = model.cases, model.district.n_communities
-    recent = (c.closed >= model.day - REPUTATION_WINDOW_DAYS) & ~np.isnan(c.satisfaction)
+    recent = (c.closed >= model.day - model.p.sat_reputation_days) & ~np.isnan(c.satisfaction)
     total = np.bincount(c.community[recent], c.satisfaction[recent], minlength=n)
     count = np.bincount(c.community[recent], minlength=n)
     return np.where(count > 0, total / np.maximum(count, 1), model.p.initial_satisfaction)
@@ -78,7 +66,7 @@ def record_closed(model, idx: np.ndarray, scores: np.ndarray) -> None:
 
 
 def record_silent(model, residents: np.ndarray) -> None:
-    model.experience[residents] = np.maximum(0.0, model.experience[residents] - SILENT_PENALTY)
+    model.experience[residents] = np.maximum(0.0, model.experience[residents] - model.p.sat_silent_penalty)
 
 
 def influence(model) -> None:

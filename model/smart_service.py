@@ -11,35 +11,29 @@ from .vocabulary import C, K
 
 ROOT_KINDS = np.array([K[k] for k in ("property", "infrastructure", "parking", "environment",
                                       "heating", "courier_access")])
-WINDOW_DAYS = 90            # assumption: look back one quarter
-MIN_CASES = 3               # assumption: a pattern needs at least 3 cases ...
-PER_1000 = 2.0              # ... and 2 per 1,000 residents of the compound
-ROOT_EFFECT = 0.4           # assumption: root treatment removes 40 % of the hazard
-FLOOR = 0.3                 # no kind disappears entirely
-HOURS_PER_TREATMENT = 16.0  # assumption: staff hours to analyse and fix one pattern
-MAX_OFFICE_SHARE = 0.2      # assumption: root treatment takes at most a fifth of office hours
 
 
 def monthly(model) -> int:
     """Treat this month's recurring patterns; return how many were treated."""
     if not model.p.smart_service:
         return 0
-    c, d = model.cases, model.district
+    c, d, p = model.cases, model.district, model.p
     # the district sees what was reported, not silent grievances; a pattern already treated
     # counts again only with cases raised after its treatment
-    recent = ((c.raised >= model.day - WINDOW_DAYS) & np.isin(c.kind, ROOT_KINDS)
+    recent = ((c.raised >= model.day - p.root_window_days) & np.isin(c.kind, ROOT_KINDS)
               & (c.channel != C["silence"]))
     recent &= c.raised > model.last_treated[c.compound, c.kind]
     counts = np.zeros(model.root_factor.shape)
     np.add.at(counts, (c.compound[recent], c.kind[recent]), 1)
-    threshold = np.maximum(MIN_CASES, PER_1000 * d.compound_pop / 1000)[:, None]
-    hit = (counts >= threshold) & (model.root_factor > FLOOR)
-    model.root_factor[hit] = np.maximum(FLOOR, model.root_factor[hit] * (1 - ROOT_EFFECT))
+    threshold = np.maximum(p.root_min_cases, p.root_cases_per_1000 * d.compound_pop / 1000)[:, None]
+    hit = (counts >= threshold) & (model.root_factor > p.root_floor)
+    model.root_factor[hit] = np.maximum(p.root_floor, model.root_factor[hit] * (1 - p.root_effect))
     model.last_treated[hit] = model.day
     comp, _ = np.nonzero(hit)
     cost = np.bincount(d.compound_community[comp], minlength=d.n_communities)
     office = model.units.base_hours[model.units.of("community", np.arange(d.n_communities))]
     # the treatment hours of a month are spread over its days, and never take more than
-    # MAX_OFFICE_SHARE of the office's own hours
-    model.treatment_hours = np.minimum(cost * HOURS_PER_TREATMENT / 30.0, MAX_OFFICE_SHARE * office)
+    # root_max_office_share of the office's own hours (30: days of a month)
+    model.treatment_hours = np.minimum(cost * p.root_hours_per_treatment / 30.0,
+                                      p.root_max_office_share * office)
     return int(hit.sum())

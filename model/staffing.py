@@ -20,9 +20,6 @@ from .district import District, split_integer
 from .params import Params
 from .vocabulary import KINDS, U
 
-SUPERVISION_HOURS_PER_10K = 4.0   # assumption: the district's special supervision team
-FIRM_COMPLAINT_SHARE = 0.5        # assumption: firm staff time on complaints
-
 
 def allocate(total: int, weights: np.ndarray, committee: int) -> np.ndarray:
     """Headcount per community for ``total`` staff: ``committee`` members each (as far as the
@@ -63,7 +60,7 @@ def expected_load(model) -> np.ndarray:
                                root_factor=np.ones((d.n_compounds, len(KINDS))),
                                present=winter_influx.presence(d.seasonal, 0 if in_season else
                                                               p.heating_end_day, p))
-        rates = rates_per_year(view) * season_factor(in_season)[RK][:, None]
+        rates = rates_per_year(view) * season_factor(p, in_season)[RK][:, None]
         load += np.bincount(d.community, rates.sum(axis=0), minlength=d.n_communities) * days / 365
     return load
 
@@ -123,10 +120,10 @@ def build_units(p: Params, d: District, staff_hours: np.ndarray) -> Units:
     served = np.bincount(d.compound_firm[d.compound_firm >= 0],
                          d.compound_pop[d.compound_firm >= 0], minlength=n_f)
     hours[first["firm"]: first["firm"] + n_f] = (
-        p.firm_staff_per_10k * served / 10_000 * day_hours * FIRM_COMPLAINT_SHARE)
+        p.firm_staff_per_10k * served / 10_000 * day_hours * p.firm_complaint_share)
     total_pop = d.community_pop.sum()
     hours[first["department"]] = p.department_hours_per_10k * total_pop / 10_000
-    hours[first["supervision"]] = SUPERVISION_HOURS_PER_10K * total_pop / 10_000
+    hours[first["supervision"]] = p.supervision_hours_per_10k * total_pop / 10_000
     units = Units(typ, street, community, hours, first)
     set_staff_hours(units, p, d, staff_hours)
     return units

@@ -110,11 +110,11 @@ def ref_after_handling(model, idx: np.ndarray) -> None:
     c = model.cases
     if model.p.closed_loop:
         c.state[idx] = S["awaiting_visit"]
-        c.visit_day[idx] = model.day + hotline_loop.VISIT_AFTER_DAYS
+        c.visit_day[idx] = model.day + model.p.visit_after_days
         return
     failed = idx[~c.resolved[idx]]
-    again = failed[(model.rng.random(len(failed)) < hotline_loop.REPEAT_CALL)
-                   & (c.tickets[failed] < hotline_loop.MAX_TICKETS)]
+    again = failed[(model.rng.random(len(failed)) < model.p.repeat_call)
+                   & (c.tickets[failed] < model.p.max_tickets)]
     hotline_loop.receive(model, again)
     model.close(np.setdiff1d(idx, again, assume_unique=True))
 
@@ -125,7 +125,7 @@ def ref_visit(model) -> None:
     if len(due) == 0:
         return
     score = model.case_satisfaction(due)
-    happy = score >= hotline_loop.SATISFIED
+    happy = score >= model.p.satisfied_threshold
     np.add.at(model.visits, c.responsible[due], 1)
     np.add.at(model.visits_satisfied, c.responsible[due], happy)
     unhappy = due[~happy & ~c.resolved[due]]
@@ -259,9 +259,9 @@ def test_calendar_and_season_tables():
         f = np.ones(len(KINDS))
         f[K["heating"]] = 1.0 if in_season else 0.0
         if in_season:
-            f[K["infrastructure"]] = case_generation.WINTER_INFRASTRUCTURE
-        np.testing.assert_array_equal(case_generation.season_factor(in_season), f)
-        assert not case_generation.season_factor(in_season).flags.writeable
+            f[K["infrastructure"]] = Params().winter_infrastructure_factor
+        np.testing.assert_array_equal(case_generation.season_factor(Params(), in_season), f)
+        assert not case_generation.season_factor(Params(), in_season).flags.writeable
 
 
 # --- the neighbour network ------------------------------------------------------------------
@@ -285,7 +285,7 @@ def ref_network(d, p, rng) -> sp.csr_matrix:
     src = np.concatenate([s for s, _ in parts])
     dst = np.concatenate([t for _, t in parts])
     adj = binary(np.r_[src, dst], np.r_[dst, src], n)
-    adj = adj + (network.HOUSEHOLD_WEIGHT - 1.0) * binary(*household, n)
+    adj = adj + (p.household_tie_weight - 1.0) * binary(*household, n)
     return adj.tocsr()
 
 
@@ -346,7 +346,7 @@ def ref_check_deadlines(model) -> None:
         c.priority[late] = 2
     stuck = np.flatnonzero(waiting & (c.unit != model.units.first["supervision"])
                            & (model.day - c.entered
-                              > hotline_loop.STUCK_AFTER_DEADLINES * p.hotline_deadline_days))
+                              > p.stuck_after_deadlines * p.hotline_deadline_days))
     if p.closed_loop:
         hotline_loop.supervise_cases(model, stuck, delay=0.0)
     else:

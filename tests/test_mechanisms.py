@@ -20,7 +20,7 @@ def test_reputation_is_neutral_without_cases_and_follows_scores():
     m.run()
     rep = satisfaction.community_reputation(m)
     c = m.cases
-    recent = (c.closed >= m.day - satisfaction.REPUTATION_WINDOW_DAYS) & ~np.isnan(c.satisfaction)
+    recent = (c.closed >= m.day - m.p.sat_reputation_days) & ~np.isnan(c.satisfaction)
     for comm in range(m.district.n_communities):
         scores = c.satisfaction[recent & (c.community == comm)]
         if len(scores):
@@ -48,7 +48,7 @@ def test_smart_service_does_not_retreat_without_new_cases_and_caps_its_hours():
     assert smart_service.monthly(m) == 0
     np.testing.assert_array_equal(m.root_factor, before)
     office = m.units.base_hours[m.units.of("community", np.arange(m.district.n_communities))]
-    assert np.all(m.treatment_hours <= smart_service.MAX_OFFICE_SHARE * office + 1e-9)
+    assert np.all(m.treatment_hours <= m.p.root_max_office_share * office + 1e-9)
     assert np.all(m.capacity >= 0)
 
 

@@ -24,7 +24,7 @@ def test_symmetric_without_self_loops(built):
     assert sp.isspmatrix_csr(adj) or isinstance(adj, sp.csr_array)
     assert (adj != adj.T).nnz == 0
     assert np.all(adj.diagonal() == 0)
-    assert np.all(np.isin(adj.data, (1.0, network.HOUSEHOLD_WEIGHT)))
+    assert np.all(np.isin(adj.data, (1.0, Params().household_tie_weight)))
 
 
 def test_household_members_all_tied_with_kin_weight(built):
@@ -32,7 +32,7 @@ def test_household_members_all_tied_with_kin_weight(built):
     coo = adj.tocoo()
     kin = d.household[coo.row] == d.household[coo.col]
     # every tie inside a household carries the kin weight, every other tie weight 1
-    assert np.all(coo.data[kin] == network.HOUSEHOLD_WEIGHT)
+    assert np.all(coo.data[kin] == Params().household_tie_weight)
     assert np.all(coo.data[~kin] == 1.0)
     # each resident is tied to all other members of the household (seasonal ones included)
     size = np.bincount(d.household)[d.household]

@@ -378,7 +378,7 @@ def _load_by_day(m, present_on):
     for day in range(365):
         view = SimpleNamespace(p=m.p, district=d, activity_factor=m.activity_factor,
                                root_factor=np.ones_like(m.root_factor), present=present_on(day))
-        season = season_factor(winter_influx.in_heating_season(day, m.p))[RK][:, None]
+        season = season_factor(m.p, winter_influx.in_heating_season(day, m.p))[RK][:, None]
         load += np.bincount(d.community, (rates_per_year(view) * season).sum(axis=0),
                             minlength=d.n_communities) / 365
     return load
