@@ -12,38 +12,17 @@ from dataclasses import dataclass
 import numpy as np
 
 from .params import Params
-from .vocabulary import COMPOUND_TYPES, LONGQIAO, ORIGINS, STREETS, A, O, T
+from .vocabulary import AGE_GROUPS, COMPOUND_TYPES, LONGQIAO, ORIGINS, STREETS, A, O, T
 
-# Compound-type mix per street (assumption: Gulou is the old town with relocation compounds
-# such as Kuixinglou; Longqiao is peri-urban with new commercial and village-to-residence
-# compounds, F10, F12; Jiuxianqiao in between).
-TYPE_MIX = {
-    "Gulou": (0.45, 0.30, 0.20, 0.05),
-    "Longqiao": (0.10, 0.20, 0.45, 0.25),
-    "Jiuxianqiao": (0.30, 0.20, 0.30, 0.20),
-}
-# Household origin mix per compound type, over ORIGINS[:5]
-# (assumption; the study's residents: docs/source.md).
-ORIGIN_MIX = {
-    "old": (0.65, 0.05, 0.10, 0.10, 0.10),
-    "relocation": (0.15, 0.60, 0.15, 0.05, 0.05),
-    "commercial": (0.20, 0.05, 0.45, 0.20, 0.10),
-    "village": (0.05, 0.10, 0.10, 0.65, 0.10),
-}
-# Age groups (child, young 18-44, middle 45-64, elderly 65+): 7th national census 2020,
-# rounded (0-17: 18 %, 65+: 13.5 %; assumption for the split of 18-64).
-AGE_SHARES = (0.18, 0.38, 0.305, 0.135)
-# Expectation of service by origin (assumption: buyers of new commercial housing expect most,
-# F4 context "expectations sometimes too high"; rural movers and seasonal elderly least).
-EXPECTATION = {"urban_native": 0.55, "relocated": 0.6, "commodity_buyer": 0.72,
-               "rural_migrant": 0.45, "outsider": 0.5, "seasonal": 0.4}
-# Infrastructure condition by compound type, 0 = failing, 1 = new (assumption, P2).
-INFRA_CONDITION = (0.35, 0.7, 0.85, 0.55)
-# Property-firm service quality by compound type (assumption, P4); old compounds often have
-# no firm at all (share without a firm below, assumption).
-FIRM_QUALITY = (0.35, 0.45, 0.55, 0.4)
-NO_FIRM_SHARE_OLD = 0.5
-COMPOUNDS_PER_FIRM = 3
+# The compositions, expectations and conditions are parameters (model/params.py, 'district
+# generator'): Gulou is the old town with relocation compounds such as Kuixinglou; Longqiao
+# is peri-urban with new commercial and village-to-residence compounds (F10, F12).
+
+
+
+def _row(p: Params, prefix: str, names) -> np.ndarray:
+    """The parameters ``<prefix>_<name>`` for ``names``, as an array."""
+    return np.array([getattr(p, f"{prefix}_{n}") for n in names])
 
 
 @dataclass
@@ -151,7 +130,7 @@ def generate(p: Params, rng: np.random.Generator) -> District:
         sizes = split_integer(pop, rng.dirichlet(np.full(n, 4.0)))
         cp_comm += [c] * n
         cp_pop += sizes.tolist()
-        cp_type += rng.choice(4, n, p=TYPE_MIX[STREETS[s]]).tolist()
+        cp_type += rng.choice(4, n, p=_row(p, f"type_mix_{STREETS[s].lower()}", COMPOUND_TYPES)).tolist()
     comm_street_a = np.array(comm_street)
     cp_comm_a, cp_type_a = np.array(cp_comm), np.array(cp_type)
 
@@ -164,7 +143,8 @@ def generate(p: Params, rng: np.random.Generator) -> District:
         hh_b = n_b + np.sort(rng.integers(0, n_build, len(hh)))
         hh_building.append(hh_b)
         b_compound.append(np.full(n_build, k))
-        hh_origin.append(rng.choice(5, len(hh), p=ORIGIN_MIX[COMPOUND_TYPES[cp_type[k]]]))
+        hh_origin.append(rng.choice(5, len(hh), p=[getattr(p, f"origin_mix_{COMPOUND_TYPES[cp_type[k]]}_{o}")
+                                                for o in ORIGINS[:5]]))
         res_hh.append(np.repeat(np.arange(n_hh, n_hh + len(hh)), hh))
         n_hh += len(hh)
         n_b += n_build
@@ -190,22 +170,22 @@ def generate(p: Params, rng: np.random.Generator) -> District:
     community = cp_comm_a[compound]
     origin = hh_origin_a[household].astype(np.int8)
     origin[seasonal] = O["seasonal"]
-    age = rng.choice(4, len(household), p=AGE_SHARES).astype(np.int8)
+    age = rng.choice(4, len(household), p=[getattr(p, f"age_share_{a}") for a in AGE_GROUPS]).astype(np.int8)
     age[seasonal] = A["elderly"]
     adult = age > A["child"]
     party = adult & (rng.random(len(household)) < p.party_member_share)
     in_unit = party & (age < A["elderly"]) & (rng.random(len(household)) < p.in_unit_member_share)
-    exp_by_origin = np.array([EXPECTATION[o] for o in ORIGINS])
+    exp_by_origin = np.array([getattr(p, f"expectation_{o}") for o in ORIGINS])
     expectation = np.clip(exp_by_origin[origin] + rng.normal(0, 0.1, len(household)), 0, 1)
 
     n_cp = len(cp_pop)
-    infra = np.clip(np.array(INFRA_CONDITION)[cp_type_a] + rng.normal(0, 0.1, n_cp), 0.05, 1)
-    firm = _assign_firms(cp_type_a, comm_street_a[cp_comm_a], rng)
+    infra = np.clip(_row(p, "infra_condition", COMPOUND_TYPES)[cp_type_a] + rng.normal(0, 0.1, n_cp), 0.05, 1)
+    firm = _assign_firms(cp_type_a, comm_street_a[cp_comm_a], p, rng)
     firm_quality = np.zeros(firm.max() + 1)
     firm_street = np.zeros(firm.max() + 1, np.int64)
     for f in range(len(firm_quality)):
         members = firm == f
-        firm_quality[f] = np.mean(np.array(FIRM_QUALITY)[cp_type_a[members]])
+        firm_quality[f] = np.mean(_row(p, "firm_quality", COMPOUND_TYPES)[cp_type_a[members]])
         firm_street[f] = comm_street_a[cp_comm_a[members]][0]
     firm_quality = np.clip(firm_quality + rng.normal(0, 0.08, len(firm_quality)), 0.05, 0.95)
 
@@ -231,17 +211,17 @@ def generate(p: Params, rng: np.random.Generator) -> District:
     )
 
 
-def _assign_firms(cp_type: np.ndarray, cp_street: np.ndarray,
+def _assign_firms(cp_type: np.ndarray, cp_street: np.ndarray, p: Params,
                   rng: np.random.Generator) -> np.ndarray:
-    """Each firm serves about COMPOUNDS_PER_FIRM compounds of one street; some old compounds
+    """Each firm serves about compounds_per_firm compounds of one street; some old compounds
     have none (-1)."""
     firm = np.full(len(cp_type), -1, np.int64)
-    served = ~((cp_type == T["old"]) & (rng.random(len(cp_type)) < NO_FIRM_SHARE_OLD))
+    served = ~((cp_type == T["old"]) & (rng.random(len(cp_type)) < p.no_firm_share_old))
     next_firm = 0
     for s in np.unique(cp_street):
         idx = np.flatnonzero(served & (cp_street == s))
         idx = rng.permutation(idx)
-        firm[idx] = next_firm + np.arange(len(idx)) // COMPOUNDS_PER_FIRM
+        firm[idx] = next_firm + np.arange(len(idx)) // p.compounds_per_firm
         next_firm = firm[idx].max() + 1 if len(idx) else next_firm
     if next_firm == 0:  # tiny districts: make sure one firm exists
         firm[0] = 0

@@ -72,6 +72,14 @@ def _p(default: Any, source: str, doc: str, lo: float | None = None, hi: float |
 
 
 ALLOCATION_RULES = ("uniform", "proportional", "demand", "mix")
+_ORIGINS5 = ("urban_native", "relocated", "commodity_buyer", "rural_migrant", "outsider")
+_TYPES = ("old", "relocation", "commercial", "village")
+# Shares that must sum to 1: parameter prefix -> the parts.
+COMPOSITIONS = {
+    **{f"type_mix_{s}": _TYPES for s in ("gulou", "longqiao", "jiuxianqiao")},
+    **{f"origin_mix_{t}": _ORIGINS5 for t in _TYPES},
+    "age_share": ("child", "young", "middle", "elderly"),
+}
 
 
 @dataclass(frozen=True, init=False)
@@ -1010,6 +1018,172 @@ class Params:
         "share of couriers and riders with high school or more",
         lo=0.0, hi=1.0)
 
+    # --- district generator: compositions, expectations, conditions (assumption; P2, F4) ----------
+    type_mix_gulou_old: float = _p(0.45, "assumption",
+        "share of Gulou's compounds that are old (the street's four shares sum to 1)",
+        lo=0.0, hi=1.0)
+    type_mix_gulou_relocation: float = _p(0.3, "assumption",
+        "share of Gulou's compounds that are relocation (the street's four shares sum to 1)",
+        lo=0.0, hi=1.0)
+    type_mix_gulou_commercial: float = _p(0.2, "assumption",
+        "share of Gulou's compounds that are commercial (the street's four shares sum to 1)",
+        lo=0.0, hi=1.0)
+    type_mix_gulou_village: float = _p(0.05, "assumption",
+        "share of Gulou's compounds that are village (the street's four shares sum to 1)",
+        lo=0.0, hi=1.0)
+    type_mix_longqiao_old: float = _p(0.1, "assumption",
+        "share of Longqiao's compounds that are old (the street's four shares sum to 1)",
+        lo=0.0, hi=1.0)
+    type_mix_longqiao_relocation: float = _p(0.2, "assumption",
+        "share of Longqiao's compounds that are relocation (the street's four shares sum to 1)",
+        lo=0.0, hi=1.0)
+    type_mix_longqiao_commercial: float = _p(0.45, "assumption",
+        "share of Longqiao's compounds that are commercial (the street's four shares sum to 1)",
+        lo=0.0, hi=1.0)
+    type_mix_longqiao_village: float = _p(0.25, "assumption",
+        "share of Longqiao's compounds that are village (the street's four shares sum to 1)",
+        lo=0.0, hi=1.0)
+    type_mix_jiuxianqiao_old: float = _p(0.3, "assumption",
+        "share of Jiuxianqiao's compounds that are old (the street's four shares sum to 1)",
+        lo=0.0, hi=1.0)
+    type_mix_jiuxianqiao_relocation: float = _p(0.2, "assumption",
+        "share of Jiuxianqiao's compounds that are relocation (the street's four shares sum to 1)",
+        lo=0.0, hi=1.0)
+    type_mix_jiuxianqiao_commercial: float = _p(0.3, "assumption",
+        "share of Jiuxianqiao's compounds that are commercial (the street's four shares sum to 1)",
+        lo=0.0, hi=1.0)
+    type_mix_jiuxianqiao_village: float = _p(0.2, "assumption",
+        "share of Jiuxianqiao's compounds that are village (the street's four shares sum to 1)",
+        lo=0.0, hi=1.0)
+    origin_mix_old_urban_native: float = _p(0.65, "assumption",
+        "share of households in old compounds of origin urban native (the five shares sum to 1)",
+        lo=0.0, hi=1.0)
+    origin_mix_old_relocated: float = _p(0.05, "assumption",
+        "share of households in old compounds of origin relocated (the five shares sum to 1)",
+        lo=0.0, hi=1.0)
+    origin_mix_old_commodity_buyer: float = _p(0.1, "assumption",
+        "share of households in old compounds of origin commodity buyer (the five shares sum to 1)",
+        lo=0.0, hi=1.0)
+    origin_mix_old_rural_migrant: float = _p(0.1, "assumption",
+        "share of households in old compounds of origin rural migrant (the five shares sum to 1)",
+        lo=0.0, hi=1.0)
+    origin_mix_old_outsider: float = _p(0.1, "assumption",
+        "share of households in old compounds of origin outsider (the five shares sum to 1)",
+        lo=0.0, hi=1.0)
+    origin_mix_relocation_urban_native: float = _p(0.15, "assumption",
+        "share of households in relocation compounds of origin urban native (the five shares sum to"
+        " 1)",
+        lo=0.0, hi=1.0)
+    origin_mix_relocation_relocated: float = _p(0.6, "assumption",
+        "share of households in relocation compounds of origin relocated (the five shares sum to 1)",
+        lo=0.0, hi=1.0)
+    origin_mix_relocation_commodity_buyer: float = _p(0.15, "assumption",
+        "share of households in relocation compounds of origin commodity buyer (the five shares sum"
+        " to 1)",
+        lo=0.0, hi=1.0)
+    origin_mix_relocation_rural_migrant: float = _p(0.05, "assumption",
+        "share of households in relocation compounds of origin rural migrant (the five shares sum "
+        "to 1)",
+        lo=0.0, hi=1.0)
+    origin_mix_relocation_outsider: float = _p(0.05, "assumption",
+        "share of households in relocation compounds of origin outsider (the five shares sum to 1)",
+        lo=0.0, hi=1.0)
+    origin_mix_commercial_urban_native: float = _p(0.2, "assumption",
+        "share of households in commercial compounds of origin urban native (the five shares sum to"
+        " 1)",
+        lo=0.0, hi=1.0)
+    origin_mix_commercial_relocated: float = _p(0.05, "assumption",
+        "share of households in commercial compounds of origin relocated (the five shares sum to 1)",
+        lo=0.0, hi=1.0)
+    origin_mix_commercial_commodity_buyer: float = _p(0.45, "assumption",
+        "share of households in commercial compounds of origin commodity buyer (the five shares sum"
+        " to 1)",
+        lo=0.0, hi=1.0)
+    origin_mix_commercial_rural_migrant: float = _p(0.2, "assumption",
+        "share of households in commercial compounds of origin rural migrant (the five shares sum "
+        "to 1)",
+        lo=0.0, hi=1.0)
+    origin_mix_commercial_outsider: float = _p(0.1, "assumption",
+        "share of households in commercial compounds of origin outsider (the five shares sum to 1)",
+        lo=0.0, hi=1.0)
+    origin_mix_village_urban_native: float = _p(0.05, "assumption",
+        "share of households in village compounds of origin urban native (the five shares sum to 1)",
+        lo=0.0, hi=1.0)
+    origin_mix_village_relocated: float = _p(0.1, "assumption",
+        "share of households in village compounds of origin relocated (the five shares sum to 1)",
+        lo=0.0, hi=1.0)
+    origin_mix_village_commodity_buyer: float = _p(0.1, "assumption",
+        "share of households in village compounds of origin commodity buyer (the five shares sum to"
+        " 1)",
+        lo=0.0, hi=1.0)
+    origin_mix_village_rural_migrant: float = _p(0.65, "assumption",
+        "share of households in village compounds of origin rural migrant (the five shares sum to "
+        "1)",
+        lo=0.0, hi=1.0)
+    origin_mix_village_outsider: float = _p(0.1, "assumption",
+        "share of households in village compounds of origin outsider (the five shares sum to 1)",
+        lo=0.0, hi=1.0)
+    age_share_child: float = _p(0.18, "7th national census 2020 (rounded)",
+        "share of residents who are child (the four shares sum to 1)",
+        lo=0.0, hi=1.0)
+    age_share_young: float = _p(0.38, "7th national census 2020 (rounded)",
+        "share of residents who are young (the four shares sum to 1)",
+        lo=0.0, hi=1.0)
+    age_share_middle: float = _p(0.305, "7th national census 2020 (rounded)",
+        "share of residents who are middle (the four shares sum to 1)",
+        lo=0.0, hi=1.0)
+    age_share_elderly: float = _p(0.135, "7th national census 2020 (rounded)",
+        "share of residents who are elderly (the four shares sum to 1)",
+        lo=0.0, hi=1.0)
+    expectation_urban_native: float = _p(0.55, "assumption (F4: 'expectations sometimes too high')",
+        "expectation of service of urban native residents",
+        lo=0.0, hi=1.0)
+    expectation_relocated: float = _p(0.6, "assumption (F4: 'expectations sometimes too high')",
+        "expectation of service of relocated residents",
+        lo=0.0, hi=1.0)
+    expectation_commodity_buyer: float = _p(0.72, "assumption (F4: 'expectations sometimes too high')",
+        "expectation of service of commodity buyer residents",
+        lo=0.0, hi=1.0)
+    expectation_rural_migrant: float = _p(0.45, "assumption (F4: 'expectations sometimes too high')",
+        "expectation of service of rural migrant residents",
+        lo=0.0, hi=1.0)
+    expectation_outsider: float = _p(0.5, "assumption (F4: 'expectations sometimes too high')",
+        "expectation of service of outsider residents",
+        lo=0.0, hi=1.0)
+    expectation_seasonal: float = _p(0.4, "assumption (F4: 'expectations sometimes too high')",
+        "expectation of service of seasonal residents",
+        lo=0.0, hi=1.0)
+    infra_condition_old: float = _p(0.35, "assumption (P2)",
+        "mean infrastructure condition of old compounds (0 failing, 1 new)",
+        lo=0.0, hi=1.0)
+    infra_condition_relocation: float = _p(0.7, "assumption (P2)",
+        "mean infrastructure condition of relocation compounds (0 failing, 1 new)",
+        lo=0.0, hi=1.0)
+    infra_condition_commercial: float = _p(0.85, "assumption (P2)",
+        "mean infrastructure condition of commercial compounds (0 failing, 1 new)",
+        lo=0.0, hi=1.0)
+    infra_condition_village: float = _p(0.55, "assumption (P2)",
+        "mean infrastructure condition of village compounds (0 failing, 1 new)",
+        lo=0.0, hi=1.0)
+    firm_quality_old: float = _p(0.35, "assumption",
+        "starting service quality of a firm for old compounds",
+        lo=0.0, hi=1.0)
+    firm_quality_relocation: float = _p(0.45, "assumption",
+        "starting service quality of a firm for relocation compounds",
+        lo=0.0, hi=1.0)
+    firm_quality_commercial: float = _p(0.55, "assumption",
+        "starting service quality of a firm for commercial compounds",
+        lo=0.0, hi=1.0)
+    firm_quality_village: float = _p(0.4, "assumption",
+        "starting service quality of a firm for village compounds",
+        lo=0.0, hi=1.0)
+    no_firm_share_old: float = _p(0.5, "assumption",
+        "share of old compounds with no property firm",
+        lo=0.0, hi=1.0)
+    compounds_per_firm: int = _p(3, "assumption",
+        "compounds of one street a property firm serves",
+        lo=1, hi=1000)
+
     # --- policies of the study (section 4), all off in the 2021 baseline ----------------------
     five_level_coverage: bool = _p(False, "policy 1", "branch in every compound, party group "
                                    "and building head in every building")
@@ -1273,6 +1447,11 @@ def _cross_checks(p: Params) -> None:
         if getattr(p, a) + getattr(p, b) > 1.0 + 1e-9:
             raise ParameterError(f"parameters '{a}' + '{b}' ({getattr(p, a)} + {getattr(p, b)}) "
                                  "must not exceed 1")
+    for prefix, parts in COMPOSITIONS.items():
+        total = sum(getattr(p, f"{prefix}_{x}") for x in parts)
+        if abs(total - 1.0) > 1e-6:
+            raise ParameterError(f"parameters '{prefix}_*' ({', '.join(parts)}) must sum to 1, "
+                                 f"not {total:g}")
     for a, b in (("accountability_min", "accountability_max"),
                  ("volunteer_trust_min", "volunteer_trust_max")):
         if getattr(p, a) > getattr(p, b):

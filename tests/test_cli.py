@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from helpers import PYTHON, REPO
 
-from model.params import FIELDS
+from model.params import FIELDS, GROUP_OF, prior_of
 from model.vocabulary import KINDS, LEVELS, ORIGINS
 from yanzhou_governance import cli
 
@@ -202,11 +202,15 @@ def test_help(info_runs):
 def test_params_lists_every_parameter_with_source(info_runs):
     rc, out, _ = info_runs["params"]
     assert rc == 0
-    head, *lines = out.strip().splitlines()
+    head, *rest = out.strip().splitlines()
     assert "docs/source.md" in head  # where the study's codes are explained
+    headings = [line for line in rest if line.startswith("[")]  # one per mechanism
+    lines = [line for line in rest if line and not line.startswith("[")]
+    assert headings == [f"[{g}]" for g in dict.fromkeys(GROUP_OF[n] for n in FIELDS)]
     assert len(lines) == len(FIELDS)
     for name, line in zip(FIELDS, lines, strict=True):
         assert line.startswith(f"{name} = ") and "source:" in line
+        assert ("prior:" in line) == (prior_of(name) is not None)
 
 
 def test_scenarios_lists_shipped_scenarios(info_runs):
