@@ -13,7 +13,6 @@ from hypothesis import strategies as st
 from model import GovernanceModel, Params, channel_choice, staffing, winter_influx
 from model.case_generation import RK, rates_per_year
 from model.cases import NOT_SET, CaseTable
-from model.hotline_loop import VISIT_AFTER_DAYS
 from model.params import ParameterError
 from model.queues import serve_queues
 from model.satisfaction import case_score
@@ -267,8 +266,8 @@ def test_closed_loop_visits_and_supervises(year_run):
     visited = c.visit_day >= 0
     assert visited.any()
     assert np.all(tickets[visited])  # only tickets are visited
-    # the visit comes VISIT_AFTER_DAYS after the (last) handling
-    np.testing.assert_array_equal(c.visit_day[visited], c.handled[visited] + VISIT_AFTER_DAYS)
+    # the visit comes visit_after_days after the (last) handling
+    np.testing.assert_array_equal(c.visit_day[visited], c.handled[visited] + p.visit_after_days)
     # closed tickets were closed on their visit day, after it was handled
     closed = tickets & np.isin(c.state, (S["closed_resolved"], S["closed_unresolved"]))
     assert closed.any()
