@@ -74,6 +74,14 @@ class GridTeam:
         self.patrol_hours = np.array([w.patrol_hours_per_day() for w in workers])
         self.in_winter_posts = False
         self.found = 0
+        self._staff_member = np.array([w.role != "special" for w in workers], bool)
+        self.headcount_by_street = self._count_by_street()
+
+    def _count_by_street(self) -> np.ndarray:
+        """Community staff (special grid workers aside) serving in each street now."""
+        d = self._model.district
+        streets = d.community_street[self.community[self._staff_member]]
+        return np.bincount(streets, minlength=len(d.street_names))
 
     def __len__(self) -> int:
         return len(self.workers)
@@ -112,6 +120,7 @@ class GridTeam:
         self.community = self._winter_posts() if in_season else self.home.copy()
         for worker, comm in zip(self.workers, self.community.tolist(), strict=True):
             worker.community = comm
+        self.headcount_by_street = self._count_by_street()
         staffing.set_staff_hours(m.units, m.p, m.district, self.staff_hours())
         m.update_capacity()
 

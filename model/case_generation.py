@@ -99,9 +99,9 @@ def rates_per_year(model, kinds: tuple[str, ...] = RESIDENT_KINDS) -> np.ndarray
 
 
 def mixing_multiplier(p) -> float:
-    """Share of the origin-mixing effect left: pacts and festivals (policy 3a) take 40 % off
-    it (assumption)."""
-    return 0.6 if p.neighbourhood_pacts else 1.0
+    """Share of the origin-mixing effect left: pacts and festivals (policy 3a) take part of
+    it off."""
+    return p.pacts_mixing_remaining if p.neighbourhood_pacts else 1.0
 
 
 def _neighbour_place(model, crowd: np.ndarray) -> np.ndarray:

@@ -18,6 +18,7 @@ class DailyLog:
         self._new_disputes = np.zeros(capacity, np.int64)
         self._staff_load = np.zeros((capacity, n_streets), np.int64)
         self._present = np.zeros((capacity, n_streets), np.int64)
+        self._staff = np.zeros((capacity, n_streets), np.int64)
         self._tickets = np.zeros((capacity, len(KINDS)), np.int64)
         self.today: dict[str, float | int] = {}
         self.snapshots: list[dict[str, np.ndarray | float]] = []
@@ -40,6 +41,11 @@ class DailyLog:
         return self._present[: self.days]
 
     @property
+    def staff_by_street(self) -> np.ndarray:
+        """Community staff serving in each street each day (winter posts move some)."""
+        return self._staff[: self.days]
+
+    @property
     def tickets_by_kind(self) -> np.ndarray:
         """Hotline tickets received per day and kind."""
         return self._tickets[: self.days]
@@ -52,6 +58,7 @@ class DailyLog:
             self._new_disputes = np.r_[self._new_disputes, np.zeros(grow, np.int64)]
             self._staff_load = np.vstack([self._staff_load, np.zeros((grow, self.n_streets), np.int64)])
             self._present = np.vstack([self._present, np.zeros((grow, self.n_streets), np.int64)])
+            self._staff = np.vstack([self._staff, np.zeros((grow, self.n_streets), np.int64)])
             self._tickets = np.vstack([self._tickets, np.zeros((grow, len(KINDS)), np.int64)])
         self.days = day + 1
 
@@ -75,6 +82,7 @@ class DailyLog:
     def close_day(self, model) -> None:
         day = model.day
         self._present[day] = model.present_by_street()
+        self._staff[day] = model.grid.headcount_by_street
         self.today = {
             "day": day,
             "month": month_of(day) + 1,

@@ -42,7 +42,7 @@ def receive(model, idx: np.ndarray, ticket: bool = True) -> None:
     if len(idx) == 0:
         return
     c, p = model.cases, model.p
-    delay = p.dispatch_days * (0.5 if p.grid_integration else 1.0)
+    delay = p.dispatch_days * (p.grid_dispatch_factor if p.grid_integration else 1.0)
     unit = responsible_units(model, idx)
     c.responsible[idx] = unit
     enqueue(model, idx, unit, HOTLINE, priority=1, delay=delay)

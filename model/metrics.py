@@ -181,14 +181,17 @@ def _season_presence(model) -> float:
 
 
 def by_street(model) -> list[dict[str, Any]]:
-    """Per street and month: cases entering community staff queues per staff member."""
+    """Per street and month: cases entering community staff queues per staff member serving
+    there that month (winter posts move some into Longqiao; ``staff`` is the home posts)."""
     d, log = model.district, model.daily
     staff = np.bincount(d.community_street, model.staff, minlength=len(STREETS))
     month = month_of(np.arange(len(log.new_cases)))
     out = []
     for s, name in enumerate(STREETS):
         rep = np.bincount(month, log.staff_load_by_street[:, s])
-        pres = np.bincount(month, log.present_by_street[:, s]) / np.maximum(np.bincount(month), 1)
+        days = np.maximum(np.bincount(month), 1)
+        pres = np.bincount(month, log.present_by_street[:, s]) / days
+        serving = np.bincount(month, log.staff_by_street[:, s]) / days
         base_pop = int(np.count_nonzero((d.street == s) & ~d.seasonal))
         out.append({
             "street": name,
@@ -196,7 +199,7 @@ def by_street(model) -> list[dict[str, Any]]:
             "population": base_pop,
             "staff_per_10k": _share(staff[s] * 10_000, base_pop),
             "monthly_present": pres.tolist(),
-            "monthly_load_per_worker": (rep / max(staff[s], 1)).tolist(),
+            "monthly_load_per_worker": (rep / np.maximum(serving, 1)).tolist(),
         })
     return out
 

@@ -1195,6 +1195,9 @@ class Params:
                                    "big in the community, hard in the street")
     neighbourhood_pacts: bool = _p(False, "policy 3a", "pacts and festivals soften disputes "
                                    "in mixed buildings")
+    pacts_mixing_remaining: float = _p(0.6, "assumption (policy 3a)", "with "
+                                       "neighbourhood_pacts: share of the origin-mixing effect "
+                                       "on neighbour disputes that remains", lo=0.0, hi=1.0)
     red_property: bool = _p(False, "policy 3b", "party branches in property firms and owners' "
                             "committees")
     volunteer_points: bool = _p(False, "policy 3d", "volunteer-points reward scheme")
@@ -1206,6 +1209,9 @@ class Params:
     grid_integration: bool = _p(False, "policy 5", "one merged grid: 'grid calls, block responds, "
                                 "department reports' (faster dispatch, grid cases settled more "
                                 "often, the grid worker a more obvious channel)")
+    grid_dispatch_factor: float = _p(0.5, "assumption (policy 5)", "with grid_integration: "
+                                     "dispatch time as a share of dispatch_days",
+                                     lo=0.0, hi=1.0)
     special_grid_workers: bool = _p(False, "policy 6 (F15)", "couriers and riders as special "
                                     "grid workers who spot unreported problems")
     double_reporting: bool = _p(False, "policy 7 (F19)", "active double reporting and monthly "

@@ -252,3 +252,18 @@ def test_agent_types_in_mesas_registry():
     m = GovernanceModel(**TINY)
     for agent_type in (GridWorker, PartyBranch, PropertyFirm):
         assert len(m.agents_by_type[agent_type]) > 0
+
+
+def test_outputs_count_the_workers_serving_in_each_street():
+    """Longqiao's winter load per worker is over the workers serving there that month."""
+    m = GovernanceModel(scale=0.1, days=40, winter_reassignment_share=0.5)
+    m.run()
+    d = m.district
+    home = np.bincount(d.community_street, m.staff, minlength=len(d.street_names))
+    serving = m.daily.staff_by_street
+    assert np.all(serving[:, LONGQIAO] > home[LONGQIAO])  # January: in the heating season
+    assert np.all(serving.sum(axis=1) == home.sum())      # moved, not added
+    longqiao = m.summary["by_street"][LONGQIAO]
+    january_load = m.daily.staff_load_by_street[:31, LONGQIAO].sum()
+    assert longqiao["monthly_load_per_worker"][0] == pytest.approx(
+        january_load / serving[:31, LONGQIAO].mean())
