@@ -294,6 +294,9 @@ def run(out: Path, names: Sequence[str], particles: int, generations: int, scale
             log(f"abc: resuming {out / DB_NAME}: {done} generation(s) done, "
                 f"{max(0, generations - done)} to go")
         else:
+            # a history interrupted before its first generation holds nothing to keep (and a
+            # second abc.new would add a second run to it, which load(db, 1) would not see)
+            (out / DB_NAME).unlink(missing_ok=True)
             (out / CONFIG_NAME).write_text(json.dumps(config, indent=1))
             history = abc.new(db, observed())
         if generations > done:
