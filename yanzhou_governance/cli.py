@@ -9,6 +9,7 @@ installed, ``python run.py`` in a checkout (the same commands).
     python run.py sensitivity --problem staffing_funding_influx --method sobol --n 64 --out DIR
     python run.py report DIR [--out FILE]   one self-contained HTML report of an output directory
     python run.py calibrate [--write]  fit the free base rates to F3 and F4 (docs/calibration.md)
+    python run.py calibrate --method abc --particles 100 --generations 5 --out DIR   ABC posterior
     python run.py params               every parameter with its default, range and source
     python run.py scenarios            the shipped scenarios
 """
@@ -295,15 +296,59 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+ABC_ONLY = ("particles", "generations", "days", "seed", "params", "out")
+FIXED_POINT_ONLY = ("seeds", "write")
+ABC_DEFAULTS = {"particles": 100, "generations": 5, "scale": 0.1, "days": 365, "seed": 2021,
+                "out": "results/abc"}
+
+
 def cmd_calibrate(args: argparse.Namespace) -> int:
+    own, other = ((FIXED_POINT_ONLY, "abc") if args.method == "fixed-point"
+                  else (ABC_ONLY, "fixed-point"))
+    for name in ABC_ONLY + FIXED_POINT_ONLY:
+        if name in getattr(args, "_given", set()) and name not in own:
+            allowed = ", ".join(f"--{n}" for n in (*own, "scale", "workers"))
+            raise ParameterError(f"--{name} applies to --method {other} only, not "
+                                 f"--method {args.method}; allowed with it: {allowed}")
+    if args.method == "abc":
+        return calibrate_abc(args)
     from model import calibration
 
-    params = scenarios.load("baseline", {"scale": args.scale}).params
+    scale = 1.0 if args.scale is None else args.scale
+    params = scenarios.load("baseline", {"scale": scale}).params
     runs = args.seeds * calibration.MAX_ROUNDS
     plan_limits.check_runs(runs, f"calibrate: up to {calibration.MAX_ROUNDS} rounds × "
                            f"{args.seeds:,} seeds", "lower --seeds")
     plan_limits.check_memory([params], args.workers, runs)
-    calibration.main(seeds=args.seeds, scale=args.scale, workers=args.workers, write=args.write)
+    calibration.main(seeds=args.seeds, scale=scale, workers=args.workers, write=args.write)
+    return 0
+
+
+def calibrate_abc(args: argparse.Namespace) -> int:
+    """ABC-SMC of the calibrated parameters with pyabc (docs/calibration.md), resumable."""
+    from model import abc_calibration
+
+    settings = {k: ABC_DEFAULTS[k] if getattr(args, k) is None else getattr(args, k)
+                for k in ABC_DEFAULTS}
+    names = abc_calibration.check_names(args.params or list(abc_calibration.DEFAULT_PARAMS))
+    params = scenarios.load("baseline", {"scale": settings["scale"],
+                                         "days": settings["days"]}).params
+    plan_limits.check_memory([params], args.workers)
+    out = check_out_dir(settings["out"], "calibrate")
+    abc_calibration.check_resume(out, {"params": names, **{k: settings[k] for k in
+                                 ("particles", "scale", "days", "seed")}})
+    args.resumable = True  # an interrupted run keeps its finished generations
+    with locked(out):
+        scale_note(settings["scale"])  # once every check passed: an error stays one line
+        history = abc_calibration.run(out, names, settings["particles"], settings["generations"],
+                                      settings["scale"], settings["days"], settings["seed"],
+                                      workers=args.workers)
+    info = json.loads((out / "abc_summary.json").read_text())
+    for name, p in info["parameters"].items():
+        lo, hi = p["ci90"]
+        print(f"{name:<24} mean {p['mean']:.5g}  90 % interval [{lo:.5g}, {hi:.5g}]")
+    print(f"{history.n_populations} generation(s), {info['total_simulations']} simulations; "
+          f"written to {out}/ ({', '.join(abc_calibration.OUTPUTS)}, {abc_calibration.DB_NAME})")
     return 0
 
 
@@ -382,13 +427,36 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(func=cmd_run)
 
     cal = sub.add_parser("calibrate", help="fit case_rate_scale, rate_property and case_time_share "
-                         "to F3, F4 and the assumed utilisation, and write them to baseline.toml")
-    cal.add_argument("--seeds", type=_at_least(2), default=5, help="seeds averaged (default 5)")
-    cal.add_argument("--scale", type=_setting("scale"), default=1.0, help="population scale (default 1.0)")
+                         "to F3, F4 and the assumed utilisation (fixed point), or approximate "
+                         "their posterior by ABC-SMC (--method abc)",
+                         description="--method fixed-point (default): fit the three free base "
+                         "rates and, with --write, write them to baseline.toml. --method abc: "
+                         "ABC-SMC (pyabc) of the calibrated parameters against F3 and F4 into "
+                         "--out (abc.db, posterior.parquet, convergence.csv, figures, "
+                         "abc_summary.json); the same command on the same --out resumes.")
+    cal.add_argument("--method", choices=("fixed-point", "abc"), default="fixed-point",
+                     help="fixed-point (default) or abc")
+    cal.add_argument("--seeds", type=_at_least(2), default=5,
+                     help="fixed-point: seeds averaged (default 5)")
+    cal.add_argument("--scale", type=_setting("scale"), default=None,
+                     help="population scale (default 1.0; abc: 0.1)")
     cal.add_argument("--workers", type=_at_least(1), default=2, help="parallel processes (default 2)")
     cal.add_argument("--write", action="store_true",
-                     help="write the fitted values into model/scenario_files/baseline.toml and "
+                     help="fixed-point: write the fitted values into model/scenario_files/baseline.toml and "
                      "docs/calibration.md (tracked files); without it, fit and print only")
+    cal.add_argument("--particles", type=_at_least(2), default=None,
+                     help=f"abc: particles per generation (default {ABC_DEFAULTS['particles']})")
+    cal.add_argument("--generations", type=_at_least(1), default=None,
+                     help=f"abc: generations in all, those already in --out included (default "
+                     f"{ABC_DEFAULTS['generations']})")
+    cal.add_argument("--days", type=_setting("days"), default=None,
+                     help="abc: days per simulation (default 365)")
+    cal.add_argument("--seed", type=_seed, default=None,
+                     help="abc: seed of the whole run (default 2021)")
+    cal.add_argument("--params", type=_names, default=None, metavar="NAME,NAME,...",
+                     help="abc: parameters to calibrate (default case_rate_scale, rate_property, "
+                     "case_time_share, hotline_propensity, patience_days, fee_collection_slope)")
+    cal.add_argument("--out", default=None, help="abc: output directory (default results/abc)")
     cal.set_defaults(func=cmd_calibrate)
 
     cmp = sub.add_parser("compare", help="run scenarios over replicate seeds and tabulate KPIs")

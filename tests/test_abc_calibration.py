@@ -1,0 +1,145 @@
+"""calibrate --method abc (model/abc_calibration.py): truncated priors, the outputs, resuming,
+reproducibility and the refusal of bad input. Tiny runs: scale 0.02, 60 days, 4 particles,
+2 generations, one process."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pandas as pd
+import pyabc
+import pytest
+
+from model import abc_calibration as ac
+from model.params import FIELDS
+from yanzhou_governance import cli
+
+TINY = ["calibrate", "--method", "abc", "--particles", "4", "--generations", "2",
+        "--scale", "0.02", "--days", "60", "--workers", "1", "--seed", "7"]
+
+
+def tree(root) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def history(out) -> pyabc.History:
+    return pyabc.History(f"sqlite:///{out / ac.DB_NAME}")
+
+
+@pytest.fixture(scope="module")
+def first(tmp_path_factory):
+    out = tmp_path_factory.mktemp("abc") / "run"
+    assert cli.main([*TINY, "--out", str(out)]) == 0
+    return out
+
+
+def test_prior_draws_lie_inside_the_schema_ranges():
+    names = [*ac.DEFAULT_PARAMS, "hotline_after_failure", "silence_propensity"]
+    prior = ac.prior_distribution(names)
+    np.random.seed(3)
+    draws = pd.DataFrame([dict(prior.rvs()) for _ in range(300)])
+    for n in names:
+        lo, hi = FIELDS[n].metadata["lo"], FIELDS[n].metadata["hi"]
+        assert draws[n].between(lo, hi).all(), n
+        rv = ac.TruncatedRV(n)
+        assert rv.pdf(hi + 1.0) == 0.0 and rv.pdf(lo - 1.0) == 0.0
+        assert rv.pdf(float(draws[n].median())) > 0.0
+    # truncation matters: case_time_share's beta lives on [0, 1], its range starts at 0.001
+    rv = ac.TruncatedRV("case_time_share")
+    assert rv.pdf(0.0005) == 0.0 and rv.cdf(rv.lo) == 0.0 and rv.cdf(rv.hi) == pytest.approx(1.0)
+
+
+def test_statistics_of_a_summary():
+    from model.vocabulary import KINDS
+
+    shares = dict.fromkeys(KINDS, 0.05) | {"property": 0.133, "public_service": 0.15}
+    s = ac.statistics({"hotline_tickets_per_10k_per_year": 600.0, "category_shares": shares})
+    assert s["tickets_per_10k"] == 600.0 and s["property_share"] == 0.133
+    assert s["property_margin"] == pytest.approx(-0.017)
+    assert s["property_shortfall"] == pytest.approx(0.017)
+    assert set(ac.observed()) == set(ac.STATS)
+
+
+def test_a_tiny_run_writes_every_output(first):
+    for name in (*ac.OUTPUTS, ac.DB_NAME):
+        assert (first / name).is_file(), name
+    post = pd.read_parquet(first / "posterior.parquet")
+    assert list(post.columns) == [*ac.DEFAULT_PARAMS, "weight"]
+    assert len(post) == 4
+    assert post["weight"].sum() == pytest.approx(1.0)
+    conv = pd.read_csv(first / "convergence.csv")
+    assert list(conv.columns) == ["generation", "epsilon", "acceptance_rate",
+                                  "effective_sample_size", "simulations", "particles"]
+    assert list(conv["generation"]) == [1, 2]
+    assert (conv["acceptance_rate"] > 0).all() and (conv["acceptance_rate"] <= 1).all()
+    info = json.loads((first / "abc_summary.json").read_text())
+    assert set(info["parameters"]) == set(ac.DEFAULT_PARAMS)
+    for p in info["parameters"].values():
+        lo, hi = p["ci90"]
+        assert lo <= hi
+    assert info["total_simulations"] >= conv["simulations"].sum()
+    assert info["wall_time_seconds"] > 0
+
+
+def test_the_same_seed_gives_the_same_posterior(first, tmp_path):
+    out = tmp_path / "again"
+    assert cli.main([*TINY, "--out", str(out)]) == 0
+    pd.testing.assert_frame_equal(pd.read_parquet(out / "posterior.parquet"),
+                                  pd.read_parquet(first / "posterior.parquet"))
+
+
+def test_running_again_resumes(first, tmp_path):
+    out = tmp_path / "resumed"
+    shutil.copytree(first, out)
+    before = [history(out).get_distribution(m=0, t=t) for t in (0, 1)]
+    eps_before = history(out).get_all_populations()["epsilon"].tolist()
+    argv = [a if a != "2" else "3" for a in TINY]   # --generations 3
+    assert cli.main([*argv, "--out", str(out)]) == 0
+    h = history(out)
+    assert h.n_populations == 3
+    assert h.get_all_populations()["epsilon"].tolist()[:len(eps_before)] == eps_before
+    for t, (df, w) in zip((0, 1), before, strict=True):
+        df2, w2 = h.get_distribution(m=0, t=t)
+        pd.testing.assert_frame_equal(df2, df)
+        assert np.array_equal(w2, w)
+    assert list(pd.read_csv(out / "convergence.csv")["generation"]) == [1, 2, 3]
+    # asking for no more generations than done: nothing simulated, outputs rewritten
+    assert cli.main([*argv, "--out", str(out)]) == 0
+    assert history(out).n_populations == 3
+
+
+@pytest.mark.parametrize("change, words", [
+    (["--particles", "1"], ["--particles", "1", "2 or more"]),
+    (["--generations", "0"], ["--generations", "0", "1 or more"]),
+    (["--params", "case_rate_scale,rate_propety"], ["--params", "rate_propety", "rate_property"]),
+    (["--params", "warmup_days"], ["--params", "warmup_days", "no prior"]),
+    (["--params", "case_rate_scale,days"], ["--params", "'days'", "no prior"]),
+    (["--seeds", "3"], ["--seeds", "fixed-point"]),
+    (["--out", "FILE"], ["--out", "existing file"]),
+])
+def test_bad_input_is_refused_in_one_line_and_writes_nothing(tmp_path, capsys, change, words):
+    (tmp_path / "file").write_text("x")
+    change = [str(tmp_path / "file") if c == "FILE" else c for c in change]
+    argv = [*TINY, "--out", str(tmp_path / "out")]
+    if change[0] == "--out":
+        argv = argv[:-2]
+    before = tree(tmp_path)
+    assert cli.main([*argv, *change]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and err.startswith("error:")
+    for w in words:
+        assert w in err, (w, err)
+    assert tree(tmp_path) == before
+
+
+def test_resuming_with_other_settings_is_refused(first, tmp_path, capsys):
+    out = tmp_path / "other"
+    shutil.copytree(first, out)
+    before = tree(out)
+    argv = [a if a != "7" else "8" for a in TINY]   # --seed 8
+    assert cli.main([*argv, "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "seed = 7, not 8" in err and len(err.splitlines()) == 1
+    assert tree(out) == before
