@@ -30,6 +30,8 @@ ALLOWED = {
     ("model/calibration.py", "MAX_ROUNDS"): "calibration machinery",
     ("model/calibration.py", "HELD_OUT_SEEDS"): "calibration machinery (seeds)",
     ("model/calibration.py", "HELD_OUT_LEADS"): "calibration machinery",
+    ("model/abc_calibration.py", "CREDIBLE"): "calibration output (the credible level)",
+    ("model/abc_calibration.py", "MAX_SCALE_WEIGHT_RATIO"): "calibration machinery (distance)",
     ("model/cases.py", "COLUMNS"): "file format: column dtypes and the -1 'not set' code",
     ("model/channel_choice.py", "COLUMN"): "vocabulary: -1 marks a code that is no resident channel",
     ("model/figstyle.py", "DPI"): "display",
