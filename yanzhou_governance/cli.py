@@ -10,6 +10,7 @@ installed, ``python run.py`` in a checkout (the same commands).
     python run.py report DIR [--out FILE]   one self-contained HTML report of an output directory
     python run.py calibrate [--write]  fit the free base rates to F3 and F4 (docs/calibration.md)
     python run.py calibrate --method abc --particles 100 --generations 5 --out DIR   ABC posterior
+    python run.py validate --seeds 5 --scale 0.25 --out DIR   patterns not used in calibration
     python run.py params               every parameter with its default, range and source
     python run.py scenarios            the shipped scenarios
 """
@@ -352,6 +353,49 @@ def calibrate_abc(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_validate(args: argparse.Namespace) -> int:
+    """Patterns of the study not used in calibration, PASS/FAIL over replicate seeds
+    (model/validation.py; docs/calibration.md)."""
+    from model import validation
+    from model.calibration import replicate_seeds
+    from model.params import Params
+
+    seeds = replicate_seeds(args.seeds, args.seed)
+    base = scenarios.load(args.scenario, {"scale": args.scale})
+    if args.posterior is None:
+        param_sets = [base.params] * len(seeds)
+    else:
+        post = validation.load_posterior(args.posterior)
+        drawn = validation.draw(post, len(seeds), args.seed)
+        values = base.params.to_dict()
+        try:
+            param_sets = [Params(**{**values, **d}) for d in drawn]
+        except ParameterError as e:
+            raise ParameterError(f"--posterior '{args.posterior}': a drawn particle with "
+                                 f"scenario '{args.scenario}' is not allowed: {e}") from None
+    plan_limits.check_memory(param_sets[:1], plan_limits.local_workers(args.workers, None),
+                             len(seeds))
+    out = check_out_dir(args.out, "validate")
+    with locked(out):
+        scale_note(args.scale)  # once every check passed: an error stays one line
+        result, per_run = validation.run_patterns(param_sets, seeds, workers=args.workers)
+        title = (f"Validation of '{base.name}' ({len(seeds)} seeds, scale {args.scale:g}"
+                 + (f", parameters drawn from {args.posterior}" if args.posterior else "") + ")")
+        out.mkdir(parents=True, exist_ok=True)
+        try:
+            atomic_write(out / "validation_runs.csv", lambda tmp: per_run.to_csv(tmp, index=False))
+            atomic_write(out / "validation.csv", lambda tmp: result.to_csv(tmp, index=False))
+            atomic_write(out / "validation.md",
+                         lambda tmp: tmp.write_text(validation.markdown(result, title),
+                                                    encoding="utf-8"))
+        except OSError as e:
+            raise write_error(out, e) from None
+    print(title)
+    print(validation.text_table(result))
+    print(f"written to {out}/ (validation.csv, validation.md, validation_runs.csv)")
+    return 0
+
+
 def cmd_params(args: argparse.Namespace) -> int:
     print("Every parameter: default (type, allowed values; source): meaning. Sources F1-F19, "
           "P1-P12 and policies 1-8 are the Yanzhou study's figures, problems and policies, "
@@ -539,6 +583,31 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--out", default=None, metavar="FILE",
                      help="the HTML file to write (default DIR/report.html)")
     rep.set_defaults(func=cmd_report)
+
+    val = sub.add_parser("validate", help="check patterns of the study not used in calibration "
+                         "(PASS/FAIL over replicate seeds)",
+                         description="Run a scenario over replicate seeds (each with a parameter "
+                         "set drawn from --posterior, if given) and check the patterns of "
+                         "model/validation.py, none of them a calibration target; write "
+                         "validation.csv, validation.md and validation_runs.csv to --out.")
+    val.add_argument("--scenario", default="baseline",
+                     help="scenario name or path to a .toml file (default baseline)")
+    val.add_argument("--seeds", type=_at_least(2), default=5,
+                     help="replicate seeds (default 5; at least 2)")
+    val.add_argument("--seed", type=_seed, default=2021,
+                     help="base seed; replicate seeds are SeedSequence(seed).spawn(n), the "
+                     "posterior draws use it too (default 2021)")
+    val.add_argument("--scale", type=_setting("scale"), default=0.25,
+                     help="population scale (default 0.25: per-street patterns need it)")
+    val.add_argument("--workers", type=_at_least(1), default=1,
+                     help="local processes (default 1)")
+    val.add_argument("--posterior", default=None, metavar="FILE",
+                     help="particles (posterior.parquet of `calibrate --method abc`): each seed "
+                     "runs with a parameter set drawn from them by weight")
+    val.add_argument("--out", default="results/validate", help="output directory (default "
+                     "results/validate)")
+    val.add_argument("--quiet", action="store_true", help="no progress output")
+    val.set_defaults(func=cmd_validate)
 
     sub.add_parser("params", help="list every parameter with default, range and source"
                    ).set_defaults(func=cmd_params)
