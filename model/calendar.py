@@ -30,3 +30,10 @@ def date_of(day: np.ndarray) -> np.ndarray:
 
 def is_month_start(day: int) -> bool:
     return day % 365 in _MONTH_START_DAYS
+
+
+def next_month_start(day: int) -> int:
+    """The first month start on or after ``day``."""
+    year, doy = divmod(day, 365)
+    later = MONTH_STARTS[doy <= MONTH_STARTS]
+    return int(365 * year + later[0]) if len(later) else 365 * (year + 1)

@@ -172,7 +172,7 @@ def _season_factor(p, in_season: bool) -> np.ndarray:
 
 def courier_draw(model) -> np.ndarray:
     """Couriers and riders raising access complaints today (F16): one draw per problem flag."""
-    flags = model.courier_problems.sum(axis=1)
+    flags = model.couriers.problems.sum(axis=1)
     counts = model.rng.poisson(flags * model.p.courier_case_rate / 365.0)
     return np.repeat(np.arange(len(flags)), counts)
 

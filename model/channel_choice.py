@@ -114,7 +114,7 @@ def choose(model, residents: np.ndarray, kinds: np.ndarray) -> np.ndarray:
 
 
 def choose_courier(model, couriers: np.ndarray) -> np.ndarray:
-    special = model.courier_special[couriers]
+    special = model.couriers.special[couriers]
     u = model.rng.random(len(couriers))
     cum_plain, cum_special = derived(model.p, "courier_channels", _courier_cumulative)
     pick = np.where(special, np.searchsorted(cum_special, u, side="right"),

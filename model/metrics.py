@@ -136,8 +136,7 @@ def longqiao_winter_days_to_close(model) -> float | None:
     c = model.cases
     sel = closed_in_run(c) & (c.street == LONGQIAO) & (c.raised >= 0)
     raised = c.raised[sel]
-    winter = (raised % 365 >= model.p.heating_start_day) | (raised % 365 < model.p.heating_end_day)
-    return _mean((c.closed[sel] - raised)[winter])
+    return _mean((c.closed[sel] - raised)[in_heating_season(raised, model.p)])
 
 
 def _snapshot_means(model, what: str, names) -> dict[str, float | None]:

@@ -32,7 +32,7 @@ from . import (
     tiered_ladder,
     winter_influx,
 )
-from .calendar import MONTH_STARTS, is_month_start
+from .calendar import is_month_start, next_month_start
 from .case_generation import CaseSampler, season_factor
 from .cases import NOT_SET, CaseTable
 from .collector import RunCollector
@@ -51,6 +51,20 @@ def _patience_by_age(p: Params) -> np.ndarray:
 # Channels whose cases start at the compound tier of the ladder.
 AT_COMPOUND = member_table((C["building_head"], C["grid_worker"], C["compound_branch"]),
                            len(CHANNELS))
+
+
+class _ResidentArray:
+    """A model attribute that is the same-named array of ``model.residents``: the processes
+    read and replace ``model.satisfaction`` and the like; the residents own them."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, model: GovernanceModel | None, owner: type) -> Any:
+        return self if model is None else getattr(model.residents, self.name)
+
+    def __set__(self, model: GovernanceModel, value: np.ndarray) -> None:
+        setattr(model.residents, self.name, value)
 
 
 BASELINE = "baseline"  # the calibrated 2021 scenario, where a model starts by default
@@ -138,38 +152,11 @@ class GovernanceModel(mesa.Model):
         self.build_seconds = perf_counter() - t0
         self.run_seconds = 0.0
 
-    # --- the residents' arrays, owned by model.residents ------------------------------------
-    @property
-    def present(self) -> np.ndarray:
-        return self.residents.present
-
-    @present.setter
-    def present(self, value: np.ndarray) -> None:
-        self.residents.present = value
-
-    @property
-    def satisfaction(self) -> np.ndarray:
-        return self.residents.satisfaction
-
-    @satisfaction.setter
-    def satisfaction(self, value: np.ndarray) -> None:
-        self.residents.satisfaction = value
-
-    @property
-    def experience(self) -> np.ndarray:
-        return self.residents.experience
-
-    @experience.setter
-    def experience(self, value: np.ndarray) -> None:
-        self.residents.experience = value
-
-    @property
-    def volunteer(self) -> np.ndarray:
-        return self.residents.volunteer
-
-    @volunteer.setter
-    def volunteer(self, value: np.ndarray) -> None:
-        self.residents.volunteer = value
+    # --- the residents' arrays, owned by model.residents (read and replaced by name) -----
+    present = _ResidentArray()
+    satisfaction = _ResidentArray()
+    experience = _ResidentArray()
+    volunteer = _ResidentArray()
 
     # --- set-up -----------------------------------------------------------------------------
     def _create_residents(self) -> None:
@@ -255,8 +242,6 @@ class GovernanceModel(mesa.Model):
             chance = p.special_enrolment_share * weight / max(weight.mean(), 1e-9)
             special = rng.random(n) < np.minimum(chance, 1.0)
         self.couriers = Couriers(self, problems, special)
-        # the arrays under the names the case and channel processes read
-        self.courier_problems, self.courier_special = problems, special
         for i in range(n):
             Courier(self, i, "courier" if i < n_c else "rider", bool(local[i]),
                     bool(aged[i]), bool(school[i]), tuple(problems[i].tolist()))
@@ -328,7 +313,7 @@ class GovernanceModel(mesa.Model):
         """Schedule the first month start on or after ``after_day`` as a Mesa event on the
         night before it: day d's step runs at Mesa ``time`` d + 1, so the event is at d + 0.5,
         after the last step of the old month and before the first of the new."""
-        start = _next_month_start(after_day)
+        start = next_month_start(after_day)
         self.schedule_event(self._month_start_event, at=start + 0.5)
 
     def _month_start_event(self) -> None:
@@ -451,13 +436,6 @@ class GovernanceModel(mesa.Model):
         self.datacollector.collect(self)
         if is_month_start(self.day + 1) or self.day + 1 == self.p.days:
             self.daily.month_snapshot(self)
-
-
-def _next_month_start(day: int) -> int:
-    """The first month start on or after ``day``."""
-    year, doy = divmod(day, 365)
-    later = MONTH_STARTS[doy <= MONTH_STARTS]
-    return int(365 * year + later[0]) if len(later) else 365 * (year + 1)
 
 
 def run_model(seed: int | None = 1, scenario: str | os.PathLike[str] = BASELINE,

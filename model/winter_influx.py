@@ -8,10 +8,11 @@ import numpy as np
 from .params import Params
 
 
-def in_heating_season(day: int, p: Params) -> bool:
-    """Day of year (0 = 1 January) inside mid-November .. mid-March."""
+def in_heating_season(day: int | np.ndarray, p: Params) -> bool | np.ndarray:
+    """Day of year (0 = 1 January) inside mid-November .. mid-March; for a day or an array
+    of days."""
     doy = day % 365
-    return doy >= p.heating_start_day or doy < p.heating_end_day
+    return (doy >= p.heating_start_day) | (doy < p.heating_end_day)
 
 
 def presence(seasonal: np.ndarray, day: int, p: Params) -> np.ndarray:

@@ -149,7 +149,7 @@ def test_channel_choice_never_picks_unavailable_channel(fresh_model, rng):
     assert np.any(ch == C["building_head"]) and np.any(ch == C["compound_branch"])
     assert set(np.unique(ch)) <= {C[x] for x in channel_choice.RESIDENT_CHANNELS}
     # couriers only call the hotline, tell a grid worker, or keep silent
-    couriers = np.arange(len(m.courier_problems)).repeat(50)
+    couriers = np.arange(len(m.couriers)).repeat(50)
     cc = channel_choice.choose_courier(m, couriers)
     assert set(np.unique(cc)) == {C["silence"], C["grid_worker"], C["hotline"]}
 
