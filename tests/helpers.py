@@ -33,3 +33,13 @@ def run_scenario(name: str, overrides: dict, seed: int) -> dict:
     """Summary of one scenario run with ``overrides`` (as from --set)."""
     sc = scenarios.load(name, overrides)
     return run_model(sc.params, seed, sc.name)[1]
+
+
+def beyond_noise(diffs, sign: int) -> bool:
+    """Paired on-minus-off differences over seeds: their mean has ``sign`` and lies beyond
+    2.5 paired standard errors (no inert mechanism)."""
+    import numpy as np
+
+    diffs = np.asarray(diffs, float)
+    se = diffs.std(ddof=1) / np.sqrt(len(diffs))
+    return bool(sign * diffs.mean() > 2.5 * se)

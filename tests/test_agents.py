@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from helpers import beyond_noise
 
 from agents import GridWorker, PartyBranch, PropertyFirm
 from model import GovernanceModel, kpis
@@ -25,12 +26,6 @@ def paired_effect(measure: str, off: dict, on: dict, seeds: range, **common) -> 
             runs.append(kpis.value(m.summary, measure))
         diffs.append(runs[1] - runs[0])
     return np.array(diffs, float)
-
-
-def clearly(diffs: np.ndarray, sign: int) -> bool:
-    """The mean paired difference has ``sign`` and is beyond 2.5 paired standard errors."""
-    se = diffs.std(ddof=1) / np.sqrt(len(diffs))
-    return sign * diffs.mean() > 2.5 * se and sign * diffs.mean() > 0
 
 
 def state(m: GovernanceModel) -> dict[str, np.ndarray]:
@@ -133,7 +128,7 @@ def test_fee_feedback_moves_property_complaints_when_owners_are_unhappy():
     common = {"scale": 0.1, "fee_reference_satisfaction": 0.75}
     diffs = paired_effect("category_shares.property", {"fee_collection_slope": 0.0},
                           {"fee_collection_slope": 2.0}, range(1, 5), **common)
-    assert clearly(diffs, +1)
+    assert beyond_noise(diffs, +1)
 
 
 # --- grid workers ---------------------------------------------------------------------------
@@ -154,7 +149,7 @@ def test_grid_workers_are_agents_with_observable_caseloads():
 def test_patrols_find_silent_problems_and_leave_fewer_unvoiced():
     diffs = paired_effect("case_states.silent", {"patrol_find_rate": 0.0}, {},
                           range(1, 7), scale=0.05)
-    assert clearly(diffs, -1)
+    assert beyond_noise(diffs, -1)
     m = GovernanceModel(scale=0.05, days=120)
     m.run()
     assert m.grid.found > 0
@@ -185,7 +180,7 @@ def test_winter_posts_move_workers_to_longqiao_and_back():
 def test_winter_posts_shorten_longqiaos_winter_waits():
     diffs = paired_effect("longqiao_winter_days_to_close", {}, {"winter_reassignment_share": 0.5},
                           range(1, 6), scale=0.1)
-    assert clearly(diffs, -1)
+    assert beyond_noise(diffs, -1)
 
 
 # --- party branches ---------------------------------------------------------------------------
@@ -230,7 +225,7 @@ def test_branch_steps_change_only_what_they_own():
 def test_head_recruitment_keeps_buildings_covered():
     diffs = paired_effect("buildings_with_head", {"head_recruitment_rate": 0.0}, {},
                           range(1, 6), scale=0.05)
-    assert clearly(diffs, +1)
+    assert beyond_noise(diffs, +1)
 
 
 # --- residents --------------------------------------------------------------------------------

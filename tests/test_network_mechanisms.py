@@ -13,6 +13,7 @@ from functools import cache
 
 import numpy as np
 import pytest
+from helpers import beyond_noise
 
 from model import GovernanceModel, Params, channel_choice, network
 from model.case_generation import RESIDENT_KINDS, RK, rates_per_year
@@ -36,15 +37,10 @@ def _neighbour_disputes(s: dict) -> float:
     return s["disputes_by_kind_per_1000_per_month"]["neighbour"]
 
 
-def _paired(measure, on: dict, off: dict) -> tuple[float, float]:
-    """Mean over SEEDS of measure(on) - measure(off), and its standard error."""
-    diffs = np.array([measure(_summary(seed, tuple(sorted(on.items()))))
-                      - measure(_summary(seed, tuple(sorted(off.items())))) for seed in SEEDS])
-    return float(diffs.mean()), float(diffs.std(ddof=1) / np.sqrt(len(diffs)))
-
-
-def _assert_effect(mean: float, se: float, sign: int) -> None:
-    assert sign * mean > 2.5 * se, (mean, se)
+def _paired(measure, on: dict, off: dict) -> np.ndarray:
+    """measure(on) - measure(off) for each of SEEDS."""
+    return np.array([measure(_summary(seed, tuple(sorted(on.items()))))
+                     - measure(_summary(seed, tuple(sorted(off.items())))) for seed in SEEDS])
 
 
 # --- 1. disputes on ties --------------------------------------------------------------------
@@ -52,18 +48,18 @@ def _assert_effect(mean: float, se: float, sign: int) -> None:
 def test_disputes_on_ties_are_fewer_than_by_building_mix():
     """Homophily makes ties cross origins less often than residents of a building differ, so
     at the reference degree disputes on ties are fewer than the building-mix hazard gives."""
-    mean, se = _paired(_neighbour_disputes, {}, {"network_disputes": False})
-    _assert_effect(mean, se, -1)
+    diffs = _paired(_neighbour_disputes, {}, {"network_disputes": False})
+    assert beyond_noise(diffs, -1), diffs
 
 
 def test_less_homophily_more_neighbour_disputes_on_ties():
-    mean, se = _paired(_neighbour_disputes, {"origin_homophily": 0.0}, {})
-    _assert_effect(mean, se, +1)
+    diffs = _paired(_neighbour_disputes, {"origin_homophily": 0.0}, {})
+    assert beyond_noise(diffs, +1), diffs
 
 
 def test_more_ties_more_neighbour_disputes():
-    mean, se = _paired(_neighbour_disputes, {"ties_building": 8.0}, {})
-    _assert_effect(mean, se, +1)
+    diffs = _paired(_neighbour_disputes, {"ties_building": 8.0}, {})
+    assert beyond_noise(diffs, +1), diffs
 
 
 @pytest.mark.parametrize("change", [{"origin_homophily": 0.0}, {"ties_building": 8.0}],
@@ -115,7 +111,7 @@ def test_word_of_mouth_draws_cases_out_of_silence():
     gains is spread over all five; no single one, the hotline included, moves clearly.)"""
     silence = _paired(lambda s: s["channel_shares"]["silence"], {},
                       {"word_of_mouth_weight": 0.0})
-    _assert_effect(*silence, -1)
+    assert beyond_noise(silence, -1), silence
 
 
 def test_word_of_mouth_is_the_tie_weighted_mean_of_recent_scores():
@@ -154,18 +150,18 @@ def test_neighbour_pairs_lists_every_tie():
 # --- 3. recruitment through ties ------------------------------------------------------------
 
 def test_recruitment_through_ties_raises_participation():
-    mean, se = _paired(lambda s: s["participation_rate"], {}, {"recruitment_weight": 0.0})
-    _assert_effect(mean, se, +1)
+    diffs = _paired(lambda s: s["participation_rate"], {}, {"recruitment_weight": 0.0})
+    assert beyond_noise(diffs, +1), diffs
 
 
 # --- 4. satisfaction spreads ----------------------------------------------------------------
 
 def test_social_influence_pulls_in_the_dissatisfied():
     """Listening to neighbours barely moves the mean but shrinks the unhappy tail."""
-    mean, se = _paired(lambda s: s["dissatisfied_share"], {}, {"susceptibility": 0.0})
-    _assert_effect(mean, se, -1)
+    diffs = _paired(lambda s: s["dissatisfied_share"], {}, {"susceptibility": 0.0})
+    assert beyond_noise(diffs, -1), diffs
     spread = _paired(lambda s: s["satisfaction_sd"], {}, {"susceptibility": 0.0})
-    _assert_effect(*spread, -1)
+    assert beyond_noise(spread, -1), spread
 
 
 def test_same_seed_same_outputs_with_the_network_mechanisms():
