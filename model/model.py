@@ -25,6 +25,7 @@ from . import (
     outreach,
     participation,
     party_organisation,
+    property_service,
     satisfaction,
     scenarios,
     smart_service,
@@ -412,6 +413,10 @@ class GovernanceModel(mesa.Model):
     def present_by_community(self) -> np.ndarray:
         return self._memos["present_by_community"](self)
 
+    def compound_satisfaction(self) -> np.ndarray:
+        """Mean satisfaction of each compound's present adults (what its owners think)."""
+        return self._memos["compound_satisfaction"](self)
+
     def n_volunteers(self) -> int:
         return self._memos["n_volunteers"](self)
 
@@ -493,6 +498,8 @@ def _resident_memos() -> dict[str, ArrayMemo]:
                                   minlength=m.district.n_communities), "present"),
         "n_present": ArrayMemo(lambda m: int(m.present.sum()), "present"),
         "n_volunteers": ArrayMemo(lambda m: int(m.volunteer.sum()), "volunteer"),
+        "compound_satisfaction": ArrayMemo(property_service.compound_satisfaction,
+                                           "satisfaction", "present"),
     }
 
 

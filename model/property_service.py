@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from .calendar import month_of
-from .vocabulary import A, K
+from .vocabulary import K
 
 
 def is_evaluation_month(model) -> bool:
@@ -18,23 +18,19 @@ def is_evaluation_month(model) -> bool:
 
 def compound_satisfaction(model) -> np.ndarray:
     """Mean satisfaction of the present adults of each compound (the compound's start value
-    where none is present), computed once per month start."""
-    key = (model.day, id(model.satisfaction))
-    cached = getattr(model, "_compound_satisfaction", None)
-    if cached is None or cached[0] != key:
-        d = model.district
-        adults = model.present & (d.age > A["child"])
-        total = np.bincount(d.compound, model.satisfaction * adults, d.n_compounds)
-        count = np.bincount(d.compound, adults, d.n_compounds)
-        means = np.where(count > 0, total / np.maximum(count, 1), model.p.initial_satisfaction)
-        model._compound_satisfaction = cached = (key, means)
-    return cached[1]
+    where none is present). Read through ``model.compound_satisfaction()``, memoised until
+    satisfaction or presence is replaced."""
+    d = model.district
+    adults = model.present_adults()
+    total = np.bincount(d.compound, model.satisfaction * adults, d.n_compounds)
+    count = np.bincount(d.compound, adults, d.n_compounds)
+    return np.where(count > 0, total / np.maximum(count, 1), model.p.initial_satisfaction)
 
 
 def owners_satisfaction(model, compounds: list[int]) -> float:
     """Mean satisfaction of a firm's owners: its compounds' means weighted by population."""
     pop = model.district.compound_pop[compounds]
-    return float(np.average(compound_satisfaction(model)[compounds], weights=np.maximum(pop, 1)))
+    return float(np.average(model.compound_satisfaction()[compounds], weights=np.maximum(pop, 1)))
 
 
 def rating_of(model, firm) -> float | None:
