@@ -97,8 +97,8 @@ class Residents(Sequence[Resident]):
     on it); ``experience`` is written in place.
 
     Behaviour: ``step`` (each day: who is here, new disputes and demands and where they are
-    taken), ``judge`` (when a case closes), ``listen`` (the end of the day: drift toward
-    living conditions and neighbours' opinions), ``volunteer_for_month`` (each month).
+    taken), ``judge`` (the end of the day: the day's closed cases), ``listen`` (then: drift
+    toward living conditions and neighbours' opinions), ``volunteer_for_month`` (each month).
 
     ``residents[i]`` is resident ``i`` as a ``Resident`` agent, created (and so registered
     in ``model.agents``) the first time it is asked for and the same object afterwards. Why
@@ -115,6 +115,7 @@ class Residents(Sequence[Resident]):
         self.volunteer = np.zeros(n, bool)
         self.satisfaction = np.zeros(n)
         self.experience = np.zeros(n)
+        self.closed_today: list[np.ndarray] = []  # rows of the case table closed today
 
     # --- behaviour ------------------------------------------------------------------------
     def step(self) -> None:
@@ -125,9 +126,18 @@ class Residents(Sequence[Resident]):
             m.sampler.refresh(m)
         m.new_resident_cases()
 
-    def judge(self, idx: np.ndarray, scores: np.ndarray) -> None:
-        """Residents whose cases (rows ``idx`` of the case table) closed with ``scores``."""
-        satisfaction.record_closed(self._model, idx, scores)
+    def judge(self) -> None:
+        """The end of the day: the raisers of the cases closed today score them
+        (expectancy-disconfirmation) and feel it. One pass for the whole day instead of one
+        per closing process: scores depend only on the case and the day."""
+        if not self.closed_today:
+            return
+        m = self._model
+        idx = np.concatenate(self.closed_today)
+        self.closed_today.clear()
+        scores = m.case_satisfaction(idx)
+        m.cases.satisfaction[idx] = scores
+        satisfaction.record_closed(m, idx, scores)
 
     def listen(self) -> None:
         """Experience drifts toward living conditions; opinions toward the neighbours'."""

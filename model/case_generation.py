@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 
 from .params import derived
-from .vocabulary import COMPOUND_TYPES, KINDS, K, O
+from .vocabulary import COMPOUND_TYPES, KINDS, ORIGINS, K, O
 
 RESIDENT_KINDS = tuple(k for k in KINDS if k != "courier_access")
 RK = np.array([K[k] for k in RESIDENT_KINDS])
@@ -52,50 +52,60 @@ def hazard_factors(p) -> dict[str, np.ndarray]:
 
 def rates_per_year(model, kinds: tuple[str, ...] = RESIDENT_KINDS) -> np.ndarray:
     """Hazard per resident per year for each of ``kinds`` (resident kinds): array
-    (len(kinds), N), zero for absent residents. Heating is the rate while in season."""
+    (len(kinds), N), zero for absent residents. Heating is the rate while in season.
+
+    Per kind, rate = base × age factor × compound factor × resident factor × presence. The
+    first three depend only on the resident's (compound, age group) cell, so they are
+    multiplied on the few thousand cells and looked up once per resident."""
     p, d = model.p, model.district
     factors = derived(p, "hazard_factors", hazard_factors)
-    n = d.n_residents
-    comp = d.compound
-    memo: dict[str, np.ndarray] = {}
-
-    def crowd() -> np.ndarray:  # computed once, and only for the kinds that need it
-        if "crowd" not in memo:
-            present_pop = np.bincount(comp, model.present, minlength=d.n_compounds)
-            memo["crowd"] = (present_pop / np.maximum(d.compound_pop, 1))[comp] ** p.crowding_effect
-        return memo["crowd"]
-
-    def ctype() -> np.ndarray:
-        return d.compound_type[comp]
-
-    def public() -> np.ndarray:
-        factor = np.ones(n)
-        for origin in PUBLIC_SERVICE_ORIGINS:
-            factor[d.origin == O[origin]] = getattr(p, f"public_service_factor_{origin}")
-        return factor
-
-    def property_gap() -> np.ndarray:
-        quality = np.where(d.compound_firm >= 0, d.firm_quality[np.maximum(d.compound_firm, 0)],
-                           p.no_firm_quality)[comp]
-        return np.maximum(0.02, d.expectation - quality) / p.property_reference_gap
-
-    place = {
-        "neighbour": lambda: _neighbour_place(model, crowd()),
-        "family": lambda: 1.0,
-        "property": property_gap,
-        "infrastructure": lambda: (1 - d.compound_infra[comp]) / (1 - p.infrastructure_reference),
-        "parking": lambda: factors["type_parking"][ctype()] * crowd(),
-        "environment": lambda: factors["type_environment"][ctype()],
-        "public_service": public,
-        "heating": lambda: factors["type_heating"][ctype()],
-        "other": lambda: 1.0,
+    n_ages = len(factors["age_other_kinds"])
+    cell = d.compound * n_ages + d.age
+    present = model.present.astype(np.float64)
+    ctype = d.compound_type
+    present_pop = np.bincount(d.compound, present, minlength=d.n_compounds)
+    crowd = (present_pop / np.maximum(d.compound_pop, 1)) ** p.crowding_effect  # per compound
+    by_compound = {  # the compound's relative hazard (1 where none)
+        "neighbour": crowd,
+        "infrastructure": (1 - d.compound_infra) / (1 - p.infrastructure_reference),
+        "parking": factors["type_parking"][ctype] * crowd,
+        "environment": factors["type_environment"][ctype],
+        "heating": factors["type_heating"][ctype],
     }
-    out = np.empty((len(kinds), n))
+    by_resident = {  # the resident's own relative hazard (none where absent)
+        "neighbour": lambda: _neighbour_place(model),
+        "property": lambda: _property_gap(model),
+        "public_service": lambda: _public_service(model),
+    }
+    out = np.empty((len(kinds), d.n_residents))
     for row, kind in enumerate(kinds):
-        age = factors[f"age_{kind if kind in AGE_FACTOR_KINDS else 'other_kinds'}"][d.age]
-        base = getattr(p, f"rate_{kind}") * p.case_rate_scale
-        out[row] = base * age * place[kind]() * model.root_factor[comp, K[kind]] * model.present
+        age = factors[f"age_{kind if kind in AGE_FACTOR_KINDS else 'other_kinds'}"]
+        compound = (getattr(p, f"rate_{kind}") * p.case_rate_scale
+                    * by_compound.get(kind, 1.0) * model.root_factor[:, K[kind]])
+        out[row] = np.multiply.outer(compound, age).ravel()[cell]
+        if kind in by_resident:
+            out[row] *= by_resident[kind]()
+        out[row] *= present
     return out
+
+
+def _property_gap(model) -> np.ndarray:
+    """How far the service of the resident's firm (``no_firm_quality`` without one) falls
+    short of the resident's expectation, relative to ``property_reference_gap`` (P4)."""
+    p, d = model.p, model.district
+    quality = np.where(d.compound_firm >= 0, d.firm_quality[np.maximum(d.compound_firm, 0)],
+                       p.no_firm_quality)[d.compound]
+    return np.maximum(0.02, d.expectation - quality) / p.property_reference_gap
+
+
+def _public_service(model) -> np.ndarray:
+    """Public-service demands by origin (migrants, outsiders and the seasonal elderly ask
+    more, P8)."""
+    p, d = model.p, model.district
+    factor = np.ones(len(ORIGINS))
+    for origin in PUBLIC_SERVICE_ORIGINS:
+        factor[O[origin]] = getattr(p, f"public_service_factor_{origin}")
+    return factor[d.origin]
 
 
 def mixing_multiplier(p) -> float:
@@ -104,12 +114,13 @@ def mixing_multiplier(p) -> float:
     return p.pacts_mixing_remaining if p.neighbourhood_pacts else 1.0
 
 
-def _neighbour_place(model, crowd: np.ndarray) -> np.ndarray:
-    """Relative neighbour-dispute hazard per resident: over the network's ties (see the module
-    docstring), or by the building's origin mix when ``network_disputes`` is off. A model
-    view without the network (staffing's expected load) falls back to the building mix."""
+def _neighbour_place(model) -> np.ndarray:
+    """Relative neighbour-dispute hazard per resident (crowding apart, a compound factor):
+    over the network's ties (see the module docstring), or by the building's origin mix when
+    ``network_disputes`` is off; times the community's activities. A model view without the
+    network (staffing's expected load) falls back to the building mix."""
     p, d = model.p, model.district
-    local = crowd * model.activity_factor[d.community]
+    local = model.activity_factor[d.community]
     ties = getattr(model, "dispute_ties", None)
     if p.network_disputes and ties is not None:
         return local * (ties @ model.present.astype(np.float64)) / p.tie_reference_degree
@@ -118,36 +129,37 @@ def _neighbour_place(model, crowd: np.ndarray) -> np.ndarray:
 
 
 class CaseSampler:
-    """Cumulative hazards per kind, refreshed when presence or hazards change."""
+    """Cumulative hazards per kind (one row per resident kind), refreshed when presence or
+    hazards change: only the rows of the kinds that changed."""
 
     def __init__(self, model) -> None:
         self.refresh(model)
 
     def refresh(self, model, kinds: tuple[str, ...] | None = None) -> None:
         """Recompute the hazards of ``kinds`` (all resident kinds when None): a firm's
-        service changes only the property hazard, a quarter of the cost of all nine."""
+        service changes only the property hazard, a ninth of the cost of all nine."""
         if kinds is None:
             self.cum = np.cumsum(rates_per_year(model), axis=1)
-            self.total = self.cum[:, -1].copy()
-            return
-        rows = [RESIDENT_KINDS.index(k) for k in kinds]
-        self.cum[rows] = np.cumsum(rates_per_year(model, kinds), axis=1)
-        self.total[rows] = self.cum[rows, -1]
+        else:
+            rows = [RESIDENT_KINDS.index(k) for k in kinds]
+            self.cum[rows] = np.cumsum(rates_per_year(model, kinds), axis=1)
+        self.total = self.cum[:, -1].copy()
 
     def draw(self, model) -> tuple[np.ndarray, np.ndarray]:
-        """Today's (residents, kinds) of new resident cases."""
-        season = model.season_factor()
+        """Today's (residents, kinds) of new resident cases: a Poisson count per kind, then
+        each case's raiser in proportion to the hazards of its kind (one search per kind
+        with cases today)."""
         rng = model.rng
-        counts = rng.poisson(self.total * season[RK] / 365.0)
-        who, kinds = [], []
-        for row, c in enumerate(counts):
-            if c:
-                u = rng.random(c) * self.total[row]
-                who.append(np.searchsorted(self.cum[row], u, side="right"))
-                kinds.append(np.full(c, RK[row]))
-        if not who:
-            return np.zeros(0, np.int64), np.zeros(0, np.int64)
-        return np.concatenate(who), np.concatenate(kinds)
+        counts = rng.poisson(self.total * model.season_factor()[RK] / 365.0)
+        row = np.repeat(np.arange(len(RK)), counts)
+        at = rng.random(len(row)) * self.total[row]
+        who = np.empty(len(row), np.int64)
+        end = np.cumsum(counts)
+        for r in np.flatnonzero(counts).tolist():
+            cases = slice(end[r] - counts[r], end[r])
+            who[cases] = np.searchsorted(self.cum[r], at[cases], side="right")
+        # rounding at a row's very end must not point past the last resident
+        return np.minimum(who, self.cum.shape[1] - 1), RK[row]
 
 
 def season_factor(p, in_season: bool) -> np.ndarray:

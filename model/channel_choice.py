@@ -20,10 +20,12 @@ import numpy as np
 from .network import neighbour_pairs
 from .params import derived
 from .vocabulary import (
+    AGE_GROUPS,
     CHANNELS,
     IS_DEPARTMENT,
     IS_ENFORCEMENT,
     IS_MEDIATED,
+    KINDS,
     ORIGINS,
     A,
     C,
@@ -43,39 +45,75 @@ COLUMN[CODES] = np.arange(len(CODES))
 COURIER_CHANNELS = np.array([C["silence"], C["grid_worker"], C["hotline"]])
 # Origins that keep quieter: newcomers and visitors (assumption, as the silence utility says).
 IS_NEWCOMER = member_table((O["outsider"], O["rural_migrant"], O["seasonal"]), len(ORIGINS))
+# The traits that set a case's utilities besides trust, with their number of values: the
+# resident's age group, party membership, being a newcomer, a building head in the building
+# and a party branch in the compound, and the kind of case. A case's row in the table is its
+# cell in this grid.
+YES_NO = (False, True)
+TRAITS = (("age", len(AGE_GROUPS)), ("party", len(YES_NO)), ("newcomer", len(YES_NO)),
+          ("head", len(YES_NO)), ("branch", len(YES_NO)), ("kind", len(KINDS)))
+HOTLINE_COLUMN = RESIDENT_CHANNELS.index("hotline")
 
 
 def utilities(model, residents: np.ndarray, kinds: np.ndarray) -> np.ndarray:
-    """Utility of each channel (columns as RESIDENT_CHANNELS) for each new case."""
-    p, d = model.p, model.district
-    age = d.age[residents]
+    """Utility of each channel (columns as RESIDENT_CHANNELS) for each new case: the part
+    set by the resident's traits and the kind (looked up in a table of every combination),
+    plus distrust pushing toward the hotline and word of mouth."""
+    p = model.p
+    u = derived(p, "channel_utilities", _trait_table)[_trait_cell(model, residents, kinds)]
+    u[:, HOTLINE_COLUMN] += p.util_hotline_distrust * (p.util_hotline_trust_neutral
+                                                       - model.satisfaction[residents])
+    if p.word_of_mouth_weight:
+        u += p.word_of_mouth_weight * word_of_mouth(model, residents)
+    return u
+
+
+def _trait_cell(model, residents: np.ndarray, kinds: np.ndarray) -> np.ndarray:
+    d = model.district
+    values = (d.age[residents], d.party[residents], IS_NEWCOMER[d.origin[residents]],
+              d.building_has_head[d.building[residents]],
+              d.compound_has_branch[d.compound[residents]], kinds)
+    cell = np.zeros(len(residents), np.int64)
+    for value, (_, size) in zip(values, TRAITS, strict=True):
+        cell = cell * size + value
+    return cell
+
+
+def _trait_table(p) -> np.ndarray:
+    """Utilities without trust and word of mouth for every cell of TRAITS (rows in the
+    order of ``_trait_cell``), from the util_* parameters (once per Params)."""
+    grid = dict(zip((name for name, _ in TRAITS),
+                    np.indices([size for _, size in TRAITS]).reshape(len(TRAITS), -1),
+                    strict=True))
+    return _trait_utilities(p, **grid)
+
+
+def _trait_utilities(p, age: np.ndarray, party: np.ndarray, newcomer: np.ndarray,
+                     head: np.ndarray, branch: np.ndarray, kind: np.ndarray) -> np.ndarray:
+    """Utilities of the channels (without trust and word of mouth) for cases with these
+    traits: low trust and youth push toward the hotline, the elderly and newcomers stay
+    silent (P8), channels missing in the building or compound are unavailable."""
     elderly = age == A["elderly"]
     young = age == A["young"]
-    party = d.party[residents]
-    trust = model.satisfaction[residents]
-    dept = IS_DEPARTMENT[kinds]
+    head, branch = head.astype(bool), branch.astype(bool)
+    dept = IS_DEPARTMENT[kind]
     local = ~dept  # matters the compound and community can act on
-    u = np.zeros((len(residents), len(RESIDENT_CHANNELS)))
+    u = np.zeros((len(age), len(RESIDENT_CHANNELS)))
     u[:, 0] = (p.util_silence_base + p.silence_propensity + p.util_silence_elderly * elderly
-               + p.util_silence_newcomer * IS_NEWCOMER[d.origin[residents]])
-    head = d.building_has_head[d.building[residents]]
+               + p.util_silence_newcomer * newcomer)
     u[:, 1] = np.where(head, p.util_head_base + p.util_head_elderly * elderly
                        + p.util_head_party * party - p.util_head_department_penalty * dept,
                        -np.inf)
     u[:, 2] = (p.util_grid_base + (p.util_grid_integration if p.grid_integration else 0.0)
                - p.util_grid_department_penalty * dept)
-    branch = d.compound_has_branch[d.compound[residents]]
     u[:, 3] = np.where(branch, p.util_branch_base + p.util_branch_party * party
                        - p.util_branch_department_penalty * dept, -np.inf)
     u[:, 4] = p.util_community_base + p.util_community_local * local - p.util_community_young_penalty * young
     u[:, 5] = (p.util_hotline_base + p.hotline_propensity + p.util_hotline_young * young
-               + p.util_hotline_distrust * (p.util_hotline_trust_neutral - trust)
                + p.util_hotline_department * dept
-               + p.util_hotline_property * (kinds == K["property"])
-               + p.util_hotline_enforcement * IS_ENFORCEMENT[kinds]
-               - p.util_hotline_mediated_penalty * IS_MEDIATED[kinds])
-    if p.word_of_mouth_weight:
-        u += p.word_of_mouth_weight * word_of_mouth(model, residents)
+               + p.util_hotline_property * (kind == K["property"])
+               + p.util_hotline_enforcement * IS_ENFORCEMENT[kind]
+               - p.util_hotline_mediated_penalty * IS_MEDIATED[kind])
     return u
 
 

@@ -34,7 +34,7 @@ from . import (
     winter_influx,
 )
 from .calendar import is_month_start, next_month_start
-from .case_generation import CaseSampler, season_factor
+from .case_generation import RESIDENT_KINDS, CaseSampler, season_factor
 from .cases import NOT_SET, CaseTable
 from .collector import RunCollector
 from .daily_log import DailyLog
@@ -291,6 +291,7 @@ class GovernanceModel(mesa.Model):
         tiered_ladder.handle(self)          # every unit works its queue; failures escalate
         hotline_loop.check_deadlines(self)  # the 12345 loop: push and supervise late tickets
         hotline_loop.visit(self)            # ... and call residents back
+        self.residents.judge()     # raisers judge the cases closed today
         self.residents.listen()    # opinions drift and spread over the neighbour network
 
     def month_start(self) -> None:
@@ -300,15 +301,16 @@ class GovernanceModel(mesa.Model):
         quality = self.district.firm_quality.copy()
         hotline_loop.evaluate(self)         # the loop's 'evaluate' step
         self.firms.do("step")               # fees, service, evaluation, dismissal
-        treated = smart_service.monthly(self) > 0
+        treated = smart_service.monthly(self)
         self.branches.do("step")            # committees and branches
         self.residents.volunteer_for_month()
         self.update_capacity()
         self.living_target = satisfaction.living_target(self)
-        if treated:                         # case hazards follow root treatment ...
-            self.sampler.refresh(self)
-        elif not np.array_equal(quality, self.district.firm_quality):
-            self.sampler.refresh(self, ("property",))  # ... and the firms' service
+        # case hazards follow root treatment and the firms' service
+        changed = set(treated) | ({"property"} if not np.array_equal(
+            quality, self.district.firm_quality) else set())
+        if changed & set(RESIDENT_KINDS):
+            self.sampler.refresh(self, tuple(k for k in RESIDENT_KINDS if k in changed))
 
     def _schedule_month_start(self, after_day: int) -> None:
         """Schedule the first month start on or after ``after_day`` as a Mesa event on the
@@ -388,15 +390,14 @@ class GovernanceModel(mesa.Model):
                                        expectation)
 
     def close(self, idx: np.ndarray) -> None:
-        """Close cases (resolved or not), score them, and let the raisers feel it."""
+        """Close cases (resolved or not). Their raisers judge them at the end of the day
+        (``residents.judge``), the day's closed cases all at once and in the order closed."""
         if len(idx) == 0:
             return
         c = self.cases
         c.state[idx] = np.where(c.resolved[idx], S["closed_resolved"], S["closed_unresolved"])
         c.closed[idx] = self.day
-        scores = self.case_satisfaction(idx)
-        c.satisfaction[idx] = scores
-        self.residents.judge(idx, scores)
+        self.residents.closed_today.append(idx)
 
     # --- measurement ------------------------------------------------------------------------
     # Totals over all residents, recomputed only when their arrays are replaced (model.memo).

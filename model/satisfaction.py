@@ -57,12 +57,28 @@ def record_closed(model, idx: np.ndarray, scores: np.ndarray) -> None:
     res = model.cases.resident[idx]
     mine = res >= 0
     r, s = res[mine], scores[mine]
-    model.experience[r] += model.p.case_weight * (s - model.experience[r])
+    _move_toward(model.experience, r, s, model.p.case_weight)
     # the last result each raiser can tell the neighbours about (word of mouth); a resident
     # closing two cases today keeps the later one in idx
     model.last_channel[r] = model.cases.channel[idx[mine]]
     model.last_score[r] = s
     model.last_closed[r] = model.day
+
+
+def _move_toward(x: np.ndarray, who: np.ndarray, target: np.ndarray, rate: float) -> None:
+    """``x[i] += rate * (t - x[i])`` for each (i, t) of (``who``, ``target``) in turn: a resident
+    with several closed cases takes them one after another, in order (a plain fancy-indexed
+    update would keep only the last)."""
+    if len(who) < 2 or np.all(np.diff(np.sort(who))):  # no resident twice: the usual day
+        x[who] += rate * (target - x[who])
+        return
+    while len(who):
+        _, first = np.unique(who, return_index=True)
+        i = who[first]
+        x[i] += rate * (target[first] - x[i])
+        rest = np.ones(len(who), bool)
+        rest[first] = False
+        who, target = who[rest], target[rest]
 
 
 def record_silent(model, residents: np.ndarray) -> None:

@@ -7,16 +7,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from .vocabulary import C, K
+from .vocabulary import KINDS, C, K
 
 ROOT_KINDS = np.array([K[k] for k in ("property", "infrastructure", "parking", "environment",
                                       "heating", "courier_access")])
 
 
-def monthly(model) -> int:
-    """Treat this month's recurring patterns; return how many were treated."""
+def monthly(model) -> tuple[str, ...]:
+    """Treat this month's recurring patterns; return the kinds treated (in KINDS order)."""
     if not model.p.smart_service:
-        return 0
+        return ()
     c, d, p = model.cases, model.district, model.p
     # the district sees what was reported, not silent grievances; a pattern already treated
     # counts again only with cases raised after its treatment
@@ -36,4 +36,4 @@ def monthly(model) -> int:
     # root_max_office_share of the office's own hours (30: days of a month)
     model.treatment_hours = np.minimum(cost * p.root_hours_per_treatment / 30.0,
                                       p.root_max_office_share * office)
-    return int(hit.sum())
+    return tuple(KINDS[k] for k in np.flatnonzero(hit.any(axis=0)))

@@ -19,16 +19,23 @@ from .vocabulary import IS_ENFORCEMENT, IS_MEDIATED, KINDS, LEVELS, UNIT_TYPES, 
 L = {name: i for i, name in enumerate(LEVELS)}
 
 
-def _tables(p) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The resolution probability by unit type (rows) and kind (columns) from the
-    success_<unit>_<kind> parameters (the firm's property cell is set by its quality), the
-    platform bonus by unit type, and the step-up probability by ladder level (the street tier
-    has nowhere to go)."""
+def _tables(p) -> tuple[np.ndarray, np.ndarray]:
+    """The resolution probability by unit type (rows) and kind (columns) before the firms'
+    quality, the offices' professional help and accountability: the success_<unit>_<kind>
+    parameters (0 for a firm's property cell, which its quality sets) plus the bonuses of the
+    policies in force (the platform's by unit type, red property for firms, the grid's for
+    compounds); and the step-up probability by ladder level (the street tier has nowhere to
+    go)."""
     success = np.array([[0.0 if (u == "firm" and k == "property") else getattr(p, f"success_{u}_{k}")
                          for k in KINDS] for u in UNIT_TYPES])
-    bonus = np.array([getattr(p, f"platform_bonus_{u}", 0.0) for u in UNIT_TYPES])
+    if p.three_tier_platform:
+        success += np.array([[getattr(p, f"platform_bonus_{u}", 0.0)] for u in UNIT_TYPES])
+    if p.red_property:
+        success[U["firm"]] += p.red_property_bonus
+    if p.grid_integration:  # departments answer the grid's call on compound matters
+        success[U["compound"]] += p.grid_bonus
     step_up = np.array([p.step_up_compound, p.step_up_community, 0.0])
-    return success, bonus, step_up
+    return success, step_up
 
 
 def success_probability(model, idx: np.ndarray) -> np.ndarray:
@@ -36,25 +43,17 @@ def success_probability(model, idx: np.ndarray) -> np.ndarray:
     unit = c.unit[idx]
     utype = model.units.type[unit]
     kind = c.kind[idx]
-    success, platform_bonus, _ = derived(p, "ladder", _tables)
-    prob = success[utype, kind].copy()
-    firm = utype == U["firm"]
-    is_prop = firm & (kind == K["property"])
-    firm_idx = unit[is_prop] - model.units.first["firm"]
-    prob[is_prop] = (p.firm_property_success_base
-                     + p.firm_property_success_per_quality * model.district.firm_quality[firm_idx])
-    if p.red_property:
-        prob[firm] += p.red_property_bonus
-    if p.three_tier_platform:
-        prob += platform_bonus[utype]
-    if p.grid_integration:  # departments answer the grid's call on compound matters
-        prob[utype == U["compound"]] += p.grid_bonus
-    comm = utype == U["community"]
+    prob = derived(p, "ladder", _tables)[0][utype, kind]
+    is_prop = (utype == U["firm"]) & (kind == K["property"])
+    if is_prop.any():
+        firm_idx = unit[is_prop] - model.units.first["firm"]
+        prob[is_prop] += (p.firm_property_success_base
+                          + p.firm_property_success_per_quality * model.district.firm_quality[firm_idx])
     # counselling and legal aid bought with the funding help with quarrels (policy 3c)
-    dispute = comm & IS_MEDIATED[kind]
+    dispute = (utype == U["community"]) & IS_MEDIATED[kind]
     prob[dispute] += model.professional_boost[model.units.community[unit[dispute]]]
     prob *= model.accountability[unit]
-    return np.clip(prob, 0.0, p.success_cap)
+    return np.minimum(np.maximum(prob, 0.0), p.success_cap)
 
 
 def handle(model) -> None:
@@ -86,7 +85,7 @@ def escalate(model, idx: np.ndarray) -> None:
     c.escalations[idx] += 1
     level = c.level[idx]
     step_p = (np.ones(len(idx)) if p.three_tier_platform
-              else derived(p, "ladder", _tables)[2][level])
+              else derived(p, "ladder", _tables)[1][level])
     up = (level < L["street"]) & (rng.random(len(idx)) < step_p)
     to_hotline = p.hotline_after_failure * np.where(IS_MEDIATED[c.kind[idx]], p.mediated_hotline_share,
                                                    1.0)

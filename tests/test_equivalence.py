@@ -224,7 +224,10 @@ def ref_enqueue(model, idx, unit, level, priority, delay) -> None:
     c.max_level[idx] = np.maximum(c.max_level[idx], level)
     c.levels_seen[idx] |= np.int8(1 << level)
     c.entered[idx] = model.day
-    c.ready[idx] = model.day + np.floor(delay + model.rng.random(len(idx))).astype(np.int64)
+    # a whole-day delay is exact (no draw); a fractional one rounds up with its fraction
+    part = delay - np.floor(delay)
+    up = model.rng.random(len(idx)) < part if part > 0 else np.zeros(len(idx), bool)
+    c.ready[idx] = model.day + int(np.floor(delay)) + up
     c.priority[idx] = priority
     staff = np.isin(model.units.type[unit], queues.STAFF_UNITS)
     model.daily.add_staff_load(model.day, model.units.street[unit[staff]])

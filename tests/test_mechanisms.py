@@ -45,7 +45,7 @@ def test_smart_service_does_not_retreat_without_new_cases_and_caps_its_hours():
     # treat today, then again on the same day: nothing new was raised in between
     smart_service.monthly(m)
     before = m.root_factor.copy()
-    assert smart_service.monthly(m) == 0
+    assert smart_service.monthly(m) == ()
     np.testing.assert_array_equal(m.root_factor, before)
     office = m.units.base_hours[m.units.of("community", np.arange(m.district.n_communities))]
     assert np.all(m.treatment_hours <= m.p.root_max_office_share * office + 1e-9)
