@@ -4,7 +4,9 @@ and F4 (docs/calibration.md, section "Approximate Bayesian computation").
 Plain functional flow: ``prior_distribution(names)`` (the schema's priors, truncated to each
 field's range), ``simulate(theta, scale, days, seed)`` (one baseline run -> summary
 statistics), ``observed()`` (the study's targets), ``run(...)`` (ABC-SMC into an output
-directory, resumable), and the writers of the outputs.
+directory, resumable; against the study's targets or, with ``targets``, any observed
+statistics, e.g. synthetic data for a coverage check: benchmarks/abc_coverage.py), and the
+writers of the outputs.
 
 Summary statistics (none of them a model input):
 
@@ -53,6 +55,10 @@ OUTPUTS = ("posterior.parquet", "convergence.csv", "posterior_marginals.png",
            "posterior_pairs.png", "abc_summary.json")
 CREDIBLE = 0.90
 MAX_SCALE_WEIGHT_RATIO = 100.0   # no statistic weighs more than 100 times another
+# a particle's model seed is drawn from [0, MODEL_SEEDS), a range numpy's legacy randint
+# covers on every platform; seeds at or above it are never a particle's, so synthetic data
+# made with them (benchmarks/abc_coverage.py) is never re-simulated by the fit
+MODEL_SEEDS = 2**31 - 1
 
 
 def observed() -> dict[str, float]:
@@ -60,6 +66,21 @@ def observed() -> dict[str, float]:
     return {"tickets_per_10k": study.F3_TICKETS_PER_10K,
             "property_share": study.F4_PROPERTY_SHARE,
             "property_shortfall": 0.0}
+
+
+def check_targets(targets: dict[str, float]) -> dict[str, float]:
+    """``targets`` as floats in the order of STATS if it gives a finite value for each of
+    the statistics and nothing else; ParameterError otherwise."""
+    names = ", ".join(STATS)
+    other = sorted(set(targets) ^ set(STATS))
+    if other:
+        what = "lacks" if other[0] in STATS else "has an unknown statistic"
+        raise ParameterError(f"targets {what} '{other[0]}'; allowed: a value for each of {names}")
+    values = {k: float(targets[k]) for k in STATS}
+    bad = next((k for k, v in values.items() if not np.isfinite(v)), None)
+    if bad:
+        raise ParameterError(f"targets: {bad} = {values[bad]}; allowed: a finite number")
+    return values
 
 
 # --- priors ----------------------------------------------------------------------------------
@@ -119,8 +140,9 @@ class TruncatedRV(RVBase):
     def copy(self) -> TruncatedRV:
         return TruncatedRV(self.name)
 
-    def rvs(self, *args, **kwargs) -> float:
-        u = np.random.uniform(self.f_lo, self.f_hi)
+    def rvs(self, *args, random_state=None, **kwargs) -> float:
+        """One draw, with ``random_state`` (a numpy Generator) or else the global rng."""
+        u = (np.random if random_state is None else random_state).uniform(self.f_lo, self.f_hi)
         return float(np.clip(self.dist.ppf(u), self.lo, self.hi))
 
     def pdf(self, x, *args, **kwargs):
@@ -128,6 +150,10 @@ class TruncatedRV(RVBase):
         inside = (x >= self.lo) & (x <= self.hi)
         out = np.where(inside, self.dist.pdf(np.clip(x, self.lo, self.hi)) / self.mass, 0.0)
         return float(out) if out.ndim == 0 else out
+
+    def ppf(self, q: float) -> float:
+        """The ``q`` quantile of the truncated distribution."""
+        return float(np.clip(self.dist.ppf(self.f_lo + q * self.mass), self.lo, self.hi))
 
     def pmf(self, x, *args, **kwargs):
         return 0.0
@@ -174,7 +200,7 @@ def simulate(theta: dict[str, float], scale: float, days: int, seed: int) -> dic
 
 def _model(theta, scale: float, days: int) -> dict[str, float]:
     """pyabc's model: the run's seed comes from the particle's own rng."""
-    return simulate(dict(theta), scale, days, seed=int(np.random.randint(0, 2**31 - 1)))
+    return simulate(dict(theta), scale, days, seed=int(np.random.randint(0, MODEL_SEEDS)))
 
 
 # --- the sampler -----------------------------------------------------------------------------
@@ -242,6 +268,14 @@ def _stderr(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
+def run_config(names: Sequence[str], particles: int, scale: float, days: int, seed: int,
+               targets: dict[str, float] | None = None) -> dict[str, Any]:
+    """The settings that make a run, saved in ``abc_config.json``: a resume must repeat them.
+    ``targets``: the observed statistics (default: the study's, ``observed()``)."""
+    return {"params": list(names), "particles": particles, "scale": scale, "days": days,
+            "seed": seed, "observed": check_targets(observed() if targets is None else targets)}
+
+
 def check_resume(out: Path, config: dict[str, Any]) -> int:
     """Generations already in ``out`` (0 for a new run); ParameterError when ``out`` holds a
     run with other settings (resuming it with these would mix two calibrations)."""
@@ -254,8 +288,7 @@ def check_resume(out: Path, config: dict[str, Any]) -> int:
         raise ParameterError(f"--out '{out}' holds an {DB_NAME} without a readable {CONFIG_NAME}; "
                              "allowed: a new directory, or one of the same `calibrate --method "
                              "abc` run") from None
-    keys = ("params", "particles", "scale", "days", "seed")
-    differs = [k for k in keys if before.get(k) != config[k]]
+    differs = [k for k in config if before.get(k) != config[k]]
     if differs:
         k = differs[0]
         raise ParameterError(f"--out '{out}' holds an ABC run with {k} = {before.get(k)!r}, not "
@@ -274,13 +307,14 @@ def make_abc(names: Sequence[str], particles: int, scale: float, days: int, samp
 
 
 def run(out: Path, names: Sequence[str], particles: int, generations: int, scale: float,
-        days: int, seed: int, workers: int = 1, log: Callable[[str], None] = _stderr):
-    """ABC-SMC into ``out`` (``abc.db``), resuming a run already there, until the history holds
-    ``generations`` generations; then write the outputs. Returns the History."""
+        days: int, seed: int, workers: int = 1, log: Callable[[str], None] = _stderr,
+        targets: dict[str, float] | None = None):
+    """ABC-SMC into ``out`` (``abc.db``) against ``targets`` (default: the study's,
+    ``observed()``), resuming a run already there, until the history holds ``generations``
+    generations; then write the outputs. Returns the History."""
     logging.getLogger("ABC").setLevel(logging.WARNING)
-    names = check_names(names)
-    config = {"params": list(names), "particles": particles, "scale": scale, "days": days,
-              "seed": seed}
+    config = run_config(check_names(names), particles, scale, days, seed, targets)
+    names = config["params"]
     done = check_resume(out, config)
     start = time.perf_counter()
     out.mkdir(parents=True, exist_ok=True)
@@ -298,7 +332,7 @@ def run(out: Path, names: Sequence[str], particles: int, generations: int, scale
             # second abc.new would add a second run to it, which load(db, 1) would not see)
             (out / DB_NAME).unlink(missing_ok=True)
             (out / CONFIG_NAME).write_text(json.dumps(config, indent=1))
-            history = abc.new(db, observed())
+            history = abc.new(db, config["observed"])
         if generations > done:
             history = abc.run(max_nr_populations=generations - done)
         return history
@@ -321,6 +355,13 @@ def weighted_quantile(x: np.ndarray, w: np.ndarray, q: float) -> float:
     x, w = np.asarray(x)[order], np.asarray(w)[order]
     cdf = (np.cumsum(w) - 0.5 * w) / w.sum()
     return float(np.interp(q, cdf, x))
+
+
+def credible_interval(x: np.ndarray, w: np.ndarray) -> tuple[float, float]:
+    """The central CREDIBLE interval of particles ``x`` with weights ``w``: their weighted
+    (1 - CREDIBLE) / 2 and (1 + CREDIBLE) / 2 quantiles."""
+    tail = (1 - CREDIBLE) / 2
+    return weighted_quantile(x, w, tail), weighted_quantile(x, w, 1 - tail)
 
 
 def posterior(history, names: Sequence[str]) -> pd.DataFrame:
@@ -348,17 +389,14 @@ def convergence(history) -> pd.DataFrame:
 
 def summary(history, post: pd.DataFrame, names: Sequence[str], wall: float) -> dict[str, Any]:
     w = post["weight"].to_numpy()
-    lo_q, hi_q = (1 - CREDIBLE) / 2, 1 - (1 - CREDIBLE) / 2
     params = {}
     for n in names:
         x = post[n].to_numpy()
         params[n] = {"mean": float(np.sum(w * x)),
-                     f"ci{round(CREDIBLE * 100)}": [weighted_quantile(x, w, lo_q),
-                                                    weighted_quantile(x, w, hi_q)],
+                     f"ci{round(CREDIBLE * 100)}": list(credible_interval(x, w)),
                      "prior": list(PRIORS[n]),
                      "range": [FIELDS[n].metadata["lo"], FIELDS[n].metadata["hi"]]}
-    return {"generations": int(history.max_t) + 1, "particles": len(post),
-            "observed": observed(), "parameters": params,
+    return {"generations": int(history.max_t) + 1, "particles": len(post), "parameters": params,
             "wall_time_seconds": round(wall, 2),
             "total_simulations": int(history.total_nr_simulations)}
 

@@ -143,3 +143,25 @@ def test_resuming_with_other_settings_is_refused(first, tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert "seed = 7, not 8" in err and len(err.splitlines()) == 1
     assert tree(out) == before
+
+
+def test_resuming_against_other_data_is_refused(first, tmp_path):
+    out = tmp_path / "other_data"
+    shutil.copytree(first, out)
+    before = tree(out)
+    other = {**ac.observed(), "tickets_per_10k": 400.0}
+    with pytest.raises(ac.ParameterError, match="observed = .*588.*, not .*400"):
+        ac.run(out, ac.DEFAULT_PARAMS, 4, 3, 0.02, 60, 7, targets=other)
+    assert tree(out) == before
+
+
+@pytest.mark.parametrize("targets, words", [
+    ({"tickets_per_10k": 588.0, "property_share": 0.133}, ["lacks", "property_shortfall"]),
+    ({**ac.observed(), "margin": 0.0}, ["unknown statistic", "'margin'"]),
+    ({**ac.observed(), "property_share": float("nan")}, ["property_share = nan", "finite"]),
+])
+def test_bad_targets_are_refused(targets, words):
+    with pytest.raises(ac.ParameterError) as e:
+        ac.check_targets(targets)
+    for w in words:
+        assert w in str(e.value)

@@ -32,6 +32,7 @@ ALLOWED = {
     ("model/calibration.py", "HELD_OUT_LEADS"): "calibration machinery",
     ("model/abc_calibration.py", "CREDIBLE"): "calibration output (the credible level)",
     ("model/abc_calibration.py", "MAX_SCALE_WEIGHT_RATIO"): "calibration machinery (distance)",
+    ("model/abc_calibration.py", "MODEL_SEEDS"): "calibration machinery (the range of seeds)",
     ("model/cases.py", "COLUMNS"): "file format: column dtypes and the -1 'not set' code",
     ("model/channel_choice.py", "COLUMN"): "vocabulary: -1 marks a code that is no resident channel",
     ("model/figstyle.py", "DPI"): "display",

@@ -336,8 +336,8 @@ def calibrate_abc(args: argparse.Namespace) -> int:
                                          "days": settings["days"]}).params
     plan_limits.check_memory([params], args.workers)
     out = check_out_dir(settings["out"], "calibrate")
-    abc_calibration.check_resume(out, {"params": names, **{k: settings[k] for k in
-                                 ("particles", "scale", "days", "seed")}})
+    abc_calibration.check_resume(out, abc_calibration.run_config(
+        names, *(settings[k] for k in ("particles", "scale", "days", "seed"))))
     args.resumable = True  # an interrupted run keeps its finished generations
     with locked(out):
         scale_note(settings["scale"])  # once every check passed: an error stays one line
