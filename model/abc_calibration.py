@@ -308,10 +308,12 @@ def make_abc(names: Sequence[str], particles: int, scale: float, days: int, samp
 
 def run(out: Path, names: Sequence[str], particles: int, generations: int, scale: float,
         days: int, seed: int, workers: int = 1, log: Callable[[str], None] = _stderr,
-        targets: dict[str, float] | None = None):
+        targets: dict[str, float] | None = None, dask: str | None = None):
     """ABC-SMC into ``out`` (``abc.db``) against ``targets`` (default: the study's,
     ``observed()``), resuming a run already there, until the history holds ``generations``
-    generations; then write the outputs. Returns the History."""
+    generations; then write the outputs. ``workers`` local processes, or with ``dask`` a
+    Dask scheduler's address or "local" (a LocalCluster of ``workers`` processes). Returns
+    the History."""
     logging.getLogger("ABC").setLevel(logging.WARNING)
     config = run_config(check_names(names), particles, scale, days, seed, targets)
     names = config["params"]
@@ -337,11 +339,17 @@ def run(out: Path, names: Sequence[str], particles: int, generations: int, scale
             history = abc.run(max_nr_populations=generations - done)
         return history
 
-    if workers > 1:
-        from experiments.executors import local_pool
+    if workers > 1 or dask is not None:
+        from experiments.executors import open_backend
 
-        with local_pool(workers) as pool:
-            history = go(pool.map)
+        # The particles' tasks go through pyabc's MappingSampler (SeededSampler) on the
+        # backend's ordered map, local processes or Dask alike: each task's seed fixes its
+        # particle, so the posterior is the same for any number and kind of workers (pyabc's
+        # own DaskDistributedSampler accepts whichever particles finish first, which is not
+        # reproducible).
+        with open_backend(workers, dask) as backend:
+            log(f"abc: running on {backend.description}")
+            history = go(backend.executor.map)
     else:
         history = go(map)
     write_outputs(out, history, names, time.perf_counter() - start)

@@ -90,6 +90,15 @@ def test_the_same_seed_gives_the_same_posterior(first, tmp_path):
                                   pd.read_parquet(first / "posterior.parquet"))
 
 
+def test_dask_gives_the_same_posterior(first, tmp_path):
+    # the particles of a Dask LocalCluster of two workers are those of one local process
+    out = tmp_path / "dask"
+    argv = [a if a != "1" else "2" for a in TINY]   # --workers 2
+    assert cli.main([*argv, "--dask", "local", "--out", str(out)]) == 0
+    pd.testing.assert_frame_equal(pd.read_parquet(out / "posterior.parquet"),
+                                  pd.read_parquet(first / "posterior.parquet"))
+
+
 def test_running_again_resumes(first, tmp_path):
     out = tmp_path / "resumed"
     shutil.copytree(first, out)

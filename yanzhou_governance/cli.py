@@ -297,7 +297,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
-ABC_ONLY = ("particles", "generations", "days", "seed", "params", "out")
+ABC_ONLY = ("particles", "generations", "days", "seed", "params", "out", "dask")
 FIXED_POINT_ONLY = ("seeds", "write")
 ABC_DEFAULTS = {"particles": 100, "generations": 5, "scale": 0.1, "days": 365, "seed": 2021,
                 "out": "results/abc"}
@@ -343,7 +343,7 @@ def calibrate_abc(args: argparse.Namespace) -> int:
         scale_note(settings["scale"])  # once every check passed: an error stays one line
         history = abc_calibration.run(out, names, settings["particles"], settings["generations"],
                                       settings["scale"], settings["days"], settings["seed"],
-                                      workers=args.workers)
+                                      workers=args.workers, dask=args.dask)
     info = json.loads((out / "abc_summary.json").read_text())
     for name, p in info["parameters"].items():
         lo, hi = p["ci90"]
@@ -500,6 +500,9 @@ def build_parser() -> argparse.ArgumentParser:
     cal.add_argument("--params", type=_names, default=None, metavar="NAME,NAME,...",
                      help="abc: parameters to calibrate (default case_rate_scale, rate_property, "
                      "case_time_share, hotline_propensity, patience_days, fee_collection_slope)")
+    cal.add_argument("--dask", default=None, metavar="ADDRESS|local",
+                     help="abc: run the particles on a Dask scheduler at ADDRESS, or 'local' for "
+                     "a LocalCluster of --workers processes (same posterior as local processes)")
     cal.add_argument("--out", default=None, help="abc: output directory (default results/abc)")
     cal.set_defaults(func=cmd_calibrate)
 
