@@ -21,6 +21,10 @@ COLOURS = {"S1": OKABE_ITO[0], "ST": OKABE_ITO[1], "mu_star": OKABE_ITO[2]}
 INDEX_NAMES = {"S1": "S1: first-order (the parameter alone)",
                "ST": "ST: total (with its interactions)"}
 METHOD_NAMES = {"sobol": "Sobol", "fast": "FAST", "morris": "Morris"}
+SHOWN = 15  # parameters per panel at most; with more, the largest (all are in indices.csv)
+SLANTED = 8  # up to this many parameter names are slanted; more stand upright, not to overlap
+UPRIGHT_ROOM = 2.0  # inches of height a row of panels gains for upright names
+LABELLED = 6  # points named in the mu*-sigma plane: those with the largest mu* (more overlap)
 SLACK = 0.5  # whiskers may reach this share of the bars' range beyond them before being cut
 CLIPPED = Line2D([], [], color="black", marker="^", ls="none",
                  label="whisker cut at the panel edge (full interval in the CSV)")
@@ -66,12 +70,44 @@ def _noise_line(ax, noise: pd.DataFrame, output: str) -> bool:
     return True
 
 
+def _tick_room(indices: pd.DataFrame) -> float:
+    """Extra height per row of panels when the parameter names stand upright."""
+    return UPRIGHT_ROOM if min(indices["parameter"].nunique(), SHOWN) > SLANTED else 0.0
+
+
 def _parameter_ticks(ax, x, parameters) -> None:
-    ax.set_xticks(x, list(parameters), rotation=20, ha="right", fontsize=10)
+    upright = len(parameters) > SLANTED
+    ax.set_xticks(x, list(parameters), rotation=90 if upright else 20,
+                  ha="center" if upright else "right", fontsize=10)
 
 
 def _output_title(output: str) -> str:
     return wrap(sentence(kpis.label(output)), 42)
+
+
+def _largest(part: pd.DataFrame, index: str) -> pd.DataFrame:
+    """A panel's parameters: all, in the problem's order, or if there are more than SHOWN
+    (a screening of many) the SHOWN with the largest ``index``, largest first."""
+    return part if len(part) <= SHOWN else part.nlargest(SHOWN, index)
+
+
+def _leading(convergence: pd.DataFrame) -> list[str]:
+    """The parameters a convergence figure draws, one colour each: all, or if there are more
+    colours' worth, those whose index at the largest N comes closest to their panel's
+    largest."""
+    parameters = list(dict.fromkeys(convergence["parameter"]))
+    if len(parameters) <= len(OKABE_ITO):
+        return parameters
+    last = convergence[convergence["n"] == convergence["n"].max()]
+    share = last["value"] / last.groupby(["output", "index"])["value"].transform("max")
+    top = set(share.groupby(last["parameter"]).max().nlargest(len(OKABE_ITO)).index)
+    return [p for p in parameters if p in top]
+
+
+def _shown_note(total: int, shown: int, rule: str) -> str:
+    """The suptitle's second line when only ``shown`` of ``total`` parameters are drawn."""
+    return "" if total <= shown else (f"\n(the {shown} of {total} parameters {rule}; all of "
+                                      "them in the CSV files)")
 
 
 def plot_indices(indices: pd.DataFrame, noise: pd.DataFrame, method: str, path: Path) -> Figure:
@@ -79,10 +115,10 @@ def plot_indices(indices: pd.DataFrame, noise: pd.DataFrame, method: str, path: 
     dashed line is the seed-noise share of the output's variance."""
     outputs = list(dict.fromkeys(indices["output"]))
     with style():
-        fig, axes = _grid(len(outputs))
+        fig, axes = _grid(len(outputs), height=3.6 + _tick_room(indices))
         cut = noisy = False
         for ax, output in zip(axes, outputs, strict=True):
-            part = indices[indices["output"] == output]
+            part = _largest(indices[indices["output"] == output], "ST")
             x = np.arange(len(part))
             values, ends = [], []
             for offset, name in ((-0.2, "S1"), (0.2, "ST")):
@@ -106,7 +142,9 @@ def plot_indices(indices: pd.DataFrame, noise: pd.DataFrame, method: str, path: 
         if cut:
             handles.append(CLIPPED)
         fig.suptitle(f"{METHOD_NAMES.get(method, method)} sensitivity indices: each "
-                     "parameter's share of each output's variance (95 % CI)")
+                     "parameter's share of each output's variance (95 % CI)"
+                     + _shown_note(indices["parameter"].nunique(), SHOWN,
+                                   "with the largest ST in each panel"))
         fig.legend(handles=handles, loc="outside lower center", ncol=2, frameon=False,
                    fontsize=10)
         save(fig, path)
@@ -119,15 +157,17 @@ def plot_morris(indices: pd.DataFrame, path: Path) -> Figure:
     per sweep of the parameter across its range."""
     outputs = list(dict.fromkeys(indices["output"]))
     with style():
-        fig, axes = plt.subplots(len(outputs), 2, figsize=(10, 3.4 * len(outputs) + 1.2),
+        row = 3.4 + _tick_room(indices)
+        fig, axes = plt.subplots(len(outputs), 2, figsize=(10, row * len(outputs) + 1.2),
                                  squeeze=False, layout="constrained")
         cut = False
         for (bars, plane), output in zip(axes, outputs, strict=True):
-            part = indices[indices["output"] == output]
+            part = _largest(indices[indices["output"] == output], "mu_star")
             cut |= _morris_row(bars, plane, part, output)
         handles = [Line2D([], [], color=GREY, ls=":", label="sigma = mu*")]
         fig.suptitle("Morris elementary effects: mean absolute effect mu* (95 % CI) and its "
-                     "spread sigma")
+                     "spread sigma" + _shown_note(indices["parameter"].nunique(), SHOWN,
+                                                  "with the largest mu* in each panel"))
         fig.legend(handles=handles + ([CLIPPED] if cut else []), loc="outside lower center",
                    ncol=2, frameon=False, fontsize=10)
         save(fig, path)
@@ -146,8 +186,9 @@ def _morris_row(bars, plane, part: pd.DataFrame, output: str) -> bool:
     unit = unit_label(output)
     bars.set_ylabel(wrap(f"mu* ({unit})", 24))
     plane.scatter(mu, sigma, color=COLOURS["mu_star"])
-    for name, a, b in zip(part["parameter"], mu, sigma, strict=True):
-        plane.annotate(name, (a, b), fontsize=9, xytext=(4, 3), textcoords="offset points")
+    for i in np.argsort(-np.nan_to_num(mu, nan=-np.inf))[:LABELLED]:
+        plane.annotate(part["parameter"].iloc[i], (mu[i], sigma[i]), fontsize=9, xytext=(4, 3),
+                       textcoords="offset points")
     top = float(np.nanmax([*mu, *sigma, 0])) or 1.0
     plane.plot([0, top], [0, top], color=GREY, ls=":", lw=1)
     plane.set_xlim(0, top * 1.6)  # room for the parameter names to the right of the points
@@ -160,8 +201,9 @@ def _morris_row(bars, plane, part: pd.DataFrame, output: str) -> bool:
 def plot_convergence(convergence: pd.DataFrame, path: Path) -> Figure:
     """Each index at N/2 and N with its confidence interval: lines that stay level and
     intervals that shrink mean N is large enough."""
-    panels = list(convergence.groupby(["output", "index"], sort=False))
-    parameters = list(dict.fromkeys(convergence["parameter"]))
+    parameters = _leading(convergence)
+    panels = list(convergence[convergence["parameter"].isin(parameters)]
+                  .groupby(["output", "index"], sort=False))
     dodge = 0.04 * (np.arange(len(parameters)) - (len(parameters) - 1) / 2)
     with style():
         fig, axes = _grid(len(panels), width=5.0, height=3.2)
@@ -184,7 +226,9 @@ def plot_convergence(convergence: pd.DataFrame, path: Path) -> Figure:
             ax.set_xlabel("base sample size N")
             ax.set_ylabel("index value")
         handles, _ = axes[0].get_legend_handles_labels()
-        fig.suptitle("Convergence: each index at N/2 and N with its 95 % CI")
+        fig.suptitle("Convergence: each index at N/2 and N with its 95 % CI"
+                     + _shown_note(convergence["parameter"].nunique(), len(parameters),
+                                   "with the largest indices at the largest N"))
         fig.legend(handles=handles + ([CLIPPED] if cut else []), loc="outside lower center",
                    ncol=2, frameon=False, fontsize=10)
         save(fig, path)

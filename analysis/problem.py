@@ -14,6 +14,14 @@ are analysed, and the run settings, read from a TOML file under ``analysis/probl
     dist = "unif"                    # unif (default), triang (peak), truncnorm (mean, sd), logunif
     source = "F6 .. F7"
 
+``priors = "all"`` (or a list of parameter groups, the headings of ``run.py params``, and
+parameter names) adds a uniform factor for every real-valued parameter with a prior in the
+schema (in those groups, or named) on the central 90 % of its prior: from its 5 % to its 95 %
+quantile, the prior truncated to the schema's range as ABC draws it. The shares of a
+composition (they must sum to 1) are left out; two shares of one whole whose upper ends would
+sum above 1 have both upper ends scaled down alike to sum to 1. A ``[parameters.NAME]`` table
+or a ``[fixed]`` value takes precedence.
+
 Everything is checked against the parameter schema when the file is read, before any run:
 unknown keys, unknown parameters or outputs, lower >= upper, bounds outside the schema's
 range, a parameter both fixed and varied.
@@ -28,9 +36,13 @@ from typing import Any
 import numpy as np
 
 from experiments.runner import measure_names
-from model import kpis, scenarios
+from model import kpis, priors, scenarios
 from model.params import (
+    COMPOSITIONS,
     FIELDS,
+    GROUP_OF,
+    PRIORS,
+    SHARE_PAIRS,
     TYPES,
     ParameterError,
     Params,
@@ -39,14 +51,23 @@ from model.params import (
     coerce,
     did_you_mean,
     plain,
+    shorten,
 )
 
 PROBLEM_DIR = Path(__file__).resolve().parent / "problems"
 TOP_KEYS = ("name", "description", "scenario", "outputs", "scale", "days", "replicates", "n",
-            "seed", "fixed", "parameters")
+            "seed", "fixed", "parameters", "priors")
 FACTOR_KEYS = ("bounds", "dist", "peak", "mean", "sd", "source")
 DISTS = {"unif": (), "logunif": (), "triang": ("peak",), "truncnorm": ("mean", "sd")}
 RUN_SETTINGS = ("scale", "days")  # top-level settings, not factors
+ALL_PRIORS = "all"
+# assumption: the central 90 % of each prior. The automatic priors are weakly informative, so
+# their far tails are values no one holds plausible; screening over them would rank parameters
+# by their tails rather than by what is uncertain.
+PRIOR_QUANTILES = (0.05, 0.95)
+# Shares that must sum to 1 with others: one cannot vary alone, so priors = ... leaves them out.
+COMPOSITION_SHARES = frozenset(f"{prefix}_{part}" for prefix, parts in COMPOSITIONS.items()
+                               for part in parts)
 
 
 @dataclass(frozen=True)
@@ -181,10 +202,11 @@ def load(name_or_path: str | Path) -> Problem:
 
 def _build(data: dict[str, Any], path: Path) -> Problem:
     _refuse_unknown(data, TOP_KEYS, "key")
-    raw = data.get("parameters")
-    if not isinstance(raw, dict) or not raw:
+    raw = data.get("parameters", {})
+    if not isinstance(raw, dict) or not (raw or "priors" in data):
         raise ParameterError("[parameters] is missing or empty; give at least one "
-                             "[parameters.NAME] table with bounds = [lower, upper]")
+                             "[parameters.NAME] table with bounds = [lower, upper], or "
+                             f"priors = \"{ALL_PRIORS}\"")
     fixed = data.get("fixed", {})
     if not isinstance(fixed, dict):
         raise ParameterError("[fixed] must be a table of parameter = value")
@@ -195,6 +217,12 @@ def _build(data: dict[str, Any], path: Path) -> Problem:
                                  f"{key} = ...")
     check_keys(raw, where="[parameters]")
     factors = tuple(_factor(name, spec, fixed) for name, spec in raw.items())
+    if "priors" in data:
+        factors += prior_factors([n for n in screened(data["priors"])
+                                  if n not in raw and n not in fixed])
+    if not factors:
+        raise ParameterError("nothing to vary: every parameter priors = ... selects is in "
+                             "[fixed]")
     settings = {k: _typed(k, data[k], "top level") for k in RUN_SETTINGS if k in data}
     problem = Problem(
         factors=factors, outputs=_outputs(data.get("outputs")),
@@ -204,6 +232,63 @@ def _build(data: dict[str, Any], path: Path) -> Problem:
         **{k: data[k] for k in ("replicates", "n", "seed") if k in data})
     _check_settings(problem, where="file")
     return problem
+
+
+def screened(selection: Any) -> list[str]:
+    """The parameters ``priors = selection`` adds, in the schema's order: every real-valued
+    parameter with a prior but composition shares ("all"), or those among them in the listed
+    groups or named in the list."""
+    eligible = [n for n in priors.calibratable() if n not in COMPOSITION_SHARES]
+    groups = list(dict.fromkeys(GROUP_OF[n] for n in eligible))
+    if selection == ALL_PRIORS:
+        return eligible
+    allowed = (f"allowed: \"{ALL_PRIORS}\", or a list of groups ({', '.join(map(repr, groups))}) "
+               "and real-valued parameters with a prior (`run.py params`)")
+    if (not isinstance(selection, list) or not selection
+            or not all(isinstance(item, str) for item in selection)):
+        raise ParameterError(f"priors = {shorten(repr(selection))}; {allowed}")
+    for item in selection:
+        if item not in groups and item not in eligible:
+            raise ParameterError(f"priors: '{shorten(item)}' {_not_screened(item)}"
+                                 f"{did_you_mean(item, groups + eligible)}; {allowed}")
+    return [n for n in eligible if n in selection or GROUP_OF[n] in selection]
+
+
+def _not_screened(item: str) -> str:
+    """Why ``item`` cannot be in a priors = [...] list."""
+    if item in GROUP_OF.values():
+        return "is a group without real-valued parameters with a prior"
+    if item in COMPOSITION_SHARES:
+        return "is a share of a composition that must sum to 1, so it cannot vary alone"
+    if item in PRIORS:
+        return "takes whole numbers; give it a [parameters.NAME] table"
+    if item in FIELDS:
+        return "has no prior (an input, a run setting, a policy lever or a switch)"
+    return "is neither a parameter group nor a parameter"
+
+
+def prior_factors(names: list[str]) -> tuple[Factor, ...]:
+    """A uniform factor per parameter on the PRIOR_QUANTILES of its truncated prior. Two shares
+    of one whole whose upper ends would sum above 1 get both upper ends scaled by the same
+    factor to sum to 1, so that every corner of the space is a valid parameter set."""
+    bounds = {n: list(priors.quantiles(n, PRIOR_QUANTILES)) for n in names}
+    notes = dict.fromkeys(names, "")
+    for a, b in SHARE_PAIRS:
+        if a in bounds and b in bounds and bounds[a][1] + bounds[b][1] > 1.0:
+            cut = 1.0 / (bounds[a][1] + bounds[b][1])
+            for name, other in ((a, b), (b, a)):
+                bounds[name][1] *= cut
+                notes[name] = f"; upper end cut with {other}'s so that the two sum to 1"
+    return tuple(Factor(n, *_bounds(f"priors: {n}", n, bounds[n]),
+                        source=_prior_source(n) + notes[n]) for n in names)
+
+
+def _prior_source(name: str) -> str:
+    kind, a, b = PRIORS[name]
+    meta = FIELDS[name].metadata
+    low, high = (100 * q for q in PRIOR_QUANTILES)
+    return (f"{meta['source']}; {low:g}-{high:g} % quantiles of its prior {kind}({a:.4g}, "
+            f"{b:.4g}) on [{meta['lo']:g}, {meta['hi']:g}] ({meta['prior_why']})")
 
 
 def _typed(key: str, value: Any, where: str) -> Any:

@@ -40,10 +40,10 @@ import pandas as pd
 import pyabc
 from pyabc.random_variables import RVBase
 from pyabc.sampler import MappingSampler
-from scipy import stats
 
 from . import study
-from .params import FIELDS, PRIORS, TYPES, ParameterError, did_you_mean
+from .params import FIELDS, PRIORS, ParameterError, did_you_mean
+from .priors import calibratable, truncated
 from .vocabulary import KINDS, K
 
 DEFAULT_PARAMS = ("case_rate_scale", "rate_property", "case_time_share",
@@ -85,11 +85,6 @@ def check_targets(targets: dict[str, float]) -> dict[str, float]:
 
 # --- priors ----------------------------------------------------------------------------------
 
-def calibratable() -> list[str]:
-    """Parameters ABC can calibrate: real-valued, with a prior in the schema."""
-    return [n for n, prior in PRIORS.items() if prior is not None and TYPES[n] is float]
-
-
 def check_names(names: Sequence[str], option: str = "--params") -> list[str]:
     """``names`` if each is a real-valued parameter with a prior; ParameterError otherwise."""
     allowed = calibratable()
@@ -108,20 +103,6 @@ def check_names(names: Sequence[str], option: str = "--params") -> list[str]:
     return list(names)
 
 
-def scipy_prior(name: str):
-    """The frozen scipy distribution of ``name``'s schema prior (before truncation)."""
-    kind, a, b = PRIORS[name]
-    if kind == "uniform":
-        return stats.uniform(loc=a, scale=b - a)
-    if kind == "beta":
-        return stats.beta(a, b)
-    if kind == "lognormal":
-        return stats.lognorm(s=b, scale=np.exp(a))
-    if kind == "normal":
-        return stats.norm(loc=a, scale=b)
-    raise ValueError(f"unknown prior kind '{kind}' of {name}")
-
-
 class TruncatedRV(RVBase):
     """A scipy distribution truncated to [lo, hi]: drawn by inverting the CDF between
     F(lo) and F(hi) (with pyabc's global numpy rng, as pyabc's own RVs), density
@@ -130,12 +111,8 @@ class TruncatedRV(RVBase):
 
     def __init__(self, name: str):
         self.name = name
-        self.lo, self.hi = (float(FIELDS[name].metadata[k]) for k in ("lo", "hi"))
-        self.dist = scipy_prior(name)
-        self.f_lo, self.f_hi = float(self.dist.cdf(self.lo)), float(self.dist.cdf(self.hi))
+        self.dist, self.lo, self.hi, self.f_lo, self.f_hi = truncated(name)
         self.mass = self.f_hi - self.f_lo
-        if not self.mass > 0:
-            raise ParameterError(f"the prior of {name} has no mass in [{self.lo}, {self.hi}]")
 
     def copy(self) -> TruncatedRV:
         return TruncatedRV(self.name)

@@ -80,6 +80,11 @@ COMPOSITIONS = {
     **{f"origin_mix_{t}": _ORIGINS5 for t in _TYPES},
     "age_share": ("child", "young", "middle", "elderly"),
 }
+# Two shares of one whole (the rest goes elsewhere): their sum must not exceed 1.
+SHARE_PAIRS = (("staff_weight_population", "staff_weight_demand"),
+               ("professional_share", "activity_share"),
+               ("courier_silence_share", "courier_grid_share"),
+               ("special_courier_silence_share", "special_courier_grid_share"))
 
 
 @dataclass(frozen=True, init=False)
@@ -1432,24 +1437,15 @@ def checked(name: str, value: Any, where: str = "parameters") -> Any:
 
 
 def _cross_checks(p: Params) -> None:
-    if p.community_size_min > p.community_size_max:
-        raise ParameterError(f"parameter 'community_size_min' ({p.community_size_min}) must not "
-                             f"exceed 'community_size_max' ({p.community_size_max})")
-    if p.longqiao_population > p.urban_population:
-        raise ParameterError(f"parameter 'longqiao_population' ({p.longqiao_population}) must "
-                             f"not exceed 'urban_population' ({p.urban_population})")
-    if p.welfare_posts_per_10k > p.staffing_per_10k:
-        raise ParameterError(f"parameter 'welfare_posts_per_10k' ({p.welfare_posts_per_10k}) "
-                             f"must not exceed 'staffing_per_10k' ({p.staffing_per_10k})")
-    if p.staff_weight_population + p.staff_weight_demand > 1.0 + 1e-9:
-        raise ParameterError("parameters 'staff_weight_population' + 'staff_weight_demand' "
-                             f"({p.staff_weight_population} + {p.staff_weight_demand}) must not "
-                             "exceed 1")
-    if p.professional_share + p.activity_share > 1.0:
-        raise ParameterError("parameters 'professional_share' + 'activity_share' "
-                             f"({p.professional_share} + {p.activity_share}) must not exceed 1")
-    for a, b in (("courier_silence_share", "courier_grid_share"),
-                 ("special_courier_silence_share", "special_courier_grid_share")):
+    for a, b in (("community_size_min", "community_size_max"),
+                 ("longqiao_population", "urban_population"),
+                 ("welfare_posts_per_10k", "staffing_per_10k"),
+                 ("accountability_min", "accountability_max"),
+                 ("volunteer_trust_min", "volunteer_trust_max")):
+        if getattr(p, a) > getattr(p, b):
+            raise ParameterError(f"parameter '{a}' ({getattr(p, a)}) must not exceed '{b}' "
+                                 f"({getattr(p, b)})")
+    for a, b in SHARE_PAIRS:
         if getattr(p, a) + getattr(p, b) > 1.0 + 1e-9:
             raise ParameterError(f"parameters '{a}' + '{b}' ({getattr(p, a)} + {getattr(p, b)}) "
                                  "must not exceed 1")
@@ -1458,11 +1454,6 @@ def _cross_checks(p: Params) -> None:
         if abs(total - 1.0) > 1e-6:
             raise ParameterError(f"parameters '{prefix}_*' ({', '.join(parts)}) must sum to 1, "
                                  f"not {total:g}")
-    for a, b in (("accountability_min", "accountability_max"),
-                 ("volunteer_trust_min", "volunteer_trust_max")):
-        if getattr(p, a) > getattr(p, b):
-            raise ParameterError(f"parameter '{a}' ({getattr(p, a)}) must not exceed '{b}' "
-                                 f"({getattr(p, b)})")
     if p.heating_start_day <= p.heating_end_day:
         raise ParameterError(f"parameter 'heating_start_day' ({p.heating_start_day}) must come "
                              f"after 'heating_end_day' ({p.heating_end_day}): the season spans "

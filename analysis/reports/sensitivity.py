@@ -50,6 +50,7 @@ def build(d: Path) -> Page:
 
 DRIVES = 0.5     # a parameter drives an output: its index is at least this share of the largest
 LITTLE = 0.1     # ... matters little: below this share (or within its confidence of 0)
+NAMED = 8        # at most this many parameters are named per rank (a screening has hundreds)
 
 
 def _bottom_line(indices: pd.DataFrame, method: str, noise: pd.DataFrame | None,
@@ -92,6 +93,8 @@ def _drivers(output: str, g: pd.DataFrame, method: str) -> str:
     def names(mask: pd.Series) -> str:
         items = [f"{p} ({main} {num(v)})" for p, v in zip(g["parameter"][mask], g[main][mask],
                                                           strict=True)]
+        if len(items) > NAMED:  # the largest, then a count
+            items = [*items[:NAMED], f"{len(items) - NAMED} more"]
         return " and ".join([", ".join(items[:-1]), items[-1]] if len(items) > 1 else items)
 
     plural = {True: "", False: "s"}
@@ -99,7 +102,9 @@ def _drivers(output: str, g: pd.DataFrame, method: str) -> str:
             else f"no parameter clearly drives {short(output)}")
     if middle.any():
         text += f", {names(middle)} also matter{plural[bool(middle.sum() > 1)]}"
-    if little.any():
+    if little.sum() > NAMED:
+        text += f", the other {little.sum()} matter little"
+    elif little.any():
         text += f", {names(little)} matter{plural[bool(little.sum() > 1)]} little"
     return text
 
