@@ -42,9 +42,9 @@ from pyabc.random_variables import RVBase
 from pyabc.sampler import MappingSampler
 
 from . import study
+from .calibration import target_statistics
 from .params import FIELDS, PRIORS, ParameterError, did_you_mean
 from .priors import calibratable, truncated
-from .vocabulary import KINDS, K
 
 DEFAULT_PARAMS = ("case_rate_scale", "rate_property", "case_time_share",
                   "hotline_propensity", "patience_days", "fee_collection_slope")
@@ -152,16 +152,9 @@ def prior_distribution(names: Sequence[str]):
 
 # --- the model -------------------------------------------------------------------------------
 
-def statistics(summary: dict[str, Any]) -> dict[str, float]:
-    """The summary statistics of one run's summary (see the module docstring)."""
-    tickets = float(summary["hotline_tickets_per_10k_per_year"])
-    shares = np.array([summary["category_shares"][k] for k in KINDS], dtype=float)
-    shares = np.where(np.isfinite(shares), shares, 0.0)   # no tickets at all: no shares
-    prop = shares[K["property"]]
-    margin = float(prop - np.max(np.delete(shares, K["property"])))
-    return {"tickets_per_10k": tickets if np.isfinite(tickets) else 0.0,
-            "property_share": float(prop), "property_shortfall": max(0.0, -margin),
-            "property_margin": margin}
+# The summary statistics of one run's summary (see the module docstring): the calibration's
+# targets, declared once in model/calibration.py.
+statistics = target_statistics
 
 
 def simulate(theta: dict[str, float], scale: float, days: int, seed: int) -> dict[str, float]:

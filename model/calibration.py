@@ -41,6 +41,21 @@ HELD_OUT_SEEDS = tuple(range(101, 111))  # never used by the fit
 HELD_OUT_LEADS = 9  # property must be the largest category in at least this many of them
 
 
+def target_statistics(summary: dict) -> dict[str, float]:
+    """The calibration targets of one run's summary: hotline tickets per 10,000 (F3),
+    property's share of tickets (F4), how far property falls short of leading (``max(0,
+    -margin)``, 0 when it leads) and the margin itself (property's share minus the next
+    largest category's)."""
+    tickets = float(summary["hotline_tickets_per_10k_per_year"])
+    shares = np.array([summary["category_shares"][k] for k in KINDS], dtype=float)
+    shares = np.where(np.isfinite(shares), shares, 0.0)   # no tickets at all: no shares
+    prop = shares[K["property"]]
+    margin = float(prop - np.max(np.delete(shares, K["property"])))
+    return {"tickets_per_10k": tickets if np.isfinite(tickets) else 0.0,
+            "property_share": float(prop), "property_shortfall": max(0.0, -margin),
+            "property_margin": margin}
+
+
 def replicate_seeds(n: int, base: int = BASE_SEED, skip: int = 0) -> list[int]:
     """Seeds ``skip .. skip + n - 1`` of ``SeedSequence(base).spawn``, as everywhere in the
     project: the same for every parameter set of an experiment (common random numbers)."""

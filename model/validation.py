@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from . import study
 from .kpis import REPRESENTATIVE_SCALE
 from .params import FIELDS, ParameterError, Params, checked, shorten
 from .vocabulary import LONGQIAO, STREETS
@@ -174,6 +175,42 @@ def evaluate(summaries: Sequence[dict[str, Any]]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+# --- the calibration's targets on seeds it did not use ----------------------------------------
+
+# The level of the predictive interval of the targets: the central 90 % of the runs.
+PREDICTIVE = 0.90
+
+
+def targets(summaries: Sequence[dict[str, Any]]) -> pd.DataFrame:
+    """F3 and F4 on these runs, whose seeds the calibration did not use (with a posterior,
+    one drawn parameter set each, so the spread is the posterior-predictive one): per target
+    the value the study gives, the mean and the central PREDICTIVE interval of the runs, the
+    band the fixed-point calibration accepts on held-out seeds (model/calibration.py) and
+    whether the mean lies inside it; and the share of runs where property is the largest
+    category, accepted at HELD_OUT_LEADS of HELD_OUT_SEEDS."""
+    from .calibration import ACCEPT, HELD_OUT_LEADS, HELD_OUT_SEEDS, target_statistics
+
+    stats = pd.DataFrame([target_statistics(s) for s in summaries])
+    tail = (1 - PREDICTIVE) / 2
+    leads = HELD_OUT_LEADS / len(HELD_OUT_SEEDS)
+    rows = []
+    for name, source, study_value, low, high, values in (
+            ("tickets_per_10k", "F3", study.F3_TICKETS_PER_10K,
+             study.F3_TICKETS_PER_10K * (1 - ACCEPT["tickets"]),
+             study.F3_TICKETS_PER_10K * (1 + ACCEPT["tickets"]), stats["tickets_per_10k"]),
+            ("property_share", "F4", study.F4_PROPERTY_SHARE,
+             study.F4_PROPERTY_SHARE - ACCEPT["property"],
+             study.F4_PROPERTY_SHARE + ACCEPT["property"], stats["property_share"]),
+            ("property_leads", "F4", 1.0, leads, 1.0,
+             (stats["property_shortfall"] == 0).astype(float))):
+        mean = float(values.mean())
+        rows.append({"target": name, "source": source, "study": study_value, "mean": mean,
+                     "low": float(values.quantile(tail)), "high": float(values.quantile(1 - tail)),
+                     "accepted_low": low, "accepted_high": high, "runs": len(values),
+                     "result": "PASS" if low <= mean <= high else "FAIL"})
+    return pd.DataFrame(rows)
+
+
 def _summary(job: tuple[Params, int]) -> dict[str, Any]:
     from .model import GovernanceModel
 
@@ -196,12 +233,13 @@ def run_summaries(param_sets: Sequence[Params], seeds: Sequence[int],
 
 
 def run_patterns(param_sets: Params | Sequence[Params], seeds: Sequence[int],
-                 workers: int = 1) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The validation table (``evaluate``) and the per-run statistics of one parameter set
-    (every seed) or one parameter set per seed."""
+                 workers: int = 1) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The validation table (``evaluate``), the per-run statistics and the calibration's
+    targets on these runs (``targets``) of one parameter set (every seed) or one parameter
+    set per seed."""
     sets = [param_sets] * len(seeds) if isinstance(param_sets, Params) else list(param_sets)
     summaries = run_summaries(sets, seeds, workers)
-    return evaluate(summaries), statistics(summaries)
+    return evaluate(summaries), statistics(summaries), targets(summaries)
 
 
 # --- a posterior's particles -----------------------------------------------------------------
@@ -255,8 +293,8 @@ def draw(post: pd.DataFrame, n: int, seed: int) -> list[dict[str, Any]]:
     return [{name: checked(name, post[name].iloc[i]) for name in names} for i in rows]
 
 
-def markdown(table: pd.DataFrame, title: str) -> str:
-    """validation.md: the table in words."""
+def markdown(table: pd.DataFrame, title: str, fit: pd.DataFrame | None = None) -> str:
+    """validation.md: the patterns' table in words, then the calibration's targets (``fit``)."""
     lines = [f"# {title}", "",
              f"A pattern PASSes when its statistic holds in at least {SHARE_OF_SEEDS:.0%} of the "
              f"seeds; mean and {CONFIDENCE:.0%} interval over the seeds.", "",
@@ -267,7 +305,23 @@ def markdown(table: pd.DataFrame, title: str) -> str:
         lines.append(f"| {r.pattern} | {r.source} | {r.statement} | {r.mean:.3f} | "
                      f"[{r.ci_low:.3f}, {r.ci_high:.3f}] | {r.share_holding:.0%} of {r.seeds} | "
                      f"{r.tolerance} | **{r.result}**{note} |")
+    if fit is not None:
+        lines += ["", "## The calibration's targets on these seeds", "",
+                  f"Seeds the calibration did not use; mean and central {PREDICTIVE:.0%} of the "
+                  "runs; PASS when the mean lies in the band accepted on held-out seeds.", "",
+                  "| target | source | study | mean | interval of the runs | accepted | result |",
+                  "|---|---|---|---|---|---|---|"]
+        lines += [f"| {r.target} | {r.source} | {r.study:.4g} | {r.mean:.4g} | "
+                  f"[{r.low:.4g}, {r.high:.4g}] | [{r.accepted_low:.4g}, {r.accepted_high:.4g}] | "
+                  f"**{r.result}** |" for r in fit.itertuples()]
     return "\n".join(lines) + "\n"
+
+
+def fit_text(fit: pd.DataFrame) -> str:
+    """The calibration's targets for the terminal, one a line."""
+    return "\n".join(f"{r.result}  {r.target} ({r.source}, study {r.study:.4g})  mean {r.mean:.4g} "
+                     f"[{r.low:.4g}, {r.high:.4g}] over {r.runs} runs; accepted "
+                     f"[{r.accepted_low:.4g}, {r.accepted_high:.4g}]" for r in fit.itertuples())
 
 
 def text_table(table: pd.DataFrame) -> str:

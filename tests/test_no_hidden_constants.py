@@ -53,6 +53,7 @@ ALLOWED = {
     ("model/validation.py", "RANK_CORRELATION_MIN"): "validation tolerance",
     ("model/validation.py", "SHARE_OF_SEEDS"): "validation tolerance (share of seeds)",
     ("model/validation.py", "CONFIDENCE"): "validation tolerance (interval level)",
+    ("model/validation.py", "PREDICTIVE"): "validation output (interval level)",
     ("model/study.py", "F3_TICKETS_PER_10K"): "study figure, a calibration target",
     ("model/study.py", "F4_PROPERTY_SHARE"): "study figure, a calibration target",
 }

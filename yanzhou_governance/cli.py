@@ -378,21 +378,24 @@ def cmd_validate(args: argparse.Namespace) -> int:
     out = check_out_dir(args.out, "validate")
     with locked(out):
         scale_note(args.scale)  # once every check passed: an error stays one line
-        result, per_run = validation.run_patterns(param_sets, seeds, workers=args.workers)
+        result, per_run, fit = validation.run_patterns(param_sets, seeds, workers=args.workers)
         title = (f"Validation of '{base.name}' ({len(seeds)} seeds, scale {args.scale:g}"
                  + (f", parameters drawn from {args.posterior}" if args.posterior else "") + ")")
         out.mkdir(parents=True, exist_ok=True)
         try:
             atomic_write(out / "validation_runs.csv", lambda tmp: per_run.to_csv(tmp, index=False))
             atomic_write(out / "validation.csv", lambda tmp: result.to_csv(tmp, index=False))
+            atomic_write(out / "targets.csv", lambda tmp: fit.to_csv(tmp, index=False))
             atomic_write(out / "validation.md",
-                         lambda tmp: tmp.write_text(validation.markdown(result, title),
+                         lambda tmp: tmp.write_text(validation.markdown(result, title, fit),
                                                     encoding="utf-8"))
         except OSError as e:
             raise write_error(out, e) from None
     print(title)
     print(validation.text_table(result))
-    print(f"written to {out}/ (validation.csv, validation.md, validation_runs.csv)")
+    print("The calibration's targets on these seeds:")
+    print(validation.fit_text(fit))
+    print(f"written to {out}/ (validation.csv, targets.csv, validation.md, validation_runs.csv)")
     return 0
 
 
