@@ -129,6 +129,10 @@ class TruncatedRV(RVBase):
         out = np.where(inside, self.dist.pdf(np.clip(x, self.lo, self.hi)) / self.mass, 0.0)
         return float(out) if out.ndim == 0 else out
 
+    def ppf(self, q: float) -> float:
+        """The ``q`` quantile of the truncated distribution."""
+        return float(np.clip(self.dist.ppf(self.f_lo + q * self.mass), self.lo, self.hi))
+
     def pmf(self, x, *args, **kwargs):
         return 0.0
 
