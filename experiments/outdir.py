@@ -5,8 +5,8 @@ run's) outputs unless ``--force`` says to replace them.
 
 Every command writes into one output directory whose kind is recognised by its identifying
 files (``KINDS``; the reports read directories by the same table). Resuming a sweep into its
-own directory is the store's normal use and is allowed; writing a sweep into a directory of
-runs or a sensitivity analysis is refused.
+own directory is the store's normal use and is allowed, as is resuming an ABC calibration;
+writing a sweep into a directory of runs or a sensitivity analysis is refused.
 """
 
 from __future__ import annotations
@@ -26,14 +26,21 @@ from model.params import shorten
 from .executors import ExperimentError
 
 # Kind of output directory -> the files that identify it, in the order they are tested (a
-# staffing directory also holds a sweep's files, a sensitivity one a sweep-like store).
+# staffing directory also holds a sweep's files, a sensitivity one a sweep-like store). An
+# ABC calibration is known by its settings file, written before its first generation, so
+# that an unfinished one (which the same command resumes) is not taken for an empty directory.
 KINDS: dict[str, tuple[str, ...]] = {
     "sensitivity": ("indices.csv",),
     "staffing": ("staffing.csv",),
     "sweep": ("manifest.json", "aggregate.csv"),
     "compare": ("compare.csv",),
+    "calibrate": ("abc_config.json",),
+    "validate": ("validation.csv",),
     "run": ("summary.json",),
 }
+# The command that writes a kind, where it is more than the kind's name (`calibrate` writes
+# a directory only with --method abc).
+WRITTEN_BY = {"calibrate": "calibrate --method abc"}
 
 MiB = 1 << 20
 # Room asked for before anything runs: a full-scale run's files take about 25 MiB
@@ -41,6 +48,11 @@ MiB = 1 << 20
 # These are engineering margins, not model parameters.
 FREE_SPACE_NEEDED = {"run": 64 * MiB, "report": 8 * MiB}
 FREE_SPACE_DEFAULT = 16 * MiB
+
+
+def command(kind: str) -> str:
+    """The command (after ``run.py``) that writes a kind of directory."""
+    return WRITTEN_BY.get(kind, kind)
 
 
 def kind_of(directory: str | Path) -> str | None:
@@ -177,8 +189,9 @@ def _check_kind(out: Path, kind: str, same_run: dict[str, Any] | None, option: s
     if found is None:
         return
     if found != kind:
-        raise ExperimentError(f"{option} '{out}' holds the outputs of `{found}`, not `{kind}`; "
-                              f"allowed: an empty or new directory, or one of `{kind}`"
+        raise ExperimentError(f"{option} '{out}' holds the outputs of `{command(found)}`, not "
+                              f"`{command(kind)}`; allowed: an empty or new directory, or one "
+                              f"of `{command(kind)}`"
                               + (" (or add --force to replace them)" if kind == "run" else ""))
     if kind == "run" and not _is_same_run(out, same_run):
         raise ExperimentError(f"{option} '{out}' holds another run's outputs "

@@ -61,13 +61,26 @@ CONFIDENCE = 0.95
 
 @dataclass(frozen=True)
 class Pattern:
+    """A pattern holds in a run when its statistic is above ``threshold`` (``strict``) or at
+    least ``threshold``: one number, so that the reports can show how far a result lies
+    from it."""
+
     name: str
     source: str                  # the study's codes (docs/source.md)
     statement: str               # the pattern in words
     statistic: Callable[[dict[str, Any]], float]   # from one run's summary; NaN if undefined
-    holds: Callable[[float], bool]
-    tolerance: str               # the acceptance rule in words
+    measured: str                # what the statistic is, in words
+    threshold: float
+    strict: bool = False
     min_scale: float = 0.0       # below it the statistic is not meaningful (per-street, ...)
+
+    def holds(self, x: float) -> bool:
+        return bool(x > self.threshold if self.strict else x >= self.threshold)
+
+    @property
+    def tolerance(self) -> str:
+        """The acceptance rule in words."""
+        return f"{self.measured} {'>' if self.strict else '>='} {self.threshold:g}"
 
 
 def _months(values: Sequence[float], months: Sequence[int]) -> float:
@@ -121,24 +134,22 @@ PATTERNS: tuple[Pattern, ...] = (
     Pattern("longqiao_heaviest_in_winter", "P3, F10, F11",
             "in the heating season Longqiao carries the heaviest load per community worker of "
             "the three streets",
-            longqiao_winter_lead, lambda x: x > LEAD_MIN,
-            f"Longqiao's Dec-Mar load per worker / the highest other street's > {LEAD_MIN:g}",
-            REPRESENTATIVE_SCALE),  # streets need several communities
+            longqiao_winter_lead,
+            "Longqiao's Dec-Mar load per worker / the highest other street's", LEAD_MIN,
+            strict=True, min_scale=REPRESENTATIVE_SCALE),  # streets need several communities
     Pattern("longqiao_winter_peak", "P3, F11",
             "Longqiao's load per community worker peaks in the heating season",
-            longqiao_winter_peak, lambda x: x >= LOAD_PEAK_MIN,
-            f"Longqiao's load per worker, Dec-Mar / Apr-Oct >= {LOAD_PEAK_MIN:g}",
-            REPRESENTATIVE_SCALE),  # streets need several communities
+            longqiao_winter_peak, "Longqiao's load per worker, Dec-Mar / Apr-Oct", LOAD_PEAK_MIN,
+            min_scale=REPRESENTATIVE_SCALE),  # streets need several communities
     Pattern("larger_communities_slower", "P9, F8, F9",
             "with 7 committee members per community whatever its size, larger communities "
             "take longer to close their cases",
-            size_days_to_close_correlation, lambda x: x >= RANK_CORRELATION_MIN,
-            f"Spearman rho(community population, mean days to close) >= {RANK_CORRELATION_MIN:g}"),
+            size_days_to_close_correlation,
+            "Spearman rho(community population, mean days to close)", RANK_CORRELATION_MIN),
     Pattern("winter_ticket_peak", "F18, F11, P2",
             "hotline tickets are more numerous in the heating season than in the rest of the "
             "year (heating complaints, the winter residents)",
-            winter_ticket_peak, lambda x: x >= TICKET_PEAK_MIN,
-            f"hotline tickets per month, Dec-Mar / Apr-Oct >= {TICKET_PEAK_MIN:g}"),
+            winter_ticket_peak, "hotline tickets per month, Dec-Mar / Apr-Oct", TICKET_PEAK_MIN),
 )
 BY_NAME = {p.name: p for p in PATTERNS}
 
@@ -157,10 +168,14 @@ def statistics(summaries: Sequence[dict[str, Any]]) -> pd.DataFrame:
 def evaluate(summaries: Sequence[dict[str, Any]]) -> pd.DataFrame:
     """One row per pattern: name, source, statement, mean, 95 % interval of the statistic over
     the runs, share of runs holding, tolerance, result (PASS/FAIL) and any note."""
+    return pattern_table(statistics(summaries), min(s["scale"] for s in summaries))
+
+
+def pattern_table(per_run: pd.DataFrame, scale: float) -> pd.DataFrame:
+    """The table of :func:`evaluate` from the per-run statistics (:func:`statistics`) of runs
+    at ``scale`` (the smallest, when they differ)."""
     from experiments.aggregate import mean_ci
 
-    per_run = statistics(summaries)
-    scale = min(s["scale"] for s in summaries)
     rows = []
     for p in PATTERNS:
         mine = per_run[per_run["pattern"] == p.name]

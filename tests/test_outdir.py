@@ -28,6 +28,9 @@ COMMANDS = {
     "staffing": ["staffing", "--rules", "uniform", "--replicates", "1", *TINY, "--quiet"],
     "sensitivity": ["sensitivity", "--problem", "staffing_funding_influx", "--method", "morris",
                     "--n", "4", "--replicates", "1", *TINY, "--quiet"],
+    "calibrate": ["calibrate", "--method", "abc", "--particles", "2", "--generations", "1",
+                  *TINY, "--workers", "1"],
+    "validate": ["validate", "--seeds", "2", "--scale", "0.01", "--quiet"],
 }
 
 
@@ -146,6 +149,38 @@ def test_command_refuses_another_commands_directory(tmp_path, capsys):
     assert cli.main([*COMMANDS["sweep"], "--out", str(out)]) == 2
     assert "holds the outputs of `run`, not `sweep`" in one_error_line(capsys)
     assert tree(tmp_path) == before
+
+
+# A directory of each kind by its identifying files alone (what kind_of looks at).
+IDENTIFIED_BY = {"run": "summary.json", "calibrate": "abc_config.json",
+                 "validate": "validation.csv"}
+
+
+@pytest.mark.parametrize("holder, writer", [("calibrate", "validate"), ("validate", "calibrate"),
+                                            ("calibrate", "run"), ("run", "calibrate"),
+                                            ("run", "validate")])
+def test_abc_and_validate_refuse_other_directories(holder, writer, tmp_path, capsys):
+    """calibrate --method abc and validate write only into their own kind of directory."""
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / IDENTIFIED_BY[holder]).write_text("{}")
+    before = tree(tmp_path)
+    assert cli.main([*COMMANDS[writer], "--out", str(out)]) == 2
+    line = one_error_line(capsys)
+    assert (f"holds the outputs of `{outdir.command(holder)}`, not `{outdir.command(writer)}`"
+            in line), line
+    assert tree(tmp_path) == before
+
+
+def test_an_abc_directory_takes_its_own_command_again(tmp_path):
+    """Resuming: an ABC directory, finished or not (its settings written, no outputs yet), is
+    one `calibrate --method abc` may write into; whether the settings match is
+    abc_calibration.check_resume's to say."""
+    out = tmp_path / "abc"
+    out.mkdir()
+    (out / "abc_config.json").write_text("{}")
+    assert outdir.kind_of(out) == "calibrate"
+    assert outdir.check_out_dir(out, "calibrate") == out
 
 
 def test_kind_of_matches_the_report_kinds():

@@ -6,8 +6,10 @@ screen and printable.
     python run.py report DIR [--out FILE]      # default DIR/report.html
 
 The kind of directory is recognised by its files, in the order of ``KINDS`` (a staffing
-directory also holds sweep files, so it is tested first). Each kind has its module here
-(``build(directory) -> Page``); shared helpers are in common.py, the HTML in html.py.
+directory also holds sweep files, so it is tested first): a run, a comparison, a sweep, a
+staffing allocation, a sensitivity analysis, an ABC calibration or a validation. Each kind
+has its module here (``build(directory) -> Page``); shared helpers are in common.py, the
+HTML in html.py.
 """
 
 from __future__ import annotations
@@ -19,12 +21,12 @@ from pathlib import Path
 
 from experiments.executors import ExperimentError
 from experiments.outdir import KINDS as OUTPUT_KINDS
-from experiments.outdir import kind_of
+from experiments.outdir import command, kind_of
 from experiments.store import atomic_write
 from model import kpis
 from model.params import ParameterError
 
-from . import compare, run, sensitivity, staffing, sweep
+from . import calibration, compare, run, sensitivity, staffing, sweep, validation
 from .html import Page, render
 
 
@@ -37,15 +39,17 @@ class Kind:
 
 
 _BUILD = {"sensitivity": sensitivity.build, "staffing": staffing.build, "sweep": sweep.build,
-          "compare": compare.build, "run": run.build}
-KINDS = tuple(Kind(name, files, f"python run.py {name}", _BUILD[name])
+          "compare": compare.build, "calibrate": calibration.build,
+          "validate": validation.build, "run": run.build}
+KINDS = tuple(Kind(name, files, f"python run.py {command(name)}", _BUILD[name])
               for name, files in OUTPUT_KINDS.items())
 BUILDERS: dict[str, Callable[[Path], Page]] = {k.name: k.build for k in KINDS}
 COMMANDS = {k.name: k.command for k in KINDS}
 
 # What each kind's files must hold for a report to be read from them (a file cut short or
 # written by something else would otherwise give a confident report of nothing):
-# file -> (JSON: required keys | CSV: required columns); CSVs need at least one row.
+# file -> (JSON: required keys | CSV: required columns); CSVs need at least one row. Each
+# file must be there, except those of OPTIONAL (checked only when present).
 REQUIRED = {
     "run": {"summary.json": ("scenario", "seed", "days", "scale", "category_shares")},
     "compare": {"compare.csv": ("scenario", "runs")},
@@ -54,7 +58,14 @@ REQUIRED = {
     "staffing": {"staffing.csv": ("rule", "runs")},
     "sensitivity": {"indices.csv": ("output", "parameter"),
                     "manifest.json": ("method",)},
+    "calibrate": {"abc_summary.json": ("params", "particles", "generations", "parameters"),
+                  "convergence.csv": ("generation", "epsilon", "acceptance_rate",
+                                      "effective_sample_size")},
+    "validate": {"validation.csv": ("pattern", "source", "statement", "mean", "ci_low",
+                                    "ci_high", "share_holding", "seeds", "tolerance", "result"),
+                 "validation_runs.csv": ("pattern", "seed", "statistic", "holds")},
 }
+OPTIONAL = {"sensitivity": ("manifest.json",)}
 
 
 def check_inputs(kind: str, d: Path) -> None:
@@ -64,7 +75,10 @@ def check_inputs(kind: str, d: Path) -> None:
             keys = (*keys, *kpis.keys(lambda m: m.kpi_row and m.same_as is None and not m.family))
         path = d / name
         if not path.is_file():
-            continue  # optional files are checked only when present; identifying ones exist
+            if name in OPTIONAL.get(kind, ()):
+                continue
+            raise ParameterError(f"{path} is missing; `{COMMANDS[kind]}` writes it: run the "
+                                 "command again (into the same directory) to write it")
         why = _missing(path, keys)
         if why:
             raise ParameterError(f"{path} is not as `{COMMANDS[kind]}` writes it ({why}); run "

@@ -146,13 +146,17 @@ def pairs_table(pairs: Sequence[tuple[str, Any]], caption: str | None = None) ->
 
 
 def figure(path: Path, caption: str) -> Raw:
-    """A PNG embedded as a data URI, with its caption."""
-    data = Path(path).read_bytes()
+    """A PNG file embedded as a data URI, with its caption."""
+    return embedded(Path(path).read_bytes(), Path(path).name, caption)
+
+
+def embedded(data: bytes, name: str, caption: str) -> Raw:
+    """PNG bytes (a file's, or a figure the report draws) as a data URI, with its caption."""
     if not data.startswith(PNG_MAGIC):
-        return Raw(f'<p class="note">{esc(Path(path).name)} is not a PNG file; not shown.</p>')
+        return Raw(f'<p class="note">{esc(name)} is not a PNG file; not shown.</p>')
     uri = "data:image/png;base64," + base64.b64encode(data).decode("ascii")
     return Raw(f'<figure><img src="{uri}" alt="{esc(caption)}">'
-               f"<figcaption>{esc(Path(path).name)}: {esc(caption)}</figcaption></figure>")
+               f"<figcaption>{esc(name)}: {esc(caption)}</figcaption></figure>")
 
 
 def figures(directory: Path, captions: dict[str, str]) -> list[Raw]:
