@@ -456,6 +456,17 @@ def test_report_of_a_real_validation(tmp_path):
     said = points(page)
     for p in validation.PATTERNS:
         assert sum(s.startswith(p.name + " ") for s in said) == 1
+    # the calibration's targets: the table as targets.csv holds them, and a sentence that
+    # counts them right and names each failure
+    fit = pd.read_csv(out / "targets.csv")
+    rows = rows_of(page, "target")
+    assert [r[0] for r in rows] == list(fit["target"])
+    assert [r[-1] for r in rows] == list(fit["result"])
+    ok = int((fit["result"] == "PASS").sum())
+    sentence = next(s for s in said if s.startswith("The calibration's targets"))
+    assert f"{ok} of 3 means lie in the bands" in sentence
+    for r in fit.itertuples():
+        assert (f"{r.target} ({r.source}: " in sentence) == (r.result != "PASS")
 
 
 # --- damaged directories: one line, exit 2, nothing written -------------------------------------

@@ -17,7 +17,7 @@ import pandas as pd
 from model import validation
 
 from .bottom import caveats
-from .common import FEW_REPLICATES, written
+from .common import FEW_REPLICATES, csv_or_none, written
 from .html import Page, Raw, ci_cell, ci_text, details, embedded, missing, num, section, table
 
 FIGURE = "validation_runs.png"
@@ -48,9 +48,14 @@ def build(d: Path) -> Page:
     runs = pd.read_csv(d / "validation_runs.csv")
     checks = [check(r) for _, r in result.iterrows()]
     passed = sum(c.passed for c in checks)
+    fit = csv_or_none(d / "targets.csv")  # written since the targets were added to validate
     sections = [_patterns_section(checks), _runs_section(checks, runs)]
+    reading = _reading(checks)
+    if fit is not None:
+        sections.append(_targets_section(fit))
+        reading.append(_targets_point(fit))
     return Page(f"Validation: {passed} of {len(checks)} patterns pass",
-                _reading(checks), _settings(d, result, runs), sections, _bottom_line(checks))
+                reading, _settings(d, result, runs), sections, _bottom_line(checks))
 
 
 def check(row: pd.Series) -> Check:
@@ -104,6 +109,29 @@ def _patterns_section(checks: list[Check]) -> Raw:
         ["pattern", "source", "what the study says", "rule (per seed)", "mean [95 % interval]",
          "seeds holding", "result", "note"], rows,
         "Mean of each pattern's statistic over the seeds, with its 95 % interval", numeric_from=4))
+
+
+def _targets_section(fit: pd.DataFrame) -> Raw:
+    rows = [[r.target, r.source, num(r.study), f"{num(r.mean)} [{num(r.low)}, {num(r.high)}]",
+             f"[{num(r.accepted_low)}, {num(r.accepted_high)}]", Raw(f"<b>{r.result}</b>")]
+            for r in fit.itertuples()]
+    return section("The calibration's targets on these seeds", table(
+        ["target", "source", "study", f"mean [central {validation.PREDICTIVE:.0%} of the runs]",
+         "accepted band", "result"], rows,
+        "F3 and F4 on seeds the calibration did not use (with a posterior: posterior-predictive)",
+        numeric_from=2))
+
+
+def _targets_point(fit: pd.DataFrame) -> str:
+    """One sentence: how many of the calibration's targets the runs meet, and which not."""
+    failed = fit[fit["result"] != "PASS"]
+    text = (f"The calibration's targets on these seeds: {len(fit) - len(failed)} of {len(fit)} "
+            "means lie in the bands accepted on held-out seeds")
+    if len(failed):
+        text += " — not " + "; nor ".join(
+            f"{r.target} ({r.source}: {num(r.mean)}, accepted [{num(r.accepted_low)}, "
+            f"{num(r.accepted_high)}])" for r in failed.itertuples())
+    return text + "."
 
 
 def _note(row: pd.Series) -> str:
