@@ -160,12 +160,10 @@ statistics = target_statistics
 def simulate(theta: dict[str, float], scale: float, days: int, seed: int) -> dict[str, float]:
     """Run the baseline scenario with ``theta`` at ``scale`` for ``days``; its statistics."""
     from . import scenarios
-    from .model import GovernanceModel
+    from .model import run_summary
 
     overrides = {**{k: float(v) for k, v in theta.items()}, "scale": scale, "days": days}
-    model = GovernanceModel(scenarios.load("baseline", overrides).params, seed=seed)
-    model.run()
-    return statistics(model.summary)
+    return statistics(run_summary(scenarios.load("baseline", overrides).params, seed))
 
 
 def _model(theta, scale: float, days: int) -> dict[str, float]:

@@ -227,12 +227,9 @@ def targets(summaries: Sequence[dict[str, Any]]) -> pd.DataFrame:
 
 
 def _summary(job: tuple[Params, int]) -> dict[str, Any]:
-    from .model import GovernanceModel
+    from .model import run_summary
 
-    params, seed = job
-    model = GovernanceModel(params, seed=seed)
-    model.run()
-    return model.summary
+    return run_summary(*job)
 
 
 def run_summaries(param_sets: Sequence[Params], seeds: Sequence[int],
