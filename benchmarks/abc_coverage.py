@@ -227,13 +227,14 @@ def summarise(table: pd.DataFrame, settings: dict[str, Any], seconds: float) -> 
 # --- figure ----------------------------------------------------------------------------------
 
 def plot(table: pd.DataFrame, summary: dict[str, Any], path: Path) -> None:
-    """Per parameter, data sets sorted by true value: the posterior 90 % interval (blue if it
-    contains the truth, orange-red if not), its mean, and the truth."""
+    """Per parameter, data sets sorted by true value: the posterior credible interval (blue if
+    it contains the truth, orange-red if not), its mean, and the truth."""
     import matplotlib.pyplot as plt
     from matplotlib.ticker import FuncFormatter
 
     names = list(summary["parameters"])
     colour = {True: figstyle.OKABE_ITO[0], False: figstyle.OKABE_ITO[3]}
+    level = f"{ac.CREDIBLE * 100:.0f} %"
     with figstyle.style():
         fig, axes = plt.subplots(1, len(names), figsize=(5.2 * len(names) + 1, 4.8),
                                  squeeze=False)
@@ -260,16 +261,15 @@ def plot(table: pd.DataFrame, summary: dict[str, Any], path: Path) -> None:
             ax.set_xlabel("data set, sorted by true value")
             ax.set_ylabel(name + (" (log scale)" if ax.get_yscale() == "log" else ""))
             ax.set_xticks([])
-        handles = [plt.Line2D([], [], color=colour[True], lw=3, label="90 % interval, covers"),
-                   plt.Line2D([], [], color=colour[False], lw=3, label="90 % interval, misses"),
+        handles = [plt.Line2D([], [], color=colour[True], lw=3, label=f"{level} interval, covers"),
+                   plt.Line2D([], [], color=colour[False], lw=3, label=f"{level} interval, misses"),
                    *axes.flat[0].get_legend_handles_labels()[0],
-                   plt.Line2D([], [], color=figstyle.GREY, ls=":", label="prior 90 % interval")]
+                   plt.Line2D([], [], color=figstyle.GREY, ls=":", label=f"prior {level} interval")]
         fig.legend(handles=handles, loc="lower center", ncol=5, frameon=False, fontsize=10)
         s = summary["settings"]
-        fig.suptitle(f"ABC 90 % credible intervals on {table['dataset'].nunique()} synthetic "
-                     f"data sets (scale "
-                     f"{s['scale']}, {s['days']} days, {s['particles']} particles, "
-                     f"{s['generations']} generations)")
+        fig.suptitle(f"ABC {level} credible intervals on {table['dataset'].nunique()} "
+                     f"synthetic data sets (scale {s['scale']}, {s['days']} days, "
+                     f"{s['particles']} particles, {s['generations']} generations)")
         fig.tight_layout(rect=(0, 0.07, 1, 1))
         atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=figstyle.DPI))
         plt.close(fig)
