@@ -55,6 +55,8 @@ OUTPUTS = ("posterior.parquet", "convergence.csv", "posterior_marginals.png",
            "posterior_pairs.png", "abc_summary.json")
 CREDIBLE = 0.90
 MAX_SCALE_WEIGHT_RATIO = 100.0   # no statistic weighs more than 100 times another
+# The unit of each statistic (STATS order) for the distance (``in_units``): the study's value
+UNITS = np.array([study.F3_TICKETS_PER_10K, study.F4_PROPERTY_SHARE, study.F4_PROPERTY_SHARE])
 # a particle's model seed is drawn from [0, MODEL_SEEDS), a range numpy's legacy randint
 # covers on every platform; seeds at or above it are never a particle's, so synthetic data
 # made with them (benchmarks/abc_coverage.py) is never re-simulated by the fit
@@ -265,10 +267,24 @@ def check_resume(out: Path, config: dict[str, Any]) -> int:
     return int(pyabc.History(f"sqlite:///{db.resolve()}").n_populations)
 
 
+def in_units(x: np.ndarray) -> np.ndarray:
+    """The statistics (in the order of STATS) in comparable units, before the adaptive
+    weights: tickets as a fraction of F3's 588, the shares as fractions of F4's 13.3 %.
+
+    pyabc's adaptive distance divides each statistic by its spread over the particles and
+    caps the ratio of the weights at MAX_SCALE_WEIGHT_RATIO (so that the shortfall, which
+    most particles match exactly, cannot take all the weight). In raw units the spreads
+    differ by three orders of magnitude (hundreds of tickets, hundredths of a share): the
+    cap bound and F4 weighed 5-30 times less than F3, and property's posterior stayed
+    nearly as wide as its prior (benchmarks/abc_coverage.py, docs/calibration.md)."""
+    return x / UNITS
+
+
 def make_abc(names: Sequence[str], particles: int, scale: float, days: int, sampler):
     distance = pyabc.AdaptivePNormDistance(
         p=2, scale_function=pyabc.distance.root_mean_square_deviation,
-        max_scale_weight_ratio=MAX_SCALE_WEIGHT_RATIO)
+        max_scale_weight_ratio=MAX_SCALE_WEIGHT_RATIO,
+        sumstat=pyabc.sumstat.IdentitySumstat(trafos=[in_units]))
     model = functools.partial(_model, scale=scale, days=days)
     return pyabc.ABCSMC(model, prior_distribution(names), distance, population_size=particles,
                         sampler=sampler)
