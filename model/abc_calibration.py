@@ -46,8 +46,15 @@ from .calibration import target_statistics
 from .params import FIELDS, PRIORS, ParameterError, did_you_mean
 from .priors import calibratable, truncated
 
-DEFAULT_PARAMS = ("case_rate_scale", "rate_property", "case_time_share",
-                  "hotline_propensity", "patience_days", "fee_collection_slope")
+# The ten parameters that move the statistics most (the largest Morris mu* for tickets and
+# property's share, each relative to its output's largest: docs/sensitivity.md), and two the
+# statistics cannot inform but decisions depend on, so that the posterior's plausible worlds
+# vary them: the share of office time on cases (congestion; the fixed-point calibration pins
+# it by an assumed utilisation) and residents' patience (abandonment).
+DEFAULT_PARAMS = ("case_rate_scale", "property_reference_gap", "firm_quality_commercial",
+                  "rate_property", "expectation_commodity_buyer", "expectation_urban_native",
+                  "age_factor_other_kinds_young", "firm_service_response", "gulou_share_of_rest",
+                  "fee_reference_satisfaction", "case_time_share", "patience_days")
 STATS = ("tickets_per_10k", "property_share", "property_shortfall")
 DB_NAME = "abc.db"
 CONFIG_NAME = "abc_config.json"   # the settings of the run in DIR, checked on resume
@@ -357,10 +364,14 @@ def credible_interval(x: np.ndarray, w: np.ndarray) -> tuple[float, float]:
 
 
 def posterior(history, names: Sequence[str]) -> pd.DataFrame:
-    """The last generation's particles: one column per parameter, plus ``weight``."""
+    """The last generation's particles: one column per parameter, plus ``weight``; stamped
+    (``attrs``, kept in the parquet file) with the model version they are a posterior of."""
+    from .metrics import MODEL_VERSION
+
     df, w = history.get_distribution(m=0, t=history.max_t)
     post = df[list(names)].reset_index(drop=True).astype(float)
     post["weight"] = np.asarray(w, dtype=float) / np.sum(w)
+    post.attrs = {"model_version": MODEL_VERSION}
     return post
 
 

@@ -26,6 +26,7 @@ import pandas as pd
 
 from . import study
 from .kpis import REPRESENTATIVE_SCALE
+from .metrics import MODEL_VERSION
 from .params import FIELDS, ParameterError, Params, checked, shorten
 from .vocabulary import LONGQIAO, STREETS
 
@@ -273,6 +274,11 @@ def load_posterior(path: str | Path, option: str = "--posterior") -> pd.DataFram
     except Exception as e:  # noqa: BLE001 - pyarrow raises many kinds for a bad file
         raise ParameterError(f"{where} cannot be read as parquet ({type(e).__name__}); "
                              f"{allowed}") from None
+    stamped = post.attrs.get("model_version")
+    if stamped is not None and stamped != MODEL_VERSION:
+        raise ParameterError(f"{where} is a posterior of model version {stamped}, not "
+                             f"{MODEL_VERSION}; allowed: particles of this version (run "
+                             "`calibrate --method abc` again) or an unstamped particle file")
     if "weight" not in post.columns:
         raise ParameterError(f"{where} has no 'weight' column; {allowed}")
     names = [c for c in post.columns if c != "weight"]

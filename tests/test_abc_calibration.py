@@ -90,6 +90,15 @@ def test_the_same_seed_gives_the_same_posterior(first, tmp_path):
                                   pd.read_parquet(first / "posterior.parquet"))
 
 
+def test_the_posterior_is_stamped_with_the_model_version(first):
+    from model.metrics import MODEL_VERSION
+    from model.validation import load_posterior
+
+    post = pd.read_parquet(first / "posterior.parquet")
+    assert post.attrs["model_version"] == MODEL_VERSION
+    assert len(load_posterior(first / "posterior.parquet")) == len(post)  # validate reads it
+
+
 def test_dask_gives_the_same_posterior(first, tmp_path):
     # the particles of a Dask LocalCluster of two workers are those of one local process
     out = tmp_path / "dask"

@@ -192,6 +192,8 @@ BAD = {
     "unknown column": (["--posterior", "{tmp}/unknown.parquet"],
                        r"--posterior .* column 'nonsense' is not a parameter; allowed"),
     "value out of range": (["--posterior", "{tmp}/range.parquet"], r"case_rate_scale"),
+    "other model version": (["--posterior", "{tmp}/old.parquet"],
+                            r"--posterior .* a posterior of model version 0\.0\.1, not "),
     "bad scale": (["--scale", "0"], r"--scale"),
 }
 
@@ -202,6 +204,9 @@ def test_bad_input_exits_2_and_writes_nothing(tmp_path, capsys, name):
     pd.DataFrame({"case_rate_scale": [1.0]}).to_parquet(tmp_path / "noweight.parquet")
     _posterior(tmp_path / "unknown.parquet", nonsense=[1, 2])
     _posterior(tmp_path / "range.parquet", case_rate_scale=[-5.0, 1.0])
+    old = pd.DataFrame({"case_rate_scale": [1.1], "weight": [1.0]})
+    old.attrs = {"model_version": "0.0.1"}
+    old.to_parquet(tmp_path / "old.parquet", index=False)
     before = sorted(p.name for p in tmp_path.iterdir())
     args, message = BAD[name]
     out = tmp_path / "out"

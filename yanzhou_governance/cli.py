@@ -501,8 +501,8 @@ def build_parser() -> argparse.ArgumentParser:
     cal.add_argument("--seed", type=_seed, default=None,
                      help="abc: seed of the whole run (default 2021)")
     cal.add_argument("--params", type=_names, default=None, metavar="NAME,NAME,...",
-                     help="abc: parameters to calibrate (default case_rate_scale, rate_property, "
-                     "case_time_share, hotline_propensity, patience_days, fee_collection_slope)")
+                     help="abc: parameters to calibrate (default: the ten that move F3 and F4 "
+                     "most, with case_time_share and patience_days; docs/calibration.md)")
     cal.add_argument("--dask", default=None, metavar="ADDRESS|local",
                      help="abc: run the particles on a Dask scheduler at ADDRESS, or 'local' for "
                      "a LocalCluster of --workers processes (same posterior as local processes)")
