@@ -364,3 +364,45 @@ def test_a_resume_whose_new_runs_all_fail_keeps_the_stored_ones(tmp_path):
     runs = run_plan([plan[0], (set_id, rep, broken)], tmp_path, progress=False)
     assert runs["status"].tolist() == ["done", "failed"]
     assert runs.loc[0, "key"] == plan[0][2].key and runs.loc[0, "staff"] > 0
+
+
+# --- an ABC calibration killed with SIGKILL resumes from pyabc's database ------------------------
+
+ABC = ["run.py", "calibrate", "--method", "abc", "--particles", "4", "--generations", "4",
+       "--scale", "0.02", "--days", "40", "--workers", "1", "--seed", "5",
+       "--params", "case_rate_scale,rate_property"]
+
+
+def populations(db: Path) -> list[tuple]:
+    """(t, nr_samples, epsilon) of every generation pyabc has stored (none while the file or
+    its tables do not exist yet)."""
+    import sqlite3
+
+    if not db.is_file():
+        return []
+    try:
+        with sqlite3.connect(db) as con:
+            return con.execute("SELECT t, nr_samples, epsilon FROM populations WHERE t >= 0 "
+                               "ORDER BY t").fetchall()
+    except sqlite3.OperationalError:  # tables not created yet, or the writer holds a lock
+        return []
+
+
+def test_a_killed_abc_calibration_resumes_without_losing_generations(tmp_path, reaper):
+    out = tmp_path / "abc"
+    proc = subprocess.Popen([PYTHON, *ABC, "--out", str(out)], cwd=REPO, env=ENV, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            start_new_session=True)
+    reaper.append(proc)
+    wait_for(lambda: len(populations(out / "abc.db")) >= 2, 300, proc)
+    os.killpg(proc.pid, signal.SIGKILL)  # no handler runs, no output is written
+    proc.wait()
+    kept = populations(out / "abc.db")
+    assert 2 <= len(kept) < 4
+    done = subprocess.run([PYTHON, *ABC, "--out", str(out)], cwd=REPO, env=ENV, text=True,
+                          capture_output=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert f"resuming {out / 'abc.db'}: {len(kept)} generation(s) done" in done.stderr
+    after = populations(out / "abc.db")
+    assert len(after) == 4 and after[:len(kept)] == kept  # the finished generations stay
+    assert (out / "posterior.parquet").is_file()
