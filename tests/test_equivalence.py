@@ -328,7 +328,7 @@ def ref_handle(model) -> None:
     done = tiered_ladder.serve_queues(model)
     if len(done):
         ok = model.rng.random(len(done)) < tiered_ladder.success_probability(model, done)
-        c.handled[done] = model.day
+        c.note_handled(done, model.day)
         c.resolved[done] = ok
         c.settled_level[done[ok]] = c.level[done[ok]]
         ladder = c.level[done] < L["hotline"]
@@ -353,7 +353,7 @@ def ref_check_deadlines(model) -> None:
     if p.closed_loop:
         hotline_loop.supervise_cases(model, stuck, delay=0.0)
     else:
-        model.close(stuck)
+        model.close(stuck, gave_up=True)
 
 
 def ref_backlog(model) -> int:
