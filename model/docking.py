@@ -59,13 +59,14 @@ def erlang_a(arrival_rate: float, service_rate: float, abandonment_rate: float,
     # the chain's weights grow while lam exceeds the death rate, then fall faster than
     # geometrically: stop once past the peak and below ``tail``
     n_max = c + int(np.ceil(max(lam - c * mu, 0.0) / theta)) + 1
-    log_w = [0.0]
+    log_w, peak = [0.0], 0.0
     n = 0
-    while n < n_max or log_w[-1] - max(log_w) > np.log(tail):
+    while n < n_max or log_w[-1] - peak > np.log(tail):
         n += 1
         death = min(n, c) * (mu + in_service) + theta * max(n - c, 0)
         log_w.append(log_w[-1] + np.log(lam / death))
-    pi = np.exp(np.array(log_w) - max(log_w))
+        peak = max(peak, log_w[-1])
+    pi = np.exp(np.array(log_w) - peak)
     pi /= pi.sum()
     served, wait_if_served = _tagged_arrival(len(pi), mu, theta, c, in_service)
     p_served = float(pi @ served)

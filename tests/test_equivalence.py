@@ -116,7 +116,8 @@ def ref_after_handling(model, idx: np.ndarray) -> None:
     again = failed[(model.rng.random(len(failed)) < model.p.repeat_call)
                    & (c.tickets[failed] < model.p.max_tickets)]
     hotline_loop.receive(model, again)
-    model.close(np.setdiff1d(idx, again, assume_unique=True))
+    closing = np.setdiff1d(idx, again, assume_unique=True)
+    model.close(closing, gave_up=~c.resolved[closing])
 
 
 def ref_visit(model) -> None:
