@@ -49,7 +49,10 @@ SMALL_SCALE = 0.1
 # ef6f87c59dc0133f. The speed-ups of issue 12 change the random numbers drawn (whole-day
 # queue delays draw none; one draw places all kinds' raisers) and a resident closing several
 # cases in a day now takes them in turn: 97b1f15029a7a0e3 (the calibration still holds).
-EXPECTED_DIGESTS = {(1.0, 1): "97b1f15029a7a0e3"}
+# The overload measures (issue 14 part 5: abandoned and never-handled shares, waits before
+# first handling by tier, backlog at year end; also per street and month) add keys only:
+# 6fad0b923b55facf (97b1f15029a7a0e3 with the new keys left out).
+EXPECTED_DIGESTS = {(1.0, 1): "6fad0b923b55facf"}
 
 
 def digest(summary: dict) -> str:

@@ -20,9 +20,10 @@ STATS = ("mean", "ci_low", "ci_high", "n")   # the columns of each measure in an
 
 def measure_columns(summary: pd.DataFrame) -> list[str]:
     """The numeric measures of a sweep summary that are aggregated, in its column order: those
-    declared in model/kpis.py but family members (``category_shares.property``) and wall
-    times; every stored measure stays in the summary."""
-    aggregated = set(keys(lambda m: not m.family and not m.timing))
+    declared in model/kpis.py but wall times and the family members (``category_shares.
+    property``) that are not shown by default (headline or KPI row, such as the waits by
+    tier); every stored measure stays in the summary."""
+    aggregated = set(keys(lambda m: (not m.family or m.headline or m.kpi_row) and not m.timing))
     return [c for c in summary.columns
             if c in aggregated and pd.api.types.is_numeric_dtype(summary[c])]
 

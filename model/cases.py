@@ -35,6 +35,8 @@ COLUMNS: dict[str, tuple[type, float]] = {
     "ready": (np.int16, NOT_SET),    # first day a unit may work on it
     "entered": (np.int16, NOT_SET),  # day it entered the current unit
     "handled": (np.int16, NOT_SET),  # day a unit last finished work on it
+    "first_handled": (np.int16, NOT_SET),  # day a unit first finished work on it
+    "first_level": (np.int8, -1),    # tier of the unit that first finished work on it
     "visit_day": (np.int16, NOT_SET),
     "closed": (np.int16, NOT_SET),
     "work_left": (np.float32, 0.0),
@@ -46,6 +48,7 @@ COLUMNS: dict[str, tuple[type, float]] = {
     "discipline": (np.bool_, False),
     "overdue": (np.bool_, False),
     "resolved": (np.bool_, False),
+    "gave_up": (np.bool_, False),    # closed because the resident gave up (ladder or hotline)
     "settled_level": (np.int8, -1),  # tier that resolved it
     "satisfaction": (np.float32, np.nan),
 }
@@ -66,6 +69,14 @@ class CaseTable:
         """Cases ``idx`` are put into an open state (call on every such transition)."""
         if len(idx):
             self.first_open = min(self.first_open, int(idx.min()))
+
+    def note_handled(self, idx: np.ndarray, day: int) -> None:
+        """A unit finished work on cases ``idx`` on ``day``; the first time, the day and the
+        tier are kept too (``handled`` is overwritten at every later tier)."""
+        self.handled[idx] = day
+        first = idx[self.first_handled[idx] == NOT_SET]
+        self.first_handled[first] = day
+        self.first_level[first] = self.level[first]
 
     def advance_first_open(self) -> None:
         """Move ``first_open`` up to the first case still open."""
@@ -129,7 +140,8 @@ class CaseTable:
             if fill == NOT_SET:
                 df[col] = df[col].astype("Int16").mask(df[col] == NOT_SET)
         decode = {"kind": KINDS, "channel": CHANNELS, "state": STATES, "street": STREETS,
-                  "level": LEVELS, "max_level": LEVELS, "settled_level": LEVELS}
+                  "level": LEVELS, "max_level": LEVELS, "settled_level": LEVELS,
+                  "first_level": LEVELS}
         for col, names in decode.items():
             codes = df[col].to_numpy()
             df[col] = pd.Categorical.from_codes(np.where(codes < 0, -1, codes), categories=list(names))

@@ -67,7 +67,8 @@ def after_handling(model, idx: np.ndarray) -> None:
     again = np.zeros(len(idx), bool)
     again[failed[calls]] = True
     receive(model, idx[again])
-    model.close(idx[~again])
+    closing = idx[~again]
+    model.close(closing, gave_up=~c.resolved[closing])  # a failed ticket not called again
 
 
 def visit(model) -> None:
@@ -112,7 +113,7 @@ def check_deadlines(model) -> None:
     if p.closed_loop:
         supervise_cases(model, stuck, delay=0.0)
     else:
-        model.close(stuck)
+        model.close(stuck, gave_up=True)
 
 
 def supervise_cases(model, idx: np.ndarray, delay: float) -> None:

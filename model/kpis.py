@@ -74,11 +74,12 @@ class Measure:
 
 
 def family(prefix: str, subs: Iterable[str], label: str, unit: str, fmt: str,
-           bounds: tuple[float, float], doc: str) -> tuple[Measure, ...]:
+           bounds: tuple[float, float], doc: str, **flags: Any) -> tuple[Measure, ...]:
     """The members of a summary dict ``prefix`` (``prefix.sub`` for each of ``subs``, names
-    from model/vocabulary.py); ``label`` has one ``{}`` for the member's name."""
+    from model/vocabulary.py); ``label`` has one ``{}`` for the member's name; ``flags``
+    (``better``, ``headline``, ...) hold for every member."""
     return tuple(Measure(f"{prefix}.{sub}", label.format(sub.replace("_", " ")), unit, fmt,
-                         bounds, family=prefix, doc=doc) for sub in subs)
+                         bounds, family=prefix, doc=doc, **flags) for sub in subs)
 
 
 SHARE, DAYS, SCALE = "% of cases", "days", "0–1 scale"
@@ -114,8 +115,30 @@ MEASURES: tuple[Measure, ...] = (
             doc="raised to closed, over reported cases closed in the run"),
     Measure("mean_days_to_resolve", "mean days to resolve", DAYS, "{:.2f}", NON_NEGATIVE,
             better=-1, doc="raised to closed, over the resolved ones"),
-    Measure("mean_days_to_handle", "mean days to first handling", DAYS, "{:.2f}",
-            NON_NEGATIVE, better=-1, doc="raised to first handled, over closed cases"),
+    Measure("mean_days_to_handle", "mean days to the last handling", DAYS, "{:.2f}",
+            NON_NEGATIVE, better=-1,
+            doc="raised to last handled, over closed cases handled at least once"),
+    # What mean days to close hide under overload: residents give up, and a case given up
+    # closes fast, often before any unit worked on it (docs/ODD.md 4.11).
+    Measure("abandoned_share", "share of closed cases given up by the resident", SHARE,
+            "{:.1%}", UNIT_INTERVAL, better=-1, headline=True, kpi_row=True, objective=True,
+            doc="reported cases closed in the run because the resident gave up: after a "
+                "failure or a wait beyond their patience on the ladder, or a failed or stuck "
+                "ticket not called again without the closed loop"),
+    Measure("never_handled_share", "share of closed cases never handled", SHARE, "{:.1%}",
+            UNIT_INTERVAL, better=-1, headline=True, kpi_row=True, objective=True,
+            doc="reported cases closed in the run that no unit ever finished work on"),
+    *family("wait_before_handling_mean", LEVELS, "mean wait before first handling ({} tier)",
+            DAYS, "{:.2f}", NON_NEGATIVE, "raised to first handled, over the cases first "
+            "handled in the run, by the tier that first handled them", better=-1,
+            headline=True, kpi_row=True),
+    *family("wait_before_handling_p90", LEVELS,
+            "90th percentile of the wait before first handling ({} tier)", DAYS, "{:.1f}",
+            NON_NEGATIVE, "the 90th percentile of the same waits", better=-1, headline=True,
+            kpi_row=True),
+    Measure("backlog_at_year_end", "cases open at the end of the run", "cases", "{:,.0f}",
+            NON_NEGATIVE, better=-1, kpi_row=True,
+            doc="queued or awaiting a follow-up visit on the last day"),
     Measure("reached_community_or_higher", "share reaching the community or higher", SHARE,
             "{:.1%}", UNIT_INTERVAL, kpi_row=True, doc="reported cases above the compound"),
     Measure("escalated_share", "share escalated (failed or waited too long)", SHARE, "{:.1%}",

@@ -42,6 +42,10 @@ def _mean(x: np.ndarray) -> float | None:
     return float(np.mean(x)) if len(x) else None
 
 
+def _p90(x: np.ndarray) -> float | None:
+    return float(np.percentile(x, 90)) if len(x) else None
+
+
 def summarise(model, scenario: str = "custom") -> dict[str, Any]:
     """summary.json of a finished run; every number in it is declared in model/kpis.py."""
     p, c = model.p, model.cases
@@ -81,6 +85,8 @@ def summarise(model, scenario: str = "custom") -> dict[str, Any]:
         "mean_days_to_resolve": _mean((c.closed - c.raised)[closed & c.resolved]),
         "mean_days_to_handle": _mean((c.handled - c.raised)[closed & (c.handled != NOT_SET)]),
         "mean_case_satisfaction": _mean(c.satisfaction[closed]),
+        **overload(c, closed, first_handled_in_run(c)),
+        "backlog_at_year_end": int(np.count_nonzero(np.isin(c.state, OPEN_STATES))),
         "escalation_shares": {lev: _share(np.count_nonzero(reported & (c.levels_seen >> i & 1)),
                                           reported.sum()) for i, lev in enumerate(LEVELS)},
         "reached_community_or_higher": _share(
@@ -128,6 +134,28 @@ def closed_in_run(c) -> np.ndarray:
     """Reported cases closed during the recorded run (day >= 0)."""
     return (np.isin(c.state, (S["closed_resolved"], S["closed_unresolved"]))
             & (c.channel != C["silence"]) & (c.closed >= 0))
+
+
+def first_handled_in_run(c) -> np.ndarray:
+    """Cases a unit first finished work on during the recorded run (day >= 0)."""
+    return c.first_handled >= 0
+
+
+def overload(c, closed: np.ndarray, first: np.ndarray) -> dict[str, Any]:
+    """What mean days to close hide when units are overloaded, over the cases ``closed``
+    (closed in the run) and ``first`` (first handled in the run) selected: the shares of the
+    closed ones that the resident gave up (``gave_up``) and that no unit ever finished work
+    on, and by the tier where a case was first handled the mean and 90th percentile of its
+    wait from being raised to that first handling (days)."""
+    n_closed = np.count_nonzero(closed)
+    wait = c.first_handled[first] - c.raised[first]
+    tier = c.first_level[first]
+    return {
+        "abandoned_share": _share(np.count_nonzero(closed & c.gave_up), n_closed),
+        "never_handled_share": _share(np.count_nonzero(closed & (c.handled == NOT_SET)), n_closed),
+        "wait_before_handling_mean": {lev: _mean(wait[tier == i]) for i, lev in enumerate(LEVELS)},
+        "wait_before_handling_p90": {lev: _p90(wait[tier == i]) for i, lev in enumerate(LEVELS)},
+    }
 
 
 def longqiao_winter_days_to_close(model) -> float | None:
@@ -181,8 +209,11 @@ def _season_presence(model) -> float:
 
 def by_street(model) -> list[dict[str, Any]]:
     """Per street and month: cases entering community staff queues per staff member serving
-    there that month (winter posts move some into Longqiao; ``staff`` is the home posts)."""
-    d, log = model.district, model.daily
+    there that month (winter posts move some into Longqiao; ``staff`` is the home posts);
+    per street: the overload measures and the cases open at the end."""
+    d, log, c = model.district, model.daily, model.cases
+    closed, first = closed_in_run(c), first_handled_in_run(c)
+    still_open = np.isin(c.state, OPEN_STATES)
     staff = np.bincount(d.community_street, model.staff, minlength=len(STREETS))
     month = month_of(np.arange(len(log.new_cases)))
     out = []
@@ -199,12 +230,20 @@ def by_street(model) -> list[dict[str, Any]]:
             "staff_per_10k": _share(staff[s] * 10_000, base_pop),
             "monthly_present": pres.tolist(),
             "monthly_load_per_worker": (rep / np.maximum(serving, 1)).tolist(),
+            **overload(c, closed & (c.street == s), first & (c.street == s)),
+            "backlog_at_year_end": int(np.count_nonzero(still_open & (c.street == s))),
         })
     return out
 
 
 def by_month(model, ts: pd.DataFrame) -> list[dict[str, Any]]:
+    """Per month (1-based, as the time series): its days' totals and means, the backlog at
+    its end, and the overload measures of the cases closed and first handled in it."""
+    c = model.cases
     g = ts.groupby("month")
+    closed, first = closed_in_run(c), first_handled_in_run(c)
+    closed_month = month_of(c.closed) + 1
+    first_month = month_of(c.first_handled) + 1
     out = []
     for month, frame in g:
         pop = float(frame["present"].mean())
@@ -217,5 +256,6 @@ def by_month(model, ts: pd.DataFrame) -> list[dict[str, Any]]:
             "mean_satisfaction": float(frame["mean_satisfaction"].mean()),
             "backlog": int(frame["backlog"].iloc[-1]),
             "utilisation": float(frame["utilisation"].mean()),
+            **overload(c, closed & (closed_month == month), first & (first_month == month)),
         })
     return out

@@ -389,14 +389,16 @@ class GovernanceModel(mesa.Model):
         return satisfaction.case_score(self.p, c.resolved[idx], until - c.raised[idx],
                                        expectation)
 
-    def close(self, idx: np.ndarray) -> None:
-        """Close cases (resolved or not). Their raisers judge them at the end of the day
-        (``residents.judge``), the day's closed cases all at once and in the order closed."""
+    def close(self, idx: np.ndarray, gave_up: bool | np.ndarray = False) -> None:
+        """Close cases (resolved or not; ``gave_up``: because the resident gave up). Their
+        raisers judge them at the end of the day (``residents.judge``), the day's closed cases
+        all at once and in the order closed."""
         if len(idx) == 0:
             return
         c = self.cases
         c.state[idx] = np.where(c.resolved[idx], S["closed_resolved"], S["closed_unresolved"])
         c.closed[idx] = self.day
+        c.gave_up[idx] = gave_up
         self.residents.closed_today.append(idx)
 
     # --- measurement ------------------------------------------------------------------------

@@ -63,7 +63,7 @@ def handle(model) -> None:
     done = serve_queues(model)
     if len(done):
         ok = model.rng.random(len(done)) < success_probability(model, done)
-        c.handled[done] = model.day
+        c.note_handled(done, model.day)
         c.resolved[done] = ok
         c.settled_level[done[ok]] = c.level[done[ok]]
         ladder = c.level[done] < L["hotline"]
@@ -71,10 +71,15 @@ def handle(model) -> None:
         model.close(settled)
         escalate(model, done[ladder & ~ok])
         hotline_loop.after_handling(model, done[~ladder])
-    w = c.open_window()
-    impatient = w.rows((w.state == S["queued"]) & (w.level < L["hotline"])
-                       & (model.day - w.entered > w.patience))
-    escalate(model, impatient)
+    escalate(model, impatient(model))
+
+
+def impatient(model) -> np.ndarray:
+    """Queued ladder cases whose resident has waited at the current tier longer than their
+    patience (hotline tickets never abandon)."""
+    w = model.cases.open_window()
+    return w.rows((w.state == S["queued"]) & (w.level < L["hotline"])
+                  & (model.day - w.entered > w.patience))
 
 
 def escalate(model, idx: np.ndarray) -> None:
@@ -93,7 +98,7 @@ def escalate(model, idx: np.ndarray) -> None:
     for lev in (L["compound"], L["community"]):
         place(model, idx[up & (level == lev)], lev + 1)
     hotline_loop.receive(model, idx[hot])
-    model.close(idx[~up & ~hot])
+    model.close(idx[~up & ~hot], gave_up=True)
 
 
 def place(model, idx: np.ndarray, level: int) -> None:

@@ -116,7 +116,8 @@ def ref_after_handling(model, idx: np.ndarray) -> None:
     again = failed[(model.rng.random(len(failed)) < model.p.repeat_call)
                    & (c.tickets[failed] < model.p.max_tickets)]
     hotline_loop.receive(model, again)
-    model.close(np.setdiff1d(idx, again, assume_unique=True))
+    closing = np.setdiff1d(idx, again, assume_unique=True)
+    model.close(closing, gave_up=~c.resolved[closing])
 
 
 def ref_visit(model) -> None:
@@ -328,7 +329,7 @@ def ref_handle(model) -> None:
     done = tiered_ladder.serve_queues(model)
     if len(done):
         ok = model.rng.random(len(done)) < tiered_ladder.success_probability(model, done)
-        c.handled[done] = model.day
+        c.note_handled(done, model.day)
         c.resolved[done] = ok
         c.settled_level[done[ok]] = c.level[done[ok]]
         ladder = c.level[done] < L["hotline"]
@@ -353,7 +354,7 @@ def ref_check_deadlines(model) -> None:
     if p.closed_loop:
         hotline_loop.supervise_cases(model, stuck, delay=0.0)
     else:
-        model.close(stuck)
+        model.close(stuck, gave_up=True)
 
 
 def ref_backlog(model) -> int:

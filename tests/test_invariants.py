@@ -11,8 +11,9 @@ import pytest
 from helpers import PYTHON, REPO, run_model, strip_timing
 
 from model import GovernanceModel, Params, scenarios
+from model.calendar import month_of
 from model.cases import NOT_SET
-from model.metrics import active_in_run, summarise
+from model.metrics import active_in_run, closed_in_run, summarise
 from model.vocabulary import DISPUTE_KINDS, KINDS, LEVELS, OPEN_STATES, STATES, C, K, S
 
 CLOSED_STATES = (S["closed_resolved"], S["closed_unresolved"], S["silent"])
@@ -63,6 +64,12 @@ def test_case_dates_are_consistent(any_run):
     np.testing.assert_array_equal(c.closed[silent], c.opened[silent])
     handled = c.handled != NOT_SET
     assert np.all(c.handled[handled] >= c.raised[handled])
+    # the first handling is kept, at a tier the case reached; the last may come later
+    np.testing.assert_array_equal(handled, c.first_handled != NOT_SET)
+    assert np.all(c.first_handled[handled] <= c.handled[handled])
+    assert np.all(c.first_handled[handled] >= c.raised[handled])
+    assert np.all((c.levels_seen[handled] >> c.first_level[handled]) & 1)
+    assert np.all(c.first_level[~handled] == -1)
     assert np.all(c.entered[c.state == S["queued"]] >= c.opened[c.state == S["queued"]])
     if m.p.special_grid_workers:  # probes reopened silent cases: no longer silent or closed
         probed = c.channel == C["probe"]
@@ -81,6 +88,11 @@ def test_case_fields_are_consistent(any_run):
     assert np.all(c.settled_level[res] >= 0)
     assert np.all((c.levels_seen[res] >> c.settled_level[res]) & 1)
     assert np.all(c.settled_level[~res] == -1)
+    # only an unresolved closed case can have been given up; a closed case no unit finished
+    # work on can only have been given up (so never_handled_share <= abandoned_share)
+    assert not np.any(c.gave_up[c.state != S["closed_unresolved"]])
+    closed = np.isin(c.state, (S["closed_resolved"], S["closed_unresolved"]))
+    assert np.all(c.gave_up[closed & (c.handled == NOT_SET)])
     # the highest level is one the case has seen, and no level above it was seen
     reached = c.max_level >= 0
     assert np.all((c.levels_seen[reached] >> c.max_level[reached]) & 1)
@@ -214,6 +226,28 @@ def test_by_community_adds_up(year_run):
     for e in comm:
         assert e["disputes_per_1000_per_month"] >= 0
         assert e["mean_satisfaction"] is None or 0 <= e["mean_satisfaction"] <= 1
+
+
+def test_overload_measures_add_up(any_run):
+    """Streets and months split the district's cases: their counts add up to the district's,
+    and a case never handled was given up, so that share is at most the abandoned one."""
+    m, s = any_run
+    c = m.cases
+    closed = closed_in_run(c)
+    n_closed = np.count_nonzero(closed)
+    streets, months = s["by_street"], s["by_month"]
+    assert s["backlog_at_year_end"] == sum(e["backlog_at_year_end"] for e in streets)
+    assert s["backlog_at_year_end"] == months[-1]["backlog"]
+    for part, weights in ((streets, np.bincount(c.street[closed], minlength=len(streets))),
+                          (months, np.bincount(month_of(c.closed[closed]), minlength=len(months)))):
+        for key in ("abandoned_share", "never_handled_share"):
+            assert sum(e[key] * w for e, w in zip(part, weights, strict=True)) == pytest.approx(
+                s[key] * n_closed)
+    for e in (s, *streets, *months):
+        assert e["never_handled_share"] <= e["abandoned_share"]
+        for tier, mean in e["wait_before_handling_mean"].items():
+            p90 = e["wait_before_handling_p90"][tier]
+            assert (mean is None) == (p90 is None) and (mean is None or mean >= 0)
 
 
 # --- reproducibility --------------------------------------------------------------------------

@@ -171,7 +171,10 @@ def _trend_sentence(param: str, agg: pd.DataFrame, measures: list[str]) -> str:
         return f"{param} takes too few numeric values for a trend."
     found = []
     for m in measures:
-        rho = spearmanr(agg[param], agg[f"{m}_mean"], nan_policy="omit").statistic
+        defined = agg[f"{m}_mean"].notna()  # a measure may be undefined in some sets
+        if agg.loc[defined, param].nunique() < 3:
+            continue
+        rho = spearmanr(agg.loc[defined, param], agg.loc[defined, f"{m}_mean"]).statistic
         if not missing(rho) and abs(rho) >= 0.5:
             found.append(f"{short(m)} {'rises' if rho > 0 else 'falls'} (ρ = {rho:+.2f})")
     head = f"Across the {len(agg)} sets, as {param} rises from {param_value(agg[param].min())} to " \
