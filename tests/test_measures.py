@@ -74,6 +74,15 @@ def test_keys_are_unique_and_flags_consistent():
         {m.lead for m in kpis.MEASURES if m.lead})
 
 
+def test_running_text_labels_tell_the_headline_measures_apart():
+    # reports name measures in sentences by their label without its trailing parenthesis
+    # (common.short): two headline measures must not read the same there
+    from analysis.reports.common import short
+
+    texts = [short(m) for m in kpis.headline()]
+    assert len(set(texts)) == len(texts), sorted(t for t in texts if texts.count(t) > 1)
+
+
 def test_declared_values_are_inside_their_bounds(tiny):
     flat = runner.flatten(tiny)
     for key, x in flat.items():
