@@ -356,7 +356,7 @@ def calibrate_abc(args: argparse.Namespace) -> int:
 def cmd_validate(args: argparse.Namespace) -> int:
     """Patterns of the study not used in calibration, PASS/FAIL over replicate seeds
     (model/validation.py; docs/calibration.md)."""
-    from model import validation
+    from model import posterior, validation
     from model.calibration import replicate_seeds
     from model.params import Params
 
@@ -365,8 +365,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
     if args.posterior is None:
         param_sets = [base.params] * len(seeds)
     else:
-        post = validation.load_posterior(args.posterior)
-        drawn = validation.draw(post, len(seeds), args.seed)
+        post = posterior.load_posterior(args.posterior)
+        drawn = posterior.draw(post, len(seeds), args.seed)
         values = base.params.to_dict()
         try:
             param_sets = [Params(**{**values, **d}) for d in drawn]
