@@ -126,15 +126,34 @@ def measure_stats(runs: pd.DataFrame, by: str, measures: list[str],
                   groups: pd.Index) -> pd.DataFrame:
     """Per group of ``runs`` (in the order of ``groups``), for each measure: mean, 95 % CI
     and n over its finite values, as the columns ``<measure>_<stat>`` of :data:`STATS`."""
-    values = runs[measures].astype(float).replace([np.inf, -np.inf], np.nan).groupby(runs[by])
-    n = values.count().reindex(groups, fill_value=0)
-    mean, sd = values.mean().reindex(groups), values.std(ddof=1).reindex(groups)
+    values = runs[measures].astype(float).replace([np.inf, -np.inf], np.nan)
+    n = values.groupby(runs[by]).count().reindex(groups, fill_value=0)
+    units = estimation_units(values, runs, [by]).groupby(level=0)
+    k = units.count().reindex(groups, fill_value=0)
+    mean, sd = units.mean().reindex(groups), units.std(ddof=1).reindex(groups)
     columns = {}
     for m in measures:
-        low, high = interval(mean[m], sd[m], n[m], bounds(m))
+        low, high = interval(mean[m], sd[m], k[m], bounds(m))
         columns.update({f"{m}_mean": mean[m].to_numpy(), f"{m}_ci_low": low, f"{m}_ci_high": high,
                         f"{m}_n": n[m].to_numpy()})
     return pd.DataFrame(columns, index=groups)
+
+
+def estimation_units(values: pd.DataFrame | pd.Series, runs: pd.DataFrame,
+                     by: list[str]) -> pd.DataFrame | pd.Series:
+    """What a mean and its interval are computed over, indexed by ``by``: the runs
+    themselves, or with plausible worlds (two or more), each world's mean over its seeds.
+
+    Worlds are the outer level of a two-stage sample (worlds drawn from the posterior, seeds
+    within each world): the spread of the K world means holds both the worlds' differences
+    and the seed noise left in each mean, so a Student t interval over them (K − 1 degrees
+    of freedom) covers the policy's mean over plausible worlds. Pooling the K × R runs as if
+    independent would take R seeds of one world for R draws of the world, too narrow."""
+    keys = [runs[b] for b in by]
+    if "world" not in runs or runs["world"].nunique() < 2:
+        return values.set_axis(pd.MultiIndex.from_arrays(keys) if len(by) > 1
+                               else pd.Index(keys[0]), axis=0)
+    return values.groupby([*keys, runs["world"]], sort=False).mean().droplevel(-1)
 
 
 def cell(row: pd.Series, m: str) -> str:
@@ -167,6 +186,7 @@ def table(agg: pd.DataFrame, varied: list[str], measures: Sequence[str] | None =
 
 
 PAIRED = ("difference", "ci_low", "ci_high", "pairs", "higher", "lower", "better", "better_share")
+WORLD_PAIRED = ("worlds", "worlds_better", "world_probability")   # with plausible worlds only
 
 
 def paired_differences(runs: pd.DataFrame, by: str, reference: Any, measures: Iterable[str],
@@ -174,19 +194,24 @@ def paired_differences(runs: pd.DataFrame, by: str, reference: Any, measures: It
                        confidence: float = CONFIDENCE) -> pd.DataFrame:
     """Every value of ``by`` but ``reference`` against ``reference``, per measure, over the
     pairs of finished runs that match on ``on`` (the replicate seed; with other varied
-    parameters too, so that a pair differs in ``by`` alone) and where the measure is defined
-    in both. Every set runs on the same seeds (common random numbers), so what a seed does to
-    both runs cancels in their difference: the interval of the mean difference is then
-    narrower than two sets' intervals side by side suggest.
+    parameters too, so that a pair differs in ``by`` alone; and the world, when the runs
+    have a ``world`` column) and where the measure is defined in both. Every set runs on the
+    same seeds (common random numbers), so what a seed does to both runs cancels in their
+    difference: the interval of the mean difference is then narrower than two sets'
+    intervals side by side suggest.
 
     One row per (value, measure) with the columns ``by``, ``measure`` and :data:`PAIRED`:
-    mean of (value − reference) over the pairs, its Student t interval (unbounded: a
-    difference takes either sign; NaN with fewer than two pairs), the number of pairs, the
-    pairs in which the value is higher and lower, and those in which it is better by
-    model/kpis.py's direction of the measure, with their share (NaN for a measure with no
-    better direction, or no pairs)."""
+    mean of (value − reference) over the pairs, its Student t interval (NaN with fewer than
+    two pairs; over world means with worlds, see :func:`estimation_units`; kept within ±
+    the width of a bounded measure's range), the number of pairs, the pairs in which the
+    value is higher and lower, and those in which it is better by model/kpis.py's direction
+    of the measure, with their share (NaN for a measure with no better direction, or no
+    pairs). With a ``world`` column, also :data:`WORLD_PAIRED`: the worlds with pairs, those
+    whose mean paired difference (over their seeds) is better, and that share: the
+    probability, across plausible worlds, that the value beats the reference."""
     done = runs[runs["status"] == "done"] if "status" in runs else runs
-    keys = list(on)
+    worlds = "world" in done
+    keys = ["world", *on] if worlds else list(on)
     if done.duplicated([by, *keys]).any():
         raise ValueError(f"runs are not paired: some {by} has two runs with the same {keys}")
     ref = done[done[by] == reference].set_index(keys)
@@ -197,13 +222,31 @@ def paired_differences(runs: pd.DataFrame, by: str, reference: Any, measures: It
         own = done[done[by] == value].set_index(keys)
         both = own.index.intersection(ref.index)
         for m in measures:
-            d = own.loc[both, m].to_numpy(float) - ref.loc[both, m].to_numpy(float)
+            d = pd.Series(own.loc[both, m].to_numpy(float) - ref.loc[both, m].to_numpy(float),
+                          index=both)
             d = d[np.isfinite(d)]
-            mean, low, high = mean_ci(d, confidence=confidence)
-            sign = better(m)
-            higher, lower = int(np.count_nonzero(d > 0)), int(np.count_nonzero(d < 0))
-            good = (higher if sign > 0 else lower) if sign else np.nan
-            rows.append({by: value, "measure": m, "difference": mean, "ci_low": low,
-                         "ci_high": high, "pairs": len(d), "higher": higher, "lower": lower,
-                         "better": good, "better_share": good / len(d) if len(d) else np.nan})
-    return pd.DataFrame(rows, columns=[by, "measure", *PAIRED])
+            rows.append({by: value, "measure": m,
+                         **_paired_row(d, m, worlds, confidence)})
+    return pd.DataFrame(rows, columns=[by, "measure", *PAIRED, *(WORLD_PAIRED if worlds else ())])
+
+
+def _paired_row(d: pd.Series, m: str, worlds: bool, confidence: float) -> dict[str, Any]:
+    """The :data:`PAIRED` (and :data:`WORLD_PAIRED`) values of the finite differences ``d``
+    of measure ``m``, indexed by their pairing keys (the world first, with worlds)."""
+    sign = better(m)
+    frame = d.to_frame("d").reset_index()
+    units = estimation_units(frame["d"], frame.assign(one=0), ["one"])
+    mean, low, high = mean_ci(units.to_numpy(), confidence=confidence)
+    width = np.subtract(*bounds(m)[::-1])
+    low, high = (float(np.clip(v, -width, width)) for v in (low, high))
+    higher, lower = int(np.count_nonzero(d > 0)), int(np.count_nonzero(d < 0))
+    good = (higher if sign > 0 else lower) if sign else np.nan
+    row = {"difference": mean, "ci_low": low, "ci_high": high, "pairs": len(d),
+           "higher": higher, "lower": lower, "better": good,
+           "better_share": good / len(d) if len(d) else np.nan}
+    if worlds:
+        per_world = d.groupby(level="world").mean()
+        won = int(np.count_nonzero(sign * per_world > 0)) if sign else np.nan
+        row.update({"worlds": len(per_world), "worlds_better": won,
+                    "world_probability": won / len(per_world) if len(per_world) else np.nan})
+    return row

@@ -29,6 +29,7 @@ from .lock import locked
 from .outdir import check_out_dir
 from .runner import Task, execute, record, run_key
 from .store import ResultStore, atomic_write, full_disk_is_an_error, write_json
+from .worlds import in_worlds, split_worlds
 
 IN_FLIGHT_PER_SLOT = 2  # bounded submission: enough queued work to keep every slot busy
 
@@ -95,13 +96,21 @@ def with_run_settings(fixed: dict[str, Any] | None, scale: float | None,
 def run_sets(param_sets: list[Params], seeds: list[int], out: str | Path, *,
              scenario: str = "custom", workers: int = 1, dask: str | None = None,
              series: bool = False, progress: bool = True, design: pd.DataFrame | None = None,
-             backend: Backend | None = None) -> pd.DataFrame:
+             backend: Backend | None = None,
+             worlds: list[dict[str, Any]] | None = None) -> pd.DataFrame:
     """Every parameter set × every seed through the store; returns one row per run with
     ``set_id``, ``replicate``, ``status`` (done / failed) and ``error``. An open ``backend``
-    is reused (else one is opened for ``workers`` / ``dask`` when something must run)."""
-    plan = plan_runs(param_sets, seeds, scenario, series)
-    return run_plan(plan, out, workers=workers, dask=dask, progress=progress, design=design,
-                    backend=backend)
+    is reused (else one is opened for ``workers`` / ``dask`` when something must run).
+
+    With ``worlds`` (experiments/worlds.py) every set runs in every world on the same seeds,
+    and the rows gain a ``world`` column (0..K-1) after ``set_id``."""
+    if not worlds:
+        return run_plan(plan_runs(param_sets, seeds, scenario, series), out, workers=workers,
+                        dask=dask, progress=progress, design=design, backend=backend)
+    plan = plan_runs(in_worlds(param_sets, worlds), seeds, scenario, series)
+    summary = run_plan(plan, out, workers=workers, dask=dask, progress=progress,
+                       backend=backend)
+    return with_design(split_worlds(summary, len(worlds)), design)
 
 
 def plan_runs(param_sets: list[Params], seeds: list[int], scenario: str = "custom",
@@ -203,8 +212,12 @@ def _gather(plan: Plan, store: ResultStore, stored: pd.DataFrame,
         else:
             failure = store.failure(task.key) or {"error": "not run"}
             rows.append({**head, "status": "failed", "error": failure["error"], **task.values})
-    summary = pd.DataFrame(rows)
-    if design is not None:  # the design's own columns keep their order and types
+    return with_design(pd.DataFrame(rows), design)
+
+
+def with_design(summary: pd.DataFrame, design: pd.DataFrame | None) -> pd.DataFrame:
+    """The design's columns on every run, by ``set_id`` (they keep their order and types)."""
+    if design is not None:
         for col in design.columns:
             summary[col] = design[col].to_numpy()[summary["set_id"].to_numpy()]
     return summary

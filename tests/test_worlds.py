@@ -1,0 +1,110 @@
+"""Plausible worlds (issue 14): parameter sets drawn from a posterior, every policy run in
+every world on the same seeds, and the statistics over worlds and seeds
+(experiments/worlds.py, experiments/aggregate.py). Model runs are tiny (scale 0.02)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from experiments.aggregate import aggregate, interval, paired_differences
+from experiments.worlds import draw_worlds, in_worlds, split_worlds
+from model import scenarios
+from model.params import ParameterError
+
+MEASURE = "resolution_rate"   # a share, higher is better (model/kpis.py)
+
+
+def _runs(values: dict[tuple[str, int], list[float]]) -> pd.DataFrame:
+    """A hand-made runs table: per (policy, world), the measure on seeds 10, 11, ..."""
+    return pd.DataFrame([{"set_id": policy, "world": w, "seed": 10 + i, "status": "done",
+                          MEASURE: v}
+                         for (policy, w), vs in values.items() for i, v in enumerate(vs)])
+
+
+HAND = _runs({("a", 0): [0.50, 0.52], ("b", 0): [0.60, 0.58],    # b better in world 0
+              ("a", 1): [0.70, 0.72], ("b", 1): [0.65, 0.69],    # b worse in world 1
+              ("a", 2): [0.40, 0.42], ("b", 2): [0.45, 0.41]})   # b better on average
+
+
+def test_probability_across_worlds_is_the_share_of_worlds_whose_mean_difference_is_better():
+    row = paired_differences(HAND, "set_id", "a", [MEASURE]).iloc[0]
+    world_means = [0.08, -0.04, 0.02]   # (0.10 + 0.06) / 2, (-0.05 - 0.03) / 2, (0.05 - 0.01) / 2
+    assert row["worlds"] == 3 and row["worlds_better"] == 2
+    assert row["world_probability"] == pytest.approx(2 / 3)
+    assert row["pairs"] == 6 and row["better"] == 3 and row["better_share"] == 0.5
+    assert row["difference"] == pytest.approx(np.mean(world_means))
+    # the interval is over the three world means (two-stage), not the six pairs
+    sd = np.std(world_means, ddof=1)
+    low, high = interval(np.array([np.mean(world_means)]), np.array([sd]), np.array([3]),
+                         (-np.inf, np.inf))
+    assert (row["ci_low"], row["ci_high"]) == pytest.approx((low[0], high[0]))
+
+
+def test_pairs_match_on_world_and_seed():
+    shuffled = HAND.sample(frac=1, random_state=1)
+    pd.testing.assert_frame_equal(paired_differences(shuffled, "set_id", "a", [MEASURE]),
+                                  paired_differences(HAND, "set_id", "a", [MEASURE]))
+    with pytest.raises(ValueError, match="not paired"):
+        paired_differences(pd.concat([HAND, HAND.iloc[:1]]), "set_id", "a", [MEASURE])
+
+
+def test_aggregate_over_worlds_uses_world_means_and_stays_in_bounds():
+    agg = aggregate(HAND.assign(set_id=HAND["set_id"].map({"a": 0, "b": 1})))
+    a = agg.iloc[0]
+    means = [0.51, 0.71, 0.41]
+    assert a["runs"] == 6 and a[f"{MEASURE}_n"] == 6
+    assert a[f"{MEASURE}_mean"] == pytest.approx(np.mean(means))
+    low, high = interval(np.array([np.mean(means)]), np.array([np.std(means, ddof=1)]),
+                         np.array([3]), (0.0, 1.0))
+    assert (a[f"{MEASURE}_ci_low"], a[f"{MEASURE}_ci_high"]) == pytest.approx((low[0], high[0]))
+    assert a[f"{MEASURE}_ci_low"] >= 0 and a[f"{MEASURE}_ci_high"] <= 1
+
+
+def test_without_worlds_nothing_changes():
+    one = HAND[HAND["world"] == 0].drop(columns="world")
+    row = paired_differences(one, "set_id", "a", [MEASURE]).iloc[0]
+    assert "world_probability" not in row and row["difference"] == pytest.approx(0.08)
+
+
+def test_difference_interval_of_a_share_stays_within_its_range():
+    wild = _runs({("a", 0): [0.0, 1.0, 0.0], ("b", 0): [1.0, 0.0, 1.0]}).drop(columns="world")
+    row = paired_differences(wild, "set_id", "a", [MEASURE]).iloc[0]
+    assert row["ci_low"] >= -1 and row["ci_high"] <= 1
+
+
+def _posterior(path, **columns):
+    data = {"case_rate_scale": [0.9, 1.0, 1.1, 1.2], "case_time_share": [0.3, 0.35, 0.4, 0.45],
+            "weight": [0.1, 0.2, 0.3, 0.4], **columns}
+    pd.DataFrame(data).to_parquet(path)
+    return path
+
+
+def test_worlds_are_seeded_and_applied_on_top_of_every_policy(tmp_path):
+    post = _posterior(tmp_path / "post.parquet")
+    worlds = draw_worlds(post, 3, 2021)
+    assert worlds == draw_worlds(post, 3, 2021) and len(worlds) == 3
+    assert worlds != draw_worlds(post, 3, 2022)
+    sets = [scenarios.load("baseline", {"staffing_per_10k": v}).params for v in (18.0, 30.0)]
+    flat = in_worlds(sets, worlds)
+    assert [(p.staffing_per_10k, p.case_rate_scale) for p in flat] == [
+        (s, w["case_rate_scale"]) for s in (18.0, 30.0) for w in worlds]
+    split = split_worlds(pd.DataFrame({"set_id": range(6)}), 3)
+    assert split["set_id"].tolist() == [0, 0, 0, 1, 1, 1]
+    assert split["world"].tolist() == [0, 1, 2, 0, 1, 2]
+
+
+def test_a_varied_parameter_in_the_posterior_is_refused(tmp_path):
+    post = _posterior(tmp_path / "post.parquet", staffing_per_10k=[20.0] * 4)
+    sets = [scenarios.load("baseline", {"staffing_per_10k": v}).params for v in (18.0, 30.0)]
+    with pytest.raises(ParameterError, match="'staffing_per_10k' is a parameter the experiment"):
+        in_worlds(sets, draw_worlds(post, 2, 1))
+
+
+@pytest.mark.parametrize("posterior, k, match", [
+    (None, 3, "--worlds needs --posterior"), ("x.parquet", None, "--posterior needs --worlds"),
+    ("x.parquet", 0, "--worlds 0"), ("missing.parquet", 2, "not a file")])
+def test_bad_worlds_are_refused(tmp_path, posterior, k, match):
+    with pytest.raises(ParameterError, match=match):
+        draw_worlds(None if posterior is None else tmp_path / posterior, k, 1)
