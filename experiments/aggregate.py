@@ -200,7 +200,8 @@ def paired_differences(runs: pd.DataFrame, by: str, reference: Any, measures: It
     difference: the interval of the mean difference is then narrower than two sets'
     intervals side by side suggest.
 
-    One row per (value, measure) with the columns ``by``, ``measure`` and :data:`PAIRED`:
+    One row per (value, measure) with the columns ``by``, ``reference``, ``measure`` and
+    :data:`PAIRED`:
     mean of (value − reference) over the pairs, its Student t interval (NaN with fewer than
     two pairs; over world means with worlds, see :func:`estimation_units`; kept within ±
     the width of a bounded measure's range), the number of pairs, the pairs in which the
@@ -225,9 +226,10 @@ def paired_differences(runs: pd.DataFrame, by: str, reference: Any, measures: It
             d = pd.Series(own.loc[both, m].to_numpy(float) - ref.loc[both, m].to_numpy(float),
                           index=both)
             d = d[np.isfinite(d)]
-            rows.append({by: value, "measure": m,
+            rows.append({by: value, "reference": reference, "measure": m,
                          **_paired_row(d, m, worlds, confidence)})
-    return pd.DataFrame(rows, columns=[by, "measure", *PAIRED, *(WORLD_PAIRED if worlds else ())])
+    return pd.DataFrame(rows, columns=[by, "reference", "measure", *PAIRED,
+                                       *(WORLD_PAIRED if worlds else ())])
 
 
 def _paired_row(d: pd.Series, m: str, worlds: bool, confidence: float) -> dict[str, Any]:
@@ -250,3 +252,74 @@ def _paired_row(d: pd.Series, m: str, worlds: bool, confidence: float) -> dict[s
         row.update({"worlds": len(per_world), "worlds_better": won,
                     "world_probability": won / len(per_world) if len(per_world) else np.nan})
     return row
+
+
+def levels(col: pd.Series) -> list[Any]:
+    """The distinct values of a column: sorted when numeric or boolean, else in order."""
+    values = list(dict.fromkeys(col.tolist()))
+    if pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col):
+        return sorted(values)
+    return values
+
+
+def factorial(sets: pd.DataFrame, varied: list[str]) -> bool:
+    """Whether every combination of the varied values is a set (one parameter at a time can
+    then be compared, the others held)."""
+    return len(sets[varied].drop_duplicates()) == int(np.prod([sets[v].nunique() for v in varied]))
+
+
+def sweep_paired(runs: pd.DataFrame, varied: list[str], measures: Iterable[str]) -> pd.DataFrame:
+    """A factorial sweep's paired differences: for each varied parameter, every value against
+    its first level (the lowest), paired on the seed, the world and the other varied
+    parameters (so pooled over them; a pair differs in this parameter alone). Columns
+    ``parameter``, ``value``, ``reference``, ``measure`` and those of
+    :func:`paired_differences`; empty for a design table or a sweep of one set."""
+    columns = ["parameter", "value", "reference", "measure", *PAIRED,
+               *(WORLD_PAIRED if "world" in runs else ())]
+    done = runs[runs["status"] == "done"] if "status" in runs else runs
+    if done.empty or not varied or (len(varied) > 1 and not factorial(done, varied)):
+        return pd.DataFrame(columns=columns)
+    frames = []
+    for p in varied:
+        values = levels(done[p])
+        if len(values) < 2:
+            continue
+        others = [v for v in varied if v != p]
+        paired = paired_differences(done, p, values[0], measures, on=[*others, "seed"])
+        paired = paired.rename(columns={p: "value"}).assign(parameter=p)
+        order = paired["value"].map(values.index)  # the highest value last
+        frames.append(paired.iloc[np.argsort(order.to_numpy(), kind="stable")])
+    return pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
+
+
+def paired_text(paired: pd.DataFrame, by: str, measures: Sequence[str] | None = None) -> str:
+    """The paired differences as text, first thing a command prints: per value of ``by``
+    against its ``reference``, the headline measures' mean difference [95 % CI], the pairs
+    in which it is better and, with worlds, the probability across worlds that it is better;
+    with a note when there are fewer than :data:`FEW_REPLICATES` pairs."""
+    if paired.empty:
+        return "no paired differences (a single set, or a design table)"
+    shown = paired[paired["measure"].isin(list(measures or headline()))]
+    lines = []
+    for (value, reference), rows in shown.groupby([by, "reference"], sort=False):
+        lines.append(f"{by} {value} against {reference} (paired mean difference [95 % CI]; "
+                     "pairs in which it is better" + ("; worlds in which it is better" if
+                                                      "world_probability" in rows else "") + "):")
+        lines += [f"  {r['measure']}: {_paired_cell(r)}" for _, r in rows.iterrows()]
+    fewest = int(shown["pairs"].min()) if len(shown) else 0
+    if fewest < FEW_REPLICATES:
+        lines.append(f"note: only {fewest} pair(s) for some measure: the paired intervals are "
+                     f"wide (or missing); use at least {FEW_REPLICATES} replicates")
+    return "\n".join(lines)
+
+
+def _paired_cell(r: pd.Series) -> str:
+    """One measure's paired difference as text (see :func:`paired_text`)."""
+    text = (f"{r['difference']:+.4g}" if not np.isfinite(r["ci_low"])
+            else f"{r['difference']:+.4g} [{r['ci_low']:+.4g}, {r['ci_high']:+.4g}]")
+    if np.isfinite(r["better_share"]):
+        text += f"; better in {int(r['better'])} of {int(r['pairs'])} pairs"
+    if np.isfinite(r.get("world_probability", np.nan)):
+        text += (f"; better in {int(r['worlds_better'])} of {int(r['worlds'])} worlds "
+                 f"(probability {r['world_probability']:.0%})")
+    return text

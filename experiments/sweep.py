@@ -23,13 +23,13 @@ from model.params import ParameterError, Params
 from model.provenance import model_digest
 
 from . import designs, plan_limits
-from .aggregate import aggregate
+from .aggregate import aggregate, measure_columns, sweep_paired
 from .executors import Backend, ExperimentError, open_backend
 from .lock import locked
 from .outdir import check_out_dir
 from .runner import Task, execute, record, run_key
 from .store import ResultStore, atomic_write, full_disk_is_an_error, write_json
-from .worlds import in_worlds, split_worlds
+from .worlds import draw_worlds, in_worlds, split_worlds, worlds_meta
 
 IN_FLIGHT_PER_SLOT = 2  # bounded submission: enough queued work to keep every slot busy
 
@@ -39,7 +39,8 @@ def sweep(scenario: str = "baseline", vary: dict[str, list[Any]] | list[str] | N
           workers: int = 1, dask: str | None = None, scale: float | None = None,
           days: int | None = None, seed: int = 2021, fixed: dict[str, Any] | None = None,
           series: bool = False, out: str | Path = "results/sweep",
-          progress: bool = True) -> pd.DataFrame:
+          progress: bool = True, posterior: str | Path | None = None,
+          worlds: int | None = None) -> pd.DataFrame:
     """Run ``scenario`` for every parameter set of the design, ``replicates`` times each, and
     return the per-run summary (also in ``out/summary.parquet``; ``attrs["varied"]`` names
     the varied parameters). The per-set aggregate is in ``out/aggregate.csv`` (or
@@ -51,6 +52,10 @@ def sweep(scenario: str = "baseline", vary: dict[str, list[Any]] | list[str] | N
     table crossed with the factorial). Replicate seeds come from
     ``SeedSequence(seed).spawn(replicates)``, the same for every set. Everything is
     validated before any run starts; finished runs in ``out`` are reused.
+
+    ``posterior`` (a particle file) with ``worlds`` K runs every set in K plausible worlds
+    drawn from it (experiments/worlds.py): the summary gains a ``world`` column, and the
+    aggregate's intervals are over worlds and seeds together.
     """
     replicates, workers = (plan_limits.check_count(n, v) for n, v in
                            (("replicates", replicates), ("workers", workers)))
@@ -60,22 +65,28 @@ def sweep(scenario: str = "baseline", vary: dict[str, list[Any]] | list[str] | N
         design = designs.read_design(design)
     elif design is not None:
         design = designs.check_design(design)
+    drawn = draw_worlds(posterior, worlds, seed)
     sets = (1 if design is None else len(design)) * math.prod(len(v) for v in vary.values())
-    plan_limits.check_runs(sets * replicates, f"sweep: {sets:,} sets × {replicates:,} replicates",
-                           "lower --replicates or the values varied")
+    k = len(drawn or [None])
+    plan_limits.check_runs(sets * k * replicates, f"sweep: {sets:,} sets × {k:,} worlds × "
+                           f"{replicates:,} replicates", "lower --replicates, --worlds or the "
+                           "values varied")
     table = designs.combine(vary, design)
     varied = list(table.columns)
     fixed = with_run_settings(fixed, scale, days)
     param_sets = designs.parameter_sets(scenario, table, fixed)
+    if drawn:
+        in_worlds(param_sets, drawn)  # refused now, not once the output directory exists
     plan_limits.check_memory(param_sets, plan_limits.local_workers(workers, dask),
-                             runs=sets * replicates)
+                             runs=sets * k * replicates)
     check_out_dir(out, "sweep")
     with locked(out):  # from the first run to the last file: no second sweep in between
         summary = run_sets(param_sets, replicate_seeds(replicates, seed), out, scenario=scenario,
                            workers=workers, dask=dask, series=series, progress=progress,
-                           design=table)
+                           design=table, worlds=drawn)
         finish(summary, varied, Path(out), {"scenario": scenario, "base_seed": seed,
-                                            "replicates": replicates, "fixed": fixed})
+                                            "replicates": replicates, "fixed": fixed,
+                                            **worlds_meta(posterior, drawn)})
     summary.attrs["varied"] = varied
     return summary
 
@@ -223,13 +234,19 @@ def with_design(summary: pd.DataFrame, design: pd.DataFrame | None) -> pd.DataFr
     return summary
 
 
-def finish(summary: pd.DataFrame, varied: list[str], out: Path, meta: dict[str, Any]) -> pd.DataFrame:
-    """Write summary.parquet, aggregate.csv, manifest.json and the figures of a sweep (the
-    figures of an earlier sweep in ``out`` are removed), with ``out`` locked."""
+def finish(summary: pd.DataFrame, varied: list[str], out: Path, meta: dict[str, Any],
+           paired: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Write summary.parquet, aggregate.csv, paired.csv (``paired``, by default each varied
+    parameter's values against its lowest: :func:`sweep_paired`), manifest.json and the
+    figures of a sweep (the figures of an earlier sweep in ``out`` are removed), with ``out``
+    locked."""
     with locked(out), full_disk_is_an_error(out):
         agg = aggregate(summary, varied)
         atomic_write(out / "summary.parquet", lambda tmp: summary.to_parquet(tmp, index=False))
         atomic_write(out / "aggregate.csv", lambda tmp: agg.to_csv(tmp, index=False))
+        if paired is None:
+            paired = sweep_paired(summary, varied, measure_columns(summary))
+        atomic_write(out / "paired.csv", lambda tmp: paired.to_csv(tmp, index=False))
         write_json(out / "manifest.json", {
             "model_version": MODEL_VERSION, "model_digest": model_digest(), **meta,
             "varied": varied,

@@ -81,3 +81,9 @@ def split_worlds(summary: pd.DataFrame, k: int) -> pd.DataFrame:
     summary = summary.assign(set_id=flat // k)
     summary.insert(int(summary.columns.get_loc("set_id")) + 1, "world", flat % k)
     return summary
+
+
+def worlds_meta(posterior: str | Path | None, drawn: list[dict[str, Any]] | None) -> dict[str, Any]:
+    """The manifest's record of the worlds (none without them): the particle file and each
+    world's parameter values, in the order of the ``world`` column."""
+    return {} if not drawn else {"posterior": str(posterior), "worlds": drawn}

@@ -184,12 +184,17 @@ def cmd_compare(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from experiments import run_sets
-    from experiments.aggregate import group_table, table
+    from experiments.aggregate import group_table, paired_differences, paired_text, table
+    from experiments.worlds import draw_worlds, in_worlds, worlds_meta
     from model.calibration import replicate_seeds
 
-    entries = args.scenarios  # non-empty, distinct (_names)
+    entries = _reference_first(args.scenarios, args.reference)  # non-empty, distinct (_names)
     overrides = overrides_from(args)
     loaded = [scenarios.load(n, overrides) for n in entries]  # validate all before running any
+    drawn = draw_worlds(args.posterior, args.worlds, args.seed)
+    if drawn:
+        in_worlds([s.params for s in loaded], drawn)  # a clash refused before anything runs
+    k = len(drawn or [None])
     for j, i in combinations(range(len(loaded)), 2):
         if loaded[i].params == loaded[j].params:  # the same runs twice would count double
             raise ParameterError(f"--scenarios: '{entries[i]}' (entry {i + 1}) has the same "
@@ -198,27 +203,35 @@ def cmd_compare(args: argparse.Namespace) -> int:
     names = [s.name for s in loaded]
     labels = [f"{s.name} ({e})" if names.count(s.name) > 1 else s.name
               for s, e in zip(loaded, entries, strict=True)]
-    plan_limits.check_runs(len(loaded) * args.seeds, f"{len(loaded)} scenarios × {args.seeds:,} "
-                           "seeds", "lower --seeds")
+    runs_planned = len(loaded) * k * args.seeds
+    plan_limits.check_runs(runs_planned, f"{len(loaded)} scenarios × {k:,} world(s) × "
+                           f"{args.seeds:,} seeds", "lower --seeds or --worlds")
     plan_limits.check_memory([s.params for s in loaded], plan_limits.local_workers(args.workers, None),
-                             len(loaded) * args.seeds)
+                             runs_planned)
     out = check_out_dir(args.out, "compare")
     with locked(out):  # one process at a time, from the first run to the last file
         runs = run_sets([s.params for s in loaded], replicate_seeds(args.seeds, args.seed), out,
-                        workers=args.workers, progress=not args.quiet)
+                        workers=args.workers, progress=not args.quiet, worlds=drawn)
         if (runs["status"] != "done").any():
             raise ExperimentError(f"some runs failed: see {out}/failed/")
         summaries = [json.loads(text) for text in runs["summary_json"]]
-        df = pd.DataFrame([{"set_id": i, "scenario": labels[i], "source": entries[i], "seed": seed,
-                            **kpis(summary)}
-                           for i, seed, summary in zip(runs["set_id"], runs["seed"], summaries,
-                                                       strict=True)])
+        worlds = runs["world"] if drawn else [None] * len(runs)
+        df = pd.DataFrame([{"set_id": i, "scenario": labels[i], "source": entries[i],
+                            **({"world": w} if drawn else {}), "seed": seed, **kpis(summary)}
+                           for i, w, seed, summary in zip(runs["set_id"], worlds, runs["seed"],
+                                                          summaries, strict=True)])
         measures = list(kpi_keys())
         per_set = group_table(df, "set_id", measures)
         per_set.insert(1, "scenario", [labels[i] for i in per_set["set_id"]])
         per_set.insert(2, "source", [entries[i] for i in per_set["set_id"]])
+        paired = paired_differences(df, "scenario", labels[0], measures)
         atomic_write(out / "compare_runs.csv", lambda tmp: df.to_csv(tmp, index=False))
         atomic_write(out / "compare.csv", lambda tmp: per_set.to_csv(tmp, index=False))
+        atomic_write(out / "paired.csv", lambda tmp: paired.to_csv(tmp, index=False))
+        if drawn:
+            atomic_write(out / "worlds.json", lambda tmp: tmp.write_text(
+                json.dumps(worlds_meta(args.posterior, drawn), indent=1), encoding="utf-8"))
+    print(paired_text(paired, "scenario"))
     print(table(per_set, ["scenario"], measures))
     scale_note(min(sc.params.scale for sc in loaded))
     print(f"written to {out}/compare.csv")
@@ -228,15 +241,20 @@ def cmd_compare(args: argparse.Namespace) -> int:
 def cmd_sweep(args: argparse.Namespace) -> int:
     """A factorial and/or design-table sweep with replicates (docs/experiments.md)."""
     import experiments
-    from experiments.aggregate import table
+    from experiments.aggregate import paired_text, table
 
     runs = experiments.sweep(
         args.scenario, vary=args.vary, design=args.design, replicates=args.replicates,
         workers=args.workers, dask=args.dask, scale=args.scale, days=args.days, seed=args.seed,
-        fixed=parse_sets(args.set), series=args.series, out=args.out, progress=not args.quiet)
+        fixed=parse_sets(args.set), series=args.series, out=args.out, progress=not args.quiet,
+        posterior=args.posterior, worlds=args.worlds)
     import pandas as pd
 
     varied = runs.attrs["varied"]
+    paired = pd.read_csv(Path(args.out) / "paired.csv")
+    print(paired_text(paired.assign(  # each side named by its parameter's value
+        set=paired["parameter"] + " = " + paired["value"].astype(str),
+        reference=paired["parameter"] + " = " + paired["reference"].astype(str)), "set"))
     print(table(pd.read_csv(Path(args.out) / "aggregate.csv"), varied))  # as written
     failed = int((runs["status"] != "done").sum())
     if not args.vary and not args.design:  # said after the checks: an error stays one line
@@ -249,14 +267,18 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 def cmd_staffing(args: argparse.Namespace) -> int:
     """Allocation rules for a fixed headcount, side by side (docs/experiments.md)."""
-    from experiments.aggregate import table
+    from experiments.aggregate import paired_text, table
     from experiments.staffing_allocation import compare_staffing
 
     result = compare_staffing(
         total=args.total, rules=args.rules, replicates=args.replicates, objective=args.objective,
         scenario=args.scenario, scale=args.scale, days=args.days, seed=args.seed,
         workers=args.workers, dask=args.dask, step=args.step, out=args.out,
-        progress=not args.quiet)
+        progress=not args.quiet, reference=args.reference, posterior=args.posterior,
+        worlds=args.worlds)
+    import pandas as pd
+
+    print(paired_text(pd.read_csv(Path(args.out) / "paired.csv"), "rule"))
     print(table(result, ["rule"]))
     scale_note(args.scale)  # after the checks: an error stays one line
     print(f"written to {args.out}/staffing.csv, staffing_allocation.csv and staffing.png")
@@ -419,6 +441,26 @@ def cmd_scenarios(args: argparse.Namespace) -> int:
     return 0
 
 
+def _reference_first(entries: list[str], reference: str | None) -> list[str]:
+    """The scenarios with the one the others are paired against first (the first by default)."""
+    if reference is None:
+        return entries
+    if reference not in entries:
+        raise ParameterError(f"--reference '{reference}' is not among --scenarios; allowed: "
+                             f"{', '.join(entries)}")
+    return [reference, *(e for e in entries if e != reference)]
+
+
+def _worlds_options(cmd: argparse.ArgumentParser) -> None:
+    """--posterior FILE and --worlds K: every policy run in K plausible worlds."""
+    cmd.add_argument("--posterior", default=None, metavar="FILE",
+                     help="particles (posterior.parquet of `calibrate --method abc`, or any "
+                     "parquet of parameter columns and 'weight'); needs --worlds")
+    cmd.add_argument("--worlds", type=_at_least(1), default=None, metavar="K",
+                     help="plausible worlds drawn from --posterior by weight: every policy "
+                     "runs in each on the same seeds (docs/experiments.md)")
+
+
 def _experiment_options(cmd: argparse.ArgumentParser, replicates: int, out: str) -> None:
     cmd.add_argument("--replicates", type=_at_least(1), default=replicates,
                      help=f"replicate seeds per parameter set (default {replicates})")
@@ -521,6 +563,10 @@ def build_parser() -> argparse.ArgumentParser:
     cmp.add_argument("--days", type=_setting("days"), default=None)
     cmp.add_argument("--scale", type=_setting("scale"), default=None)
     cmp.add_argument("--workers", type=_at_least(1), default=2)
+    cmp.add_argument("--reference", default=None, metavar="SCENARIO",
+                     help="the scenario (as given in --scenarios) the others are paired "
+                     "against (default the first)")
+    _worlds_options(cmp)
     cmp.add_argument("--out", default="results/compare")
     cmp.add_argument("--quiet", action="store_true")
     cmp.set_defaults(func=cmd_compare, resumable=True)
@@ -538,6 +584,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="fixed override for every run (repeatable)")
     _experiment_options(swp, replicates=3, out="results/sweep")
     swp.add_argument("--series", action="store_true", help="also store each run's daily series")
+    _worlds_options(swp)
     swp.set_defaults(func=cmd_sweep, resumable=True)
 
     stf = sub.add_parser("staffing", help="compare staff allocation rules for a fixed headcount",
@@ -554,6 +601,10 @@ def build_parser() -> argparse.ArgumentParser:
     stf.add_argument("--step", type=float, default=0.25,
                      help="initial step of the weight search (halved once; default 0.25)")
     stf.add_argument("--scenario", default="baseline", help="base scenario name or path")
+    stf.add_argument("--reference", default=None, metavar="RULE",
+                     help="the rule the others are paired against (default uniform, else the "
+                     "first rule)")
+    _worlds_options(stf)
     _experiment_options(stf, replicates=5, out="results/staffing")
     stf.set_defaults(func=cmd_staffing, resumable=True)
 

@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
-from experiments.aggregate import FEW_REPLICATES, mean_ci
+from experiments.aggregate import FEW_REPLICATES, levels, mean_ci
 from model import kpis
 from model.params import FIELDS
 
@@ -183,14 +183,6 @@ def seeds(manifest: dict[str, Any]) -> str:
     """Replicate seeds of a sweep manifest, in replicate order."""
     by_rep = {r["replicate"]: r["seed"] for r in manifest.get("runs", {}).values()}
     return ", ".join(str(by_rep[k]) for k in sorted(by_rep))
-
-
-def levels(col: pd.Series) -> list[Any]:
-    """The distinct values of a column: sorted when numeric or boolean, else in order."""
-    values = list(dict.fromkeys(col.tolist()))
-    if pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col):
-        return sorted(values)
-    return values
 
 
 def experiment_settings(d: Path, manifest: dict[str, Any],
