@@ -108,3 +108,94 @@ def test_a_varied_parameter_in_the_posterior_is_refused(tmp_path):
 def test_bad_worlds_are_refused(tmp_path, posterior, k, match):
     with pytest.raises(ParameterError, match=match):
         draw_worlds(None if posterior is None else tmp_path / posterior, k, 1)
+
+
+# --- the commands --------------------------------------------------------------------------------
+
+TINY = ["--scale", "0.02", "--days", "20", "--workers", "1", "--quiet"]
+
+
+@pytest.fixture(scope="module")
+def compared(tmp_path_factory):
+    """Two scenarios in two worlds on two seeds, through the command line."""
+    from yanzhou_governance import cli
+
+    d = tmp_path_factory.mktemp("worlds")
+    post = _posterior(d / "post.parquet")
+    rc = cli.main(["compare", "--scenarios", "baseline,staffing_18", "--seeds", "2",
+                   "--set", "warmup_days=5", "--posterior", str(post), "--worlds", "2",
+                   "--reference", "staffing_18", "--out", str(d / "out"), *TINY])
+    assert rc == 0
+    return d / "out", post
+
+
+def test_every_policy_runs_in_the_same_worlds_on_the_same_seeds(compared):
+    import json
+
+    out, post = compared
+    runs = pd.read_csv(out / "compare_runs.csv")
+    worlds = json.loads((out / "worlds.json").read_text())
+    assert worlds["worlds"] == draw_worlds(post, 2, 2021)   # drawn from --seed, once
+    cells = runs.groupby("scenario")[["world", "seed"]].apply(
+        lambda g: sorted(map(tuple, g.to_numpy().tolist())))
+    assert cells.iloc[0] == cells.iloc[1] and len(cells.iloc[0]) == 4   # 2 worlds × 2 seeds
+    assert runs.groupby("world")["seed"].apply(sorted).map(tuple).nunique() == 1
+    assert list(dict.fromkeys(runs["scenario"])) == ["staffing_18", "baseline"]  # reference first
+
+
+def test_a_world_parameters_reach_the_stored_runs(compared):
+    import json
+
+    out, _ = compared
+    worlds = json.loads((out / "worlds.json").read_text())["worlds"]
+    stored = pd.concat([pd.read_parquet(p) for p in (out / "runs").rglob("*.parquet")])
+    assert {round(v, 9) for v in stored["case_rate_scale"]} == {
+        round(w["case_rate_scale"], 9) for w in worlds}
+
+
+def test_paired_csv_holds_the_probability_across_worlds(compared):
+    out, _ = compared
+    runs = pd.read_csv(out / "compare_runs.csv")
+    paired = pd.read_csv(out / "paired.csv")
+    again = paired_differences(runs, "scenario", "staffing_18", list(paired["measure"]))
+    pd.testing.assert_frame_equal(paired, again, check_dtype=False)
+    assert set(paired["reference"]) == {"staffing_18"} and paired["worlds"].eq(2).all()
+
+
+def test_paired_text_says_what_the_table_holds():
+    from experiments.aggregate import paired_text
+
+    paired = paired_differences(HAND, "set_id", "a", [MEASURE])
+    text = paired_text(paired, "set_id", [MEASURE])
+    r = paired.iloc[0]
+    assert text.splitlines()[0].startswith("set_id b against a")
+    assert (f"{MEASURE}: {r['difference']:+.4g} [{r['ci_low']:+.4g}, {r['ci_high']:+.4g}]; "
+            f"better in 3 of 6 pairs; better in 2 of 3 worlds (probability 67%)") in text
+    assert "use at least 5 replicates" not in text   # six pairs
+    few = paired_text(paired.assign(pairs=2), "set_id", [MEASURE])
+    assert "note: only 2 pair(s)" in few
+
+
+@pytest.mark.parametrize("command", [
+    ["compare", "--scenarios", "baseline,staffing_18", "--seeds", "2"],
+    ["sweep", "--vary", "staffing_per_10k=18,30", "--replicates", "2"],
+    ["staffing", "--rules", "uniform,demand", "--replicates", "2"]])
+@pytest.mark.parametrize("worlds, match", [
+    (["--worlds", "2"], "--worlds needs --posterior"),
+    (["--posterior", "{post}"], "--posterior needs --worlds"),
+    (["--posterior", "{post}", "--worlds", "0"], "0 is too small"),
+    (["--posterior", "{tmp}/none.parquet", "--worlds", "2"], "not a file"),
+    (["--posterior", "{bad}", "--worlds", "2"], "is a parameter the experiment varies")])
+def test_bad_worlds_exit_2_with_one_line_writing_nothing(tmp_path, capsys, command, worlds,
+                                                         match):
+    from yanzhou_governance import cli
+
+    post = _posterior(tmp_path / "post.parquet")
+    # every command here varies staffing_per_10k (staffing: the allocation rule)
+    bad = _posterior(tmp_path / "bad.parquet", staffing_per_10k=[20.0] * 4,
+                     staff_allocation=["demand"] * 4)
+    args = [a.format(post=post, tmp=tmp_path, bad=bad) for a in worlds]
+    rc = cli.main([*command, *args, "--out", str(tmp_path / "out"), *TINY])
+    err = capsys.readouterr().err.strip()
+    assert rc == 2 and len(err.splitlines()) == 1 and match in err
+    assert not (tmp_path / "out").exists()
