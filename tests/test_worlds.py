@@ -199,3 +199,38 @@ def test_bad_worlds_exit_2_with_one_line_writing_nothing(tmp_path, capsys, comma
     err = capsys.readouterr().err.strip()
     assert rc == 2 and len(err.splitlines()) == 1 and match in err
     assert not (tmp_path / "out").exists()
+
+
+def test_worlds_sentence_is_the_table_in_words():
+    from analysis.reports.bottom import contrasts, worlds_sentence
+
+    paired = paired_differences(HAND.assign(population=1000.0), "set_id", "a",
+                                [MEASURE, "population"])  # population: no better side
+    (c,) = contrasts(paired, "set_id", lambda v: f"{v} instead of a")
+    assert worlds_sentence(c, [MEASURE, "population"], "post.parquet") == (
+        "Across 3 plausible worlds drawn from post.parquet, b instead of a is better on "
+        "resolution rate in 2 of 3 (67%): the probability, over the posterior, that it beats "
+        "the reference. With fewer than 5 worlds these shares and the intervals over worlds "
+        "are coarse.")
+    without = paired_differences(HAND[HAND["world"] == 0].drop(columns="world"), "set_id", "a",
+                                 [MEASURE])
+    assert worlds_sentence(contrasts(without, "set_id", str)[0], [MEASURE], "x") == ""
+
+
+def test_the_compare_report_states_the_worlds_from_its_tables(compared):
+    from analysis.reports import compare
+    from analysis.reports.common import short
+    from model import kpis
+
+    out, _ = compared
+    page = compare.build(out)
+    paired = pd.read_csv(out / "paired.csv").set_index("measure")
+    assert ("plausible worlds", "2 drawn from post.parquet") in page.settings
+    sentence = next(s for s in page.bottom_line if s.startswith("Across 2 plausible worlds"))
+    assert "drawn from post.parquet, baseline instead of staffing_18 is better on" in sentence
+    for m in kpis.leads():
+        if m in paired.index and kpis.better(m):
+            r = paired.loc[m]
+            assert (f"{short(m)} in {int(r['worlds_better'])} of 2 "
+                    f"({r['world_probability']:.0%})") in sentence
+    assert any("only 2 replicate seeds" in s for s in page.bottom_line)  # seeds, not runs

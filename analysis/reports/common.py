@@ -193,6 +193,8 @@ def experiment_settings(d: Path, manifest: dict[str, Any],
             ("scenario", manifest.get("scenario")), ("scale", num(scale)), ("days", num(days)),
             ("base seed", str(manifest.get("base_seed", ""))),
             ("replicates", num(manifest.get("replicates"))), ("replicate seeds", seeds(manifest)),
+            ("plausible worlds", f"{len(manifest['worlds'])} drawn from "
+             f"{worlds_source(manifest)}" if manifest.get("worlds") else None),
             ("parameter sets", num(len(agg))), ("runs", num(len(manifest.get("runs", {})))),
             ("failed runs", num(failed)), ("written", written(d / "manifest.json"))]
 
@@ -206,3 +208,9 @@ def experiment_parameters(manifest: dict[str, Any], agg: pd.DataFrame) -> Raw:
     if varied:
         parts.append(table(["parameter", "values"], varied, "Varied", numeric_from=2))
     return section("Parameters", row_of(*parts))
+
+
+def worlds_source(meta: dict[str, Any]) -> str | None:
+    """The particle file plausible worlds were drawn from (a manifest's or worlds.json's
+    ``posterior``), by name; None without worlds."""
+    return Path(meta["posterior"]).name if meta.get("worlds") else None

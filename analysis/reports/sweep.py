@@ -10,7 +10,7 @@ import pandas as pd
 from experiments.aggregate import factorial, sweep_paired
 from model import kpis
 
-from .bottom import PRIMARY, Contrast, caveats, effect_sentence, paired_section
+from .bottom import PRIMARY, Contrast, caveats, effect_sentence, paired_section, worlds_sentence
 from .common import (
     by_overlap,
     change,
@@ -28,6 +28,7 @@ from .common import (
     scale_days,
     short,
     stats,
+    worlds_source,
 )
 from .html import Page, Raw, figures, frame_table, missing, section, table
 
@@ -102,7 +103,9 @@ def _bottom_line(manifest: dict[str, Any], agg: pd.DataFrame, runs: pd.DataFrame
                 "set and the rank correlations below.")
     else:
         last = {c.group: c for c in found}  # each parameter's highest value
-        lead = " ".join(effect_sentence(c, key, reps) for c in last.values())
+        source = worlds_source(manifest) or ""
+        lead = " ".join(s for c in last.values() for s in (effect_sentence(c, key, reps),
+                                                          worlds_sentence(c, key, source)) if s)
     return [s for s in (lead, caveats(reps, scale, days)) if s]
 
 
