@@ -234,3 +234,32 @@ def test_the_compare_report_states_the_worlds_from_its_tables(compared):
             assert (f"{short(m)} in {int(r['worlds_better'])} of 2 "
                     f"({r['world_probability']:.0%})") in sentence
     assert any("only 2 replicate seeds" in s for s in page.bottom_line)  # seeds, not runs
+
+
+def test_sweep_and_staffing_in_worlds_from_python(tmp_path):
+    import experiments
+
+    post = _posterior(tmp_path / "post.parquet")
+    tiny = {"scale": 0.02, "days": 20, "warmup_days": 5}
+    runs = experiments.sweep("baseline", vary={"staffing_per_10k": [18.0, 30.0]}, replicates=2,
+                             fixed=tiny, out=tmp_path / "sweep", progress=False,
+                             posterior=post, worlds=2)
+    assert list(runs.columns[:3]) == ["set_id", "world", "replicate"]
+    assert len(runs) == 2 * 2 * 2 and runs.groupby(["world", "seed"]).size().eq(2).all()
+    paired = pd.read_csv(tmp_path / "sweep" / "paired.csv")
+    assert paired["worlds"].eq(2).all() and paired["pairs"].max() == 4
+    result = experiments.compare_staffing(
+        rules=["uniform", "demand"], replicates=1, scale=0.02, days=20, workers=1,
+        out=tmp_path / "staffing", progress=False, reference="demand", posterior=post, worlds=2)
+    assert result["runs"].tolist() == [2, 2]   # one seed in each of two worlds
+    staffed = pd.read_csv(tmp_path / "staffing" / "paired.csv")
+    assert set(staffed["rule"]) == {"uniform"} and set(staffed["reference"]) == {"demand"}
+
+
+def test_a_reference_not_compared_is_refused(tmp_path):
+    import experiments
+
+    with pytest.raises(ParameterError, match="--reference 'optimized' is not among the rules"):
+        experiments.compare_staffing(rules=["uniform", "demand"], reference="optimized",
+                                     out=tmp_path / "out", progress=False)
+    assert not (tmp_path / "out").exists()
