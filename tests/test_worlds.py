@@ -263,3 +263,14 @@ def test_a_reference_not_compared_is_refused(tmp_path):
         experiments.compare_staffing(rules=["uniform", "demand"], reference="optimized",
                                      out=tmp_path / "out", progress=False)
     assert not (tmp_path / "out").exists()
+
+
+def test_compare_reference_not_among_the_scenarios_exits_2(tmp_path, capsys):
+    from yanzhou_governance import cli
+
+    rc = cli.main(["compare", "--scenarios", "baseline,staffing_18", "--reference", "nope",
+                   "--out", str(tmp_path / "out"), *TINY])
+    err = capsys.readouterr().err.strip()
+    assert rc == 2 and err == ("error: --reference 'nope' is not among --scenarios; allowed: "
+                               "baseline, staffing_18")
+    assert not (tmp_path / "out").exists()
