@@ -32,7 +32,7 @@ from .executors import Backend, open_backend
 from .outdir import check_out_dir
 from .store import atomic_write
 from .sweep import finish, run_sets
-from .worlds import draw_worlds, in_worlds, worlds_meta
+from .worlds import draw_worlds, in_k_worlds, in_worlds, worlds_meta
 
 RULES = ("uniform", "proportional", "demand", "optimized")
 def minimised(measure: str) -> int:
@@ -106,9 +106,9 @@ def compare_staffing(total: int = 598, rules: list[str] | tuple[str, ...] = RULE
     k = len(drawn or [None])
     runs = (len(rules) * k + search_sets) * replicates
     _check_total(total, base)
-    plan_limits.check_runs(runs, f"staffing: {len(rules)} rules × {k} world(s) + up to "
-                           f"{search_sets} search points, × {replicates:,} replicates",
-                           "lower --replicates or --worlds")
+    plan_limits.check_runs(runs, f"staffing: {len(rules)} rules{in_k_worlds(drawn)} + up "
+                           f"to {search_sets} search points × {replicates:,} replicates",
+                           "lower --replicates" + (" or --worlds" if drawn else ""))
     plan_limits.check_memory([base], plan_limits.local_workers(workers, dask), runs)
     check_out_dir(out, "staffing")
     fixed = {"staffing_per_10k": total * 10_000 / base.urban_population, "scale": base.scale,

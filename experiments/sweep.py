@@ -29,7 +29,7 @@ from .lock import locked
 from .outdir import check_out_dir
 from .runner import Task, execute, record, run_key
 from .store import ResultStore, atomic_write, full_disk_is_an_error, write_json
-from .worlds import draw_worlds, in_worlds, split_worlds, worlds_meta
+from .worlds import draw_worlds, in_k_worlds, in_worlds, split_worlds, worlds_meta
 
 IN_FLIGHT_PER_SLOT = 2  # bounded submission: enough queued work to keep every slot busy
 
@@ -68,9 +68,9 @@ def sweep(scenario: str = "baseline", vary: dict[str, list[Any]] | list[str] | N
     drawn = draw_worlds(posterior, worlds, seed)
     sets = (1 if design is None else len(design)) * math.prod(len(v) for v in vary.values())
     k = len(drawn or [None])
-    plan_limits.check_runs(sets * k * replicates, f"sweep: {sets:,} sets × {k:,} worlds × "
-                           f"{replicates:,} replicates", "lower --replicates, --worlds or the "
-                           "values varied")
+    plan_limits.check_runs(sets * k * replicates, f"sweep: {sets:,} sets{in_k_worlds(drawn)} × "
+                           f"{replicates:,} replicates", "lower --replicates"
+                           + (", --worlds" if drawn else "") + " or the values varied")
     table = designs.combine(vary, design)
     varied = list(table.columns)
     fixed = with_run_settings(fixed, scale, days)

@@ -87,3 +87,9 @@ def worlds_meta(posterior: str | Path | None, drawn: list[dict[str, Any]] | None
     """The manifest's record of the worlds (none without them): the particle file and each
     world's parameter values, in the order of the ``world`` column."""
     return {} if not drawn else {"posterior": str(posterior), "worlds": drawn}
+
+
+def in_k_worlds(drawn: list[dict[str, Any]] | None) -> str:
+    """' × K worlds' for a plan's description; '' without worlds, so that plans without them
+    read as before."""
+    return f" × {len(drawn):,} world{'s' if len(drawn) != 1 else ''}" if drawn else ""

@@ -185,7 +185,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
     from experiments import run_sets
     from experiments.aggregate import group_table, paired_differences, paired_text, table
-    from experiments.worlds import draw_worlds, in_worlds, worlds_meta
+    from experiments.worlds import draw_worlds, in_k_worlds, in_worlds, worlds_meta
     from model.calibration import replicate_seeds
 
     entries = _reference_first(args.scenarios, args.reference)  # non-empty, distinct (_names)
@@ -204,8 +204,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
     labels = [f"{s.name} ({e})" if names.count(s.name) > 1 else s.name
               for s, e in zip(loaded, entries, strict=True)]
     runs_planned = len(loaded) * k * args.seeds
-    plan_limits.check_runs(runs_planned, f"{len(loaded)} scenarios × {k:,} world(s) × "
-                           f"{args.seeds:,} seeds", "lower --seeds or --worlds")
+    plan_limits.check_runs(runs_planned, f"{len(loaded)} scenarios{in_k_worlds(drawn)} × "
+                           f"{args.seeds:,} seeds", "lower --seeds" + (" or --worlds" if drawn
+                                                                       else ""))
     plan_limits.check_memory([s.params for s in loaded], plan_limits.local_workers(args.workers, None),
                              runs_planned)
     out = check_out_dir(args.out, "compare")
