@@ -268,9 +268,11 @@ def factorial(sets: pd.DataFrame, varied: list[str]) -> bool:
     return len(sets[varied].drop_duplicates()) == int(np.prod([sets[v].nunique() for v in varied]))
 
 
-def sweep_paired(runs: pd.DataFrame, varied: list[str], measures: Iterable[str]) -> pd.DataFrame:
+def sweep_paired(runs: pd.DataFrame, varied: list[str], measures: Iterable[str],
+                 reference: dict[str, Any] | None = None) -> pd.DataFrame:
     """A factorial sweep's paired differences: for each varied parameter, every value against
-    its first level (the lowest), paired on the seed, the world and the other varied
+    its ``reference`` value (default its first level, the lowest), paired on the seed, the
+    world and the other varied
     parameters (so pooled over them; a pair differs in this parameter alone). Columns
     ``parameter``, ``value``, ``reference``, ``measure`` and those of
     :func:`paired_differences`; empty for a design table or a sweep of one set."""
@@ -285,7 +287,8 @@ def sweep_paired(runs: pd.DataFrame, varied: list[str], measures: Iterable[str])
         if len(values) < 2:
             continue
         others = [v for v in varied if v != p]
-        paired = paired_differences(done, p, values[0], measures, on=[*others, "seed"])
+        paired = paired_differences(done, p, (reference or {}).get(p, values[0]), measures,
+                                    on=[*others, "seed"])
         paired = paired.rename(columns={p: "value"}).assign(parameter=p)
         order = paired["value"].map(values.index)  # the highest value last
         frames.append(paired.iloc[np.argsort(order.to_numpy(), kind="stable")])

@@ -23,7 +23,7 @@ from model.params import ParameterError, Params
 from model.provenance import model_digest
 
 from . import designs, plan_limits
-from .aggregate import aggregate, measure_columns, sweep_paired
+from .aggregate import aggregate, levels, measure_columns, sweep_paired
 from .executors import Backend, ExperimentError, open_backend
 from .lock import locked
 from .outdir import check_out_dir
@@ -40,7 +40,7 @@ def sweep(scenario: str = "baseline", vary: dict[str, list[Any]] | list[str] | N
           days: int | None = None, seed: int = 2021, fixed: dict[str, Any] | None = None,
           series: bool = False, out: str | Path = "results/sweep",
           progress: bool = True, posterior: str | Path | None = None,
-          worlds: int | None = None) -> pd.DataFrame:
+          worlds: int | None = None, reference: dict[str, Any] | None = None) -> pd.DataFrame:
     """Run ``scenario`` for every parameter set of the design, ``replicates`` times each, and
     return the per-run summary (also in ``out/summary.parquet``; ``attrs["varied"]`` names
     the varied parameters). The per-set aggregate is in ``out/aggregate.csv`` (or
@@ -52,6 +52,9 @@ def sweep(scenario: str = "baseline", vary: dict[str, list[Any]] | list[str] | N
     table crossed with the factorial). Replicate seeds come from
     ``SeedSequence(seed).spawn(replicates)``, the same for every set. Everything is
     validated before any run starts; finished runs in ``out`` are reused.
+
+    ``reference`` ({KEY: value} of varied parameters) chooses the value each parameter's
+    other values are paired against in ``out/paired.csv`` (default its lowest).
 
     ``posterior`` (a particle file) with ``worlds`` K runs every set in K plausible worlds
     drawn from it (experiments/worlds.py): the summary gains a ``world`` column, and the
@@ -73,6 +76,7 @@ def sweep(scenario: str = "baseline", vary: dict[str, list[Any]] | list[str] | N
                            + (", --worlds" if drawn else "") + " or the values varied")
     table = designs.combine(vary, design)
     varied = list(table.columns)
+    reference = _check_reference(reference or {}, table)
     fixed = with_run_settings(fixed, scale, days)
     param_sets = designs.parameter_sets(scenario, table, fixed)
     if drawn:
@@ -86,9 +90,23 @@ def sweep(scenario: str = "baseline", vary: dict[str, list[Any]] | list[str] | N
                            design=table, worlds=drawn)
         finish(summary, varied, Path(out), {"scenario": scenario, "base_seed": seed,
                                             "replicates": replicates, "fixed": fixed,
-                                            **worlds_meta(posterior, drawn)})
+                                            "reference": reference,
+                                            **worlds_meta(posterior, drawn)},
+               paired=sweep_paired(summary, varied, measure_columns(summary), reference))
     summary.attrs["varied"] = varied
     return summary
+
+
+def _check_reference(reference: dict[str, Any], table: pd.DataFrame) -> dict[str, Any]:
+    """``reference`` values, each of a varied parameter and one of its values."""
+    for key, value in reference.items():
+        if key not in table.columns:
+            raise ParameterError(f"--reference {key}: not a varied parameter; allowed: "
+                                 f"{', '.join(table.columns) or 'none (nothing is varied)'}")
+        if value not in set(table[key]):
+            raise ParameterError(f"--reference {key}={value}: not a value of the sweep; "
+                                 f"allowed: {', '.join(map(str, levels(table[key])))}")
+    return reference
 
 
 def with_run_settings(fixed: dict[str, Any] | None, scale: float | None,

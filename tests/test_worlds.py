@@ -274,3 +274,36 @@ def test_compare_reference_not_among_the_scenarios_exits_2(tmp_path, capsys):
     assert rc == 2 and err == ("error: --reference 'nope' is not among --scenarios; allowed: "
                                "baseline, staffing_18")
     assert not (tmp_path / "out").exists()
+
+
+def test_sweep_reference_chooses_what_the_values_are_paired_against(tmp_path, capsys):
+    from yanzhou_governance import cli
+
+    out = tmp_path / "out"
+    rc = cli.main(["sweep", "--vary", "staffing_per_10k=18,30", "--replicates", "2",
+                   "--set", "warmup_days=5", "--reference", "staffing_per_10k=30",
+                   "--out", str(out), *TINY])
+    assert rc == 0
+    paired = pd.read_csv(out / "paired.csv")
+    assert set(paired["value"]) == {18.0} and set(paired["reference"]) == {30.0}
+    assert capsys.readouterr().out.startswith(
+        "set staffing_per_10k = 18.0 against staffing_per_10k = 30.0")
+    rc = cli.main(["sweep", "--vary", "staffing_per_10k=18,30", "--reference",
+                   "staffing_per_10k=24", "--out", str(tmp_path / "bad"), *TINY])
+    err = capsys.readouterr().err.strip()
+    assert rc == 2 and err == ("error: --reference staffing_per_10k=24.0: not a value of the "
+                               "sweep; allowed: 18.0, 30.0")
+    assert not (tmp_path / "bad").exists()
+
+
+def test_the_sweep_report_pairs_against_the_chosen_reference(tmp_path):
+    from analysis.reports import sweep as sweep_report
+    from yanzhou_governance import cli
+
+    out = tmp_path / "out"
+    assert cli.main(["sweep", "--vary", "staffing_per_10k=18,30", "--replicates", "2",
+                     "--set", "warmup_days=5", "--reference", "staffing_per_10k=30",
+                     "--out", str(out), *TINY]) == 0
+    page = sweep_report.build(out)
+    assert "lowering staffing_per_10k from 30 to 18" in page.bottom_line[0]
+    assert any("Paired differences against staffing_per_10k = 30" in s for s in page.sections)

@@ -125,20 +125,21 @@ def _names(text: str) -> list[str]:
     return names
 
 
-def parse_sets(items: list[str]) -> dict[str, Any]:
-    """``--set KEY=VALUE`` options as typed values, each key and value checked against the
-    schema at once; a key given twice is refused rather than the last one silently kept."""
+def parse_sets(items: list[str], option: str = "--set") -> dict[str, Any]:
+    """``--set KEY=VALUE`` options (or another ``option`` of that form) as typed values, each
+    key and value checked against the schema at once; a key given twice is refused rather
+    than the last one silently kept."""
     texts: dict[str, str] = {}
     for item in items:
         key, sep, value = item.partition("=")
         key = key.strip()
         if not sep or not key:
-            raise ParameterError(f"--set expects KEY=VALUE, got '{item}'")
+            raise ParameterError(f"{option} expects KEY=VALUE, got '{item}'")
         if key in texts:
-            raise ParameterError(f"--set: parameter '{key}' is given twice ('{texts[key]}', then "
-                                 f"'{value.strip()}'); give it once")
+            raise ParameterError(f"{option}: parameter '{key}' is given twice ('{texts[key]}', "
+                                 f"then '{value.strip()}'); give it once")
         texts[key] = value.strip()
-    return {key: checked(key, text, where="--set") for key, text in texts.items()}
+    return {key: checked(key, text, where=option) for key, text in texts.items()}
 
 
 def overrides_from(args: argparse.Namespace) -> dict[str, Any]:
@@ -248,7 +249,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         args.scenario, vary=args.vary, design=args.design, replicates=args.replicates,
         workers=args.workers, dask=args.dask, scale=args.scale, days=args.days, seed=args.seed,
         fixed=parse_sets(args.set), series=args.series, out=args.out, progress=not args.quiet,
-        posterior=args.posterior, worlds=args.worlds)
+        posterior=args.posterior, worlds=args.worlds, reference=parse_sets(args.reference, "--reference"))
     import pandas as pd
 
     varied = runs.attrs["varied"]
@@ -585,6 +586,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="fixed override for every run (repeatable)")
     _experiment_options(swp, replicates=3, out="results/sweep")
     swp.add_argument("--series", action="store_true", help="also store each run's daily series")
+    swp.add_argument("--reference", action="append", default=[], metavar="KEY=VALUE",
+                     help="the value of a varied parameter its other values are paired against "
+                     "(repeatable; default each parameter's lowest)")
     _worlds_options(swp)
     swp.set_defaults(func=cmd_sweep, resumable=True)
 

@@ -43,7 +43,7 @@ def build(d: Path) -> Page:
     varied = list(manifest.get("varied", []))
     measures = measures_in(agg.columns)
     done = None if runs is None else runs[runs["status"] == "done"]
-    found, reference = _contrasts(done, agg, varied, measures)
+    found, reference = _contrasts(done, agg, varied, measures, manifest.get("reference") or {})
     sections = [experiment_parameters(manifest, agg),
                 section("Results by parameter set", _set_table(agg, varied, measures)),
                 paired_section(found, measures, reference),
@@ -58,27 +58,30 @@ def build(d: Path) -> Page:
 
 
 def _contrasts(runs: pd.DataFrame | None, agg: pd.DataFrame, varied: list[str],
-               measures: list[str]) -> tuple[list[Contrast], str]:
-    """For each varied parameter, every value against its lowest, paired on the replicate
+               measures: list[str], chosen: dict[str, Any]) -> tuple[list[Contrast], str]:
+    """For each varied parameter, every value against its reference (``chosen``, the
+    sweep's --reference, else its lowest), paired on the replicate
     seed, the world and the other varied parameters (experiments.aggregate.sweep_paired),
     with the name of the reference. None for a design table (its sets do not differ in one
     parameter at a time) or without the runs (summary.parquet)."""
     if runs is None or runs.empty or not varied:
         return [], ""
-    paired = sweep_paired(runs, varied, measures)
+    paired = sweep_paired(runs, varied, measures, chosen)
     found = []
     for (p, v), rows in paired.groupby(["parameter", "value"], sort=False):
         others = [o for o in varied if o != p]
+        ref = rows["reference"].iloc[0]
         verb = ("switching" if pd.api.types.is_bool_dtype(runs[p]) else
-                "raising" if pd.api.types.is_numeric_dtype(runs[p]) else "changing")
+                ("raising" if v > ref else "lowering") if pd.api.types.is_numeric_dtype(runs[p])
+                else "changing")  # lowering: towards a --reference above it
         pooled = f" (pooled over {', '.join(others)})" if others else ""
-        subject = (f"{verb} {p} from {param_value(rows['reference'].iloc[0])} to "
-                   f"{param_value(v)}{pooled}")
+        subject = f"{verb} {p} from {param_value(ref)} to {param_value(v)}{pooled}"
         found.append(Contrast(subject, rows.set_index("measure"), p, v))
     if not found:
         return [], ""
-    reference = (f"{varied[0]} = {param_value(levels(runs[varied[0]])[0])}" if len(varied) == 1
-                 else "the lowest value of each varied parameter")
+    first = {p: chosen.get(p, levels(runs[p])[0]) for p in varied}
+    reference = (", ".join(f"{p} = {param_value(v)}" for p, v in first.items())
+                 if len(varied) == 1 or chosen else "the lowest value of each varied parameter")
     return found, reference
 
 
