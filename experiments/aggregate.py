@@ -105,7 +105,8 @@ def aggregate(summary: pd.DataFrame, varied: list[str] | None = None) -> pd.Data
     done = summary["status"] == "done"
     head = pd.DataFrame({**{v: sets[v] for v in varied},
                          "runs": done.groupby(summary["set_id"]).sum().astype(int),
-                         "failed": (~done).groupby(summary["set_id"]).sum().astype(int)})
+                         "failed": (~done).groupby(summary["set_id"]).sum().astype(int),
+                         **_worlds_column(summary[done], "set_id")})
     return pd.concat([head, measure_stats(summary[done], "set_id", measures, sets.index)],
                      axis=1).rename_axis("set_id").reset_index()
 
@@ -119,7 +120,14 @@ def group_table(runs: pd.DataFrame, by: str, measures: list[str]) -> pd.DataFram
     for m in measures:
         table.insert(table.columns.get_loc(f"{m}_mean") + 1, f"{m}_sd", sd[m])
     table.insert(0, "runs", runs.groupby(by).size().reindex(groups))
+    for name, column in _worlds_column(runs, by).items():
+        table.insert(1, name, column.reindex(groups))
     return table.reset_index()
+
+
+def _worlds_column(runs: pd.DataFrame, by: str) -> dict[str, pd.Series]:
+    """``{"worlds": finished worlds per group}`` with plausible worlds, else nothing."""
+    return {"worlds": runs.groupby(by)["world"].nunique()} if "world" in runs else {}
 
 
 def measure_stats(runs: pd.DataFrame, by: str, measures: list[str],
@@ -172,13 +180,17 @@ def cell(row: pd.Series, m: str) -> str:
 def table(agg: pd.DataFrame, varied: list[str], measures: Sequence[str] | None = None) -> str:
     """The aggregate as text: one line per parameter set, mean [95 % CI] per measure (the
     headline ones of model/kpis.py unless given), with a note when a set has fewer than
-    :data:`FEW_REPLICATES` runs."""
+    :data:`FEW_REPLICATES` runs (or, with plausible worlds, worlds)."""
     present = [m for m in measures or headline() if f"{m}_mean" in agg.columns]
     shown = pd.DataFrame({**{v: agg[v] for v in varied}, "runs": agg["runs"],
                           **{m: [cell(r, m) for _, r in agg.iterrows()] for m in present}})
     text = shown.T.to_string(header=False) if len(present) > 4 else shown.to_string(index=False)
     fewest = int(agg["runs"].min()) if len(agg) else 0
-    if fewest < FEW_REPLICATES:
+    worlds = int(agg["worlds"].min()) if "worlds" in agg and len(agg) else None
+    if worlds is not None and 1 < worlds < FEW_REPLICATES:  # the intervals are over worlds
+        text += (f"\nnote: only {worlds} plausible world(s) in some set: the 95 % intervals, "
+                 f"over the worlds' means, are wide; use at least {FEW_REPLICATES} worlds")
+    elif fewest < FEW_REPLICATES:
         text += (f"\nnote: only {fewest} run(s) in some parameter set: the 95 % intervals are "
                  f"wide (or missing); use at least {FEW_REPLICATES} replicates before concluding "
                  "that two sets differ")

@@ -225,7 +225,8 @@ def _rule_table(agg: pd.DataFrame, runs: pd.DataFrame, chosen: dict[str, dict], 
                 objective: str) -> pd.DataFrame:
     measures = _measures(objective)
     cols = [f"{m}_{s}" for m in measures for s in ("mean", "ci_low", "ci_high", "n")]
-    out = agg.reindex(columns=["rule", "runs", "failed", *cols])  # NaN if every run failed
+    worlds = ["worlds"] if "worlds" in agg else []
+    out = agg.reindex(columns=["rule", "runs", "failed", *worlds, *cols])  # NaN if all failed
     out.insert(1, "total_staff_at_scale_1", total)
     for i, w in enumerate(WEIGHTS):
         out.insert(2 + i, w, [chosen[r][w] for r in out["rule"]])

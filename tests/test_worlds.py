@@ -307,3 +307,14 @@ def test_the_sweep_report_pairs_against_the_chosen_reference(tmp_path):
     page = sweep_report.build(out)
     assert "lowering staffing_per_10k from 30 to 18" in page.bottom_line[0]
     assert any("Paired differences against staffing_per_10k = 30" in s for s in page.sections)
+
+
+def test_few_worlds_are_flagged_in_the_printed_table():
+    from experiments.aggregate import table
+
+    agg = aggregate(HAND.assign(set_id=HAND["set_id"].map({"a": 0, "b": 1})))
+    assert agg["worlds"].tolist() == [3, 3]
+    text = table(agg, [], [MEASURE])
+    assert ("note: only 3 plausible world(s) in some set: the 95 % intervals, over the worlds' "
+            "means, are wide; use at least 5 worlds") in text
+    assert "run(s) in some parameter set" not in text
