@@ -106,7 +106,8 @@ def aggregate(summary: pd.DataFrame, varied: list[str] | None = None) -> pd.Data
     done = summary["status"] == "done"
     head = pd.DataFrame({**{v: sets[v] for v in varied},
                          "runs": done.groupby(summary["set_id"]).sum().astype(int),
-                         "failed": (~done).groupby(summary["set_id"]).sum().astype(int)})
+                         "failed": (~done).groupby(summary["set_id"]).sum().astype(int),
+                         **_worlds_column(summary[done], "set_id")})
     return pd.concat([head, measure_stats(summary[done], "set_id", measures, sets.index)],
                      axis=1).rename_axis("set_id").reset_index()
 
@@ -120,22 +121,48 @@ def group_table(runs: pd.DataFrame, by: str, measures: list[str]) -> pd.DataFram
     for m in measures:
         table.insert(table.columns.get_loc(f"{m}_mean") + 1, f"{m}_sd", sd[m])
     table.insert(0, "runs", runs.groupby(by).size().reindex(groups))
+    for name, column in _worlds_column(runs, by).items():
+        table.insert(1, name, column.reindex(groups))
     return table.reset_index()
+
+
+def _worlds_column(runs: pd.DataFrame, by: str) -> dict[str, pd.Series]:
+    """``{"worlds": finished worlds per group}`` with plausible worlds, else nothing."""
+    return {"worlds": runs.groupby(by)["world"].nunique()} if "world" in runs else {}
 
 
 def measure_stats(runs: pd.DataFrame, by: str, measures: list[str],
                   groups: pd.Index) -> pd.DataFrame:
     """Per group of ``runs`` (in the order of ``groups``), for each measure: mean, 95 % CI
     and n over its finite values, as the columns ``<measure>_<stat>`` of :data:`STATS`."""
-    values = runs[measures].astype(float).replace([np.inf, -np.inf], np.nan).groupby(runs[by])
-    n = values.count().reindex(groups, fill_value=0)
-    mean, sd = values.mean().reindex(groups), values.std(ddof=1).reindex(groups)
+    values = runs[measures].astype(float).replace([np.inf, -np.inf], np.nan)
+    n = values.groupby(runs[by]).count().reindex(groups, fill_value=0)
+    units = estimation_units(values, runs, [by]).groupby(level=0)
+    k = units.count().reindex(groups, fill_value=0)
+    mean, sd = units.mean().reindex(groups), units.std(ddof=1).reindex(groups)
     columns = {}
     for m in measures:
-        low, high = interval(mean[m], sd[m], n[m], bounds(m))
+        low, high = interval(mean[m], sd[m], k[m], bounds(m))
         columns.update({f"{m}_mean": mean[m].to_numpy(), f"{m}_ci_low": low, f"{m}_ci_high": high,
                         f"{m}_n": n[m].to_numpy()})
     return pd.DataFrame(columns, index=groups)
+
+
+def estimation_units(values: pd.DataFrame | pd.Series, runs: pd.DataFrame,
+                     by: list[str]) -> pd.DataFrame | pd.Series:
+    """What a mean and its interval are computed over, indexed by ``by``: the runs
+    themselves, or with plausible worlds (two or more), each world's mean over its seeds.
+
+    Worlds are the outer level of a two-stage sample (worlds drawn from the posterior, seeds
+    within each world): the spread of the K world means holds both the worlds' differences
+    and the seed noise left in each mean, so a Student t interval over them (K − 1 degrees
+    of freedom) covers the policy's mean over plausible worlds. Pooling the K × R runs as if
+    independent would take R seeds of one world for R draws of the world, too narrow."""
+    keys = [runs[b] for b in by]
+    if "world" not in runs or runs["world"].nunique() < 2:
+        return values.set_axis(pd.MultiIndex.from_arrays(keys) if len(by) > 1
+                               else pd.Index(keys[0]), axis=0)
+    return values.groupby([*keys, runs["world"]], sort=False).mean().droplevel(-1)
 
 
 def cell(row: pd.Series, m: str) -> str:
@@ -154,13 +181,17 @@ def cell(row: pd.Series, m: str) -> str:
 def table(agg: pd.DataFrame, varied: list[str], measures: Sequence[str] | None = None) -> str:
     """The aggregate as text: one line per parameter set, mean [95 % CI] per measure (the
     headline ones of model/kpis.py unless given), with a note when a set has fewer than
-    :data:`FEW_REPLICATES` runs."""
+    :data:`FEW_REPLICATES` runs (or, with plausible worlds, worlds)."""
     present = [m for m in measures or headline() if f"{m}_mean" in agg.columns]
     shown = pd.DataFrame({**{v: agg[v] for v in varied}, "runs": agg["runs"],
                           **{m: [cell(r, m) for _, r in agg.iterrows()] for m in present}})
     text = shown.T.to_string(header=False) if len(present) > 4 else shown.to_string(index=False)
     fewest = int(agg["runs"].min()) if len(agg) else 0
-    if fewest < FEW_REPLICATES:
+    worlds = int(agg["worlds"].min()) if "worlds" in agg and len(agg) else None
+    if worlds is not None and 1 < worlds < FEW_REPLICATES:  # the intervals are over worlds
+        text += (f"\nnote: only {worlds} plausible world(s) in some set: the 95 % intervals, "
+                 f"over the worlds' means, are wide; use at least {FEW_REPLICATES} worlds")
+    elif fewest < FEW_REPLICATES:
         text += (f"\nnote: only {fewest} run(s) in some parameter set: the 95 % intervals are "
                  f"wide (or missing); use at least {FEW_REPLICATES} replicates before concluding "
                  "that two sets differ")
@@ -168,6 +199,7 @@ def table(agg: pd.DataFrame, varied: list[str], measures: Sequence[str] | None =
 
 
 PAIRED = ("difference", "ci_low", "ci_high", "pairs", "higher", "lower", "better", "better_share")
+WORLD_PAIRED = ("worlds", "worlds_better", "world_probability")   # with plausible worlds only
 
 
 def paired_differences(runs: pd.DataFrame, by: str, reference: Any, measures: Iterable[str],
@@ -175,19 +207,25 @@ def paired_differences(runs: pd.DataFrame, by: str, reference: Any, measures: It
                        confidence: float = CONFIDENCE) -> pd.DataFrame:
     """Every value of ``by`` but ``reference`` against ``reference``, per measure, over the
     pairs of finished runs that match on ``on`` (the replicate seed; with other varied
-    parameters too, so that a pair differs in ``by`` alone) and where the measure is defined
-    in both. Every set runs on the same seeds (common random numbers), so what a seed does to
-    both runs cancels in their difference: the interval of the mean difference is then
-    narrower than two sets' intervals side by side suggest.
+    parameters too, so that a pair differs in ``by`` alone; and the world, when the runs
+    have a ``world`` column) and where the measure is defined in both. Every set runs on the
+    same seeds (common random numbers), so what a seed does to both runs cancels in their
+    difference: the interval of the mean difference is then narrower than two sets'
+    intervals side by side suggest.
 
-    One row per (value, measure) with the columns ``by``, ``measure`` and :data:`PAIRED`:
-    mean of (value − reference) over the pairs, its Student t interval (unbounded: a
-    difference takes either sign; NaN with fewer than two pairs), the number of pairs, the
-    pairs in which the value is higher and lower, and those in which it is better by
-    model/kpis.py's direction of the measure, with their share (NaN for a measure with no
-    better direction, or no pairs)."""
+    One row per (value, measure) with the columns ``by``, ``reference``, ``measure`` and
+    :data:`PAIRED`:
+    mean of (value − reference) over the pairs, its Student t interval (NaN with fewer than
+    two pairs; over world means with worlds, see :func:`estimation_units`; kept within ±
+    the width of a bounded measure's range), the number of pairs, the pairs in which the
+    value is higher and lower, and those in which it is better by model/kpis.py's direction
+    of the measure, with their share (NaN for a measure with no better direction, or no
+    pairs). With a ``world`` column, also :data:`WORLD_PAIRED`: the worlds with pairs, those
+    whose mean paired difference (over their seeds) is better, and that share: the
+    probability, across plausible worlds, that the value beats the reference."""
     done = runs[runs["status"] == "done"] if "status" in runs else runs
-    keys = list(on)
+    worlds = "world" in done
+    keys = ["world", *on] if worlds else list(on)
     if done.duplicated([by, *keys]).any():
         raise ValueError(f"runs are not paired: some {by} has two runs with the same {keys}")
     ref = done[done[by] == reference].set_index(keys)
@@ -198,13 +236,106 @@ def paired_differences(runs: pd.DataFrame, by: str, reference: Any, measures: It
         own = done[done[by] == value].set_index(keys)
         both = own.index.intersection(ref.index)
         for m in measures:
-            d = own.loc[both, m].to_numpy(float) - ref.loc[both, m].to_numpy(float)
+            d = pd.Series(own.loc[both, m].to_numpy(float) - ref.loc[both, m].to_numpy(float),
+                          index=both)
             d = d[np.isfinite(d)]
-            mean, low, high = mean_ci(d, confidence=confidence)
-            sign = better(m)
-            higher, lower = int(np.count_nonzero(d > 0)), int(np.count_nonzero(d < 0))
-            good = (higher if sign > 0 else lower) if sign else np.nan
-            rows.append({by: value, "measure": m, "difference": mean, "ci_low": low,
-                         "ci_high": high, "pairs": len(d), "higher": higher, "lower": lower,
-                         "better": good, "better_share": good / len(d) if len(d) else np.nan})
-    return pd.DataFrame(rows, columns=[by, "measure", *PAIRED])
+            rows.append({by: value, "reference": reference, "measure": m,
+                         **_paired_row(d, m, worlds, confidence)})
+    return pd.DataFrame(rows, columns=[by, "reference", "measure", *PAIRED,
+                                       *(WORLD_PAIRED if worlds else ())])
+
+
+def _paired_row(d: pd.Series, m: str, worlds: bool, confidence: float) -> dict[str, Any]:
+    """The :data:`PAIRED` (and :data:`WORLD_PAIRED`) values of the finite differences ``d``
+    of measure ``m``, indexed by their pairing keys (the world first, with worlds)."""
+    sign = better(m)
+    frame = d.to_frame("d").reset_index()
+    units = estimation_units(frame["d"], frame.assign(one=0), ["one"])
+    mean, low, high = mean_ci(units.to_numpy(), confidence=confidence)
+    width = np.subtract(*bounds(m)[::-1])
+    low, high = (float(np.clip(v, -width, width)) for v in (low, high))
+    higher, lower = int(np.count_nonzero(d > 0)), int(np.count_nonzero(d < 0))
+    good = (higher if sign > 0 else lower) if sign else np.nan
+    row = {"difference": mean, "ci_low": low, "ci_high": high, "pairs": len(d),
+           "higher": higher, "lower": lower, "better": good,
+           "better_share": good / len(d) if len(d) else np.nan}
+    if worlds:
+        per_world = d.groupby(level="world").mean()
+        won = int(np.count_nonzero(sign * per_world > 0)) if sign else np.nan
+        row.update({"worlds": len(per_world), "worlds_better": won,
+                    "world_probability": won / len(per_world) if len(per_world) else np.nan})
+    return row
+
+
+def levels(col: pd.Series) -> list[Any]:
+    """The distinct values of a column: sorted when numeric or boolean, else in order."""
+    values = list(dict.fromkeys(col.tolist()))
+    if pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col):
+        return sorted(values)
+    return values
+
+
+def factorial(sets: pd.DataFrame, varied: list[str]) -> bool:
+    """Whether every combination of the varied values is a set (one parameter at a time can
+    then be compared, the others held)."""
+    return len(sets[varied].drop_duplicates()) == int(np.prod([sets[v].nunique() for v in varied]))
+
+
+def sweep_paired(runs: pd.DataFrame, varied: list[str], measures: Iterable[str],
+                 reference: dict[str, Any] | None = None) -> pd.DataFrame:
+    """A factorial sweep's paired differences: for each varied parameter, every value against
+    its ``reference`` value (default its first level, the lowest), paired on the seed, the
+    world and the other varied
+    parameters (so pooled over them; a pair differs in this parameter alone). Columns
+    ``parameter``, ``value``, ``reference``, ``measure`` and those of
+    :func:`paired_differences`; empty for a design table or a sweep of one set."""
+    columns = ["parameter", "value", "reference", "measure", *PAIRED,
+               *(WORLD_PAIRED if "world" in runs else ())]
+    done = runs[runs["status"] == "done"] if "status" in runs else runs
+    if done.empty or not varied or (len(varied) > 1 and not factorial(done, varied)):
+        return pd.DataFrame(columns=columns)
+    frames = []
+    for p in varied:
+        values = levels(done[p])
+        if len(values) < 2:
+            continue
+        others = [v for v in varied if v != p]
+        paired = paired_differences(done, p, (reference or {}).get(p, values[0]), measures,
+                                    on=[*others, "seed"])
+        paired = paired.rename(columns={p: "value"}).assign(parameter=p)
+        order = paired["value"].map(values.index)  # the highest value last
+        frames.append(paired.iloc[np.argsort(order.to_numpy(), kind="stable")])
+    return pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
+
+
+def paired_text(paired: pd.DataFrame, by: str, measures: Sequence[str] | None = None) -> str:
+    """The paired differences as text, first thing a command prints: per value of ``by``
+    against its ``reference``, the headline measures' mean difference [95 % CI], the pairs
+    in which it is better and, with worlds, the probability across worlds that it is better;
+    with a note when there are fewer than :data:`FEW_REPLICATES` pairs."""
+    if paired.empty:
+        return "no paired differences (a single set, or a design table)"
+    shown = paired[paired["measure"].isin(list(measures or headline()))]
+    lines = []
+    for (value, reference), rows in shown.groupby([by, "reference"], sort=False):
+        lines.append(f"{by} {value} against {reference} (paired mean difference [95 % CI]; "
+                     "pairs in which it is better" + ("; worlds in which it is better" if
+                                                      "world_probability" in rows else "") + "):")
+        lines += [f"  {r['measure']}: {_paired_cell(r)}" for _, r in rows.iterrows()]
+    fewest = int(shown["pairs"].min()) if len(shown) else 0
+    if fewest < FEW_REPLICATES:
+        lines.append(f"note: only {fewest} pair(s) for some measure: the paired intervals are "
+                     f"wide (or missing); use at least {FEW_REPLICATES} replicates")
+    return "\n".join(lines)
+
+
+def _paired_cell(r: pd.Series) -> str:
+    """One measure's paired difference as text (see :func:`paired_text`)."""
+    text = (f"{r['difference']:+.4g}" if not np.isfinite(r["ci_low"])
+            else f"{r['difference']:+.4g} [{r['ci_low']:+.4g}, {r['ci_high']:+.4g}]")
+    if np.isfinite(r["better_share"]):
+        text += f"; better in {int(r['better'])} of {int(r['pairs'])} pairs"
+    if np.isfinite(r.get("world_probability", np.nan)):
+        text += (f"; better in {int(r['worlds_better'])} of {int(r['worlds'])} worlds "
+                 f"(probability {r['world_probability']:.0%})")
+    return text

@@ -27,10 +27,12 @@ from model.calibration import replicate_seeds
 from model.params import FIELDS, ParameterError, Params
 
 from . import designs, plan_limits
+from .aggregate import paired_differences
 from .executors import Backend, open_backend
 from .outdir import check_out_dir
 from .store import atomic_write
 from .sweep import finish, run_sets
+from .worlds import draw_worlds, in_k_worlds, in_worlds, worlds_meta
 
 RULES = ("uniform", "proportional", "demand", "optimized")
 def minimised(measure: str) -> int:
@@ -74,11 +76,19 @@ def compare_staffing(total: int = 598, rules: list[str] | tuple[str, ...] = RULE
                      scenario: str = "baseline", scale: float | None = None,
                      days: int | None = None, seed: int = 2021, workers: int = 2,
                      dask: str | None = None, step: float = 0.25,
-                     out: str | Path = "results/staffing", progress: bool = True) -> pd.DataFrame:
+                     out: str | Path = "results/staffing", progress: bool = True,
+                     reference: str | None = None, posterior: str | Path | None = None,
+                     worlds: int | None = None) -> pd.DataFrame:
     """Compare allocation rules for ``total`` staff (a headcount at scale 1.0; it scales with
     the population). Returns one row per rule: its weights, the mean and 95 % CI of each
     headline measure over ``replicates`` seeds, and the allocation per community (district
-    of the first seed); also written to ``out/staffing.csv`` with a figure."""
+    of the first seed); also written to ``out/staffing.csv`` with a figure, and every rule's
+    paired differences against ``reference`` (default uniform, else the first rule) to
+    ``out/paired.csv``.
+
+    ``posterior`` with ``worlds`` K evaluates every rule in K plausible worlds drawn from it
+    on the same seeds (experiments/worlds.py); the optimized rule's weights are still
+    searched with the scenario's own parameters, so its search costs no more runs."""
     if isinstance(rules, str):  # list("uniform") would be letters
         raise ParameterError(f"rules = {rules!r} is text; allowed: a list of rules from "
                              f"{', '.join(RULES)}")
@@ -87,20 +97,28 @@ def compare_staffing(total: int = 598, rules: list[str] | tuple[str, ...] = RULE
                                   (("total", total), ("replicates", replicates), ("workers", workers)))
     seed = plan_limits.check_count("seed", seed, lowest=0)
     _check(rules, objective, total, step)
+    reference = _reference(rules, reference)
+    drawn = draw_worlds(posterior, worlds, seed)
     out = Path(out)
     base = scenarios.load(scenario, {k: v for k, v in (("scale", scale), ("days", days))
                                      if v is not None}).params
     search_sets = 3 + 6 * MAX_ROUNDS if "optimized" in rules else 0  # corners, 6 moves a round
-    runs = (len(rules) + search_sets) * replicates
+    k = len(drawn or [None])
+    runs = (len(rules) * k + search_sets) * replicates
     _check_total(total, base)
-    plan_limits.check_runs(runs, f"staffing: {len(rules)} rules + up to {search_sets} search "
-                           f"points × {replicates:,} replicates", "lower --replicates")
+    plan_limits.check_runs(runs, f"staffing: {len(rules)} rules{in_k_worlds(drawn)} + up "
+                           f"to {search_sets} search points × {replicates:,} replicates",
+                           "lower --replicates" + (" or --worlds" if drawn else ""))
     plan_limits.check_memory([base], plan_limits.local_workers(workers, dask), runs)
     check_out_dir(out, "staffing")
     fixed = {"staffing_per_10k": total * 10_000 / base.urban_population, "scale": base.scale,
              "days": base.days}
     chosen = {rule: {"staff_allocation": rule, **dict.fromkeys(WEIGHTS, 0.0)}
               for rule in rules if rule != "optimized"}
+    if drawn:  # a clash with the rules' parameters is refused before anything runs
+        in_worlds(designs.parameter_sets(scenario, pd.DataFrame(
+            [*chosen.values(), {"staff_allocation": "mix", **dict.fromkeys(WEIGHTS, 0.5)}]),
+            fixed), drawn)
     trace = None
     with open_backend(workers, dask) as backend:
         if "optimized" in rules:
@@ -112,10 +130,12 @@ def compare_staffing(total: int = 598, rules: list[str] | tuple[str, ...] = RULE
         table = pd.DataFrame(list(chosen.values()))
         sets = designs.parameter_sets(scenario, table, fixed)
         runs = run_sets(sets, replicate_seeds(replicates, seed), out, scenario=scenario,
-                        progress=progress, design=table, backend=backend)
+                        progress=progress, design=table, backend=backend, worlds=drawn)
     runs.insert(0, "rule", np.array(list(chosen))[runs["set_id"].to_numpy()])
     agg = finish(runs, ["rule"], out, {"scenario": scenario, "base_seed": seed,
-                                       "replicates": replicates, "fixed": fixed})
+                                       "replicates": replicates, "fixed": fixed,
+                                       "reference": reference, **worlds_meta(posterior, drawn)},
+                 paired=paired_differences(runs, "rule", reference, _measures(objective)))
     result = _rule_table(agg, runs, chosen, total, objective)
     _warn_if_committees_take_all(runs, sets[0])
     atomic_write(out / "staffing.csv", lambda tmp: result.to_csv(tmp, index=False))
@@ -185,19 +205,43 @@ def _neighbours(pt: tuple[int, int], stride: int, n: int) -> list[tuple[int, int
             if a + da >= 0 and b + db >= 0 and a + da + b + db <= n]
 
 
+def _reference(rules: list[str], reference: str | None) -> str:
+    """The rule the others are paired against: ``reference``, else uniform (today's rule,
+    F9) when compared, else the first rule."""
+    if reference is None:
+        return "uniform" if "uniform" in rules else rules[0]
+    if reference not in rules:
+        raise ParameterError(f"--reference '{reference}' is not among the rules compared; "
+                             f"allowed: {', '.join(rules)}")
+    return reference
+
+
+def _measures(objective: str) -> list[str]:
+    """The objective, then the headline measures: what the rules are compared on."""
+    return list(dict.fromkeys([objective, *kpis.headline()]))
+
+
 def _rule_table(agg: pd.DataFrame, runs: pd.DataFrame, chosen: dict[str, dict], total: int,
                 objective: str) -> pd.DataFrame:
-    measures = list(dict.fromkeys([objective, *kpis.headline()]))
+    measures = _measures(objective)
     cols = [f"{m}_{s}" for m in measures for s in ("mean", "ci_low", "ci_high", "n")]
-    out = agg.reindex(columns=["rule", "runs", "failed", *cols])  # NaN if every run failed
+    worlds = ["worlds"] if "worlds" in agg else []
+    out = agg.reindex(columns=["rule", "runs", "failed", *worlds, *cols])  # NaN if all failed
     out.insert(1, "total_staff_at_scale_1", total)
     for i, w in enumerate(WEIGHTS):
         out.insert(2 + i, w, [chosen[r][w] for r in out["rule"]])
-    first = runs[(runs["replicate"] == 0) & (runs["status"] == "done")].set_index("rule")
+    first = _first_runs(runs).set_index("rule")
     for column, field in (("allocation", "staff"), ("community_population", "population")):
         out[column] = [json.dumps([c[field] for c in _communities(first, r)])
                        if r in first.index else None for r in out["rule"]]
     return out
+
+
+def _first_runs(runs: pd.DataFrame) -> pd.DataFrame:
+    """Each rule's finished run on the first seed (of the first world, with worlds): the
+    district whose allocation is shown."""
+    first = (runs["replicate"] == 0) & (runs["status"] == "done")
+    return runs[first & (runs["world"] == 0)] if "world" in runs else runs[first]
 
 
 def _communities(first: pd.DataFrame, rule: str) -> list[dict[str, Any]]:
@@ -220,7 +264,7 @@ def _warn_if_committees_take_all(runs: pd.DataFrame, params: Params) -> None:
 def _allocation_table(runs: pd.DataFrame) -> pd.DataFrame:
     """Per rule and community (district of the first seed, shared by every rule): population,
     staff and the community's results."""
-    first = runs[(runs["replicate"] == 0) & (runs["status"] == "done")]
+    first = _first_runs(runs)
     frames = [pd.DataFrame(json.loads(s)["by_community"]).assign(rule=r)
               for r, s in zip(first["rule"], first["summary_json"], strict=True)]
     if not frames:

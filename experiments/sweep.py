@@ -23,12 +23,13 @@ from model.params import ParameterError, Params
 from model.provenance import model_digest
 
 from . import designs, plan_limits
-from .aggregate import aggregate
+from .aggregate import aggregate, levels, measure_columns, sweep_paired
 from .executors import Backend, ExperimentError, open_backend
 from .lock import locked
 from .outdir import check_out_dir
 from .runner import Task, execute, record, run_key
 from .store import ResultStore, atomic_write, full_disk_is_an_error, write_json
+from .worlds import draw_worlds, in_k_worlds, in_worlds, split_worlds, worlds_meta
 
 IN_FLIGHT_PER_SLOT = 2  # bounded submission: enough queued work to keep every slot busy
 
@@ -38,7 +39,8 @@ def sweep(scenario: str = "baseline", vary: dict[str, list[Any]] | list[str] | N
           workers: int = 1, dask: str | None = None, scale: float | None = None,
           days: int | None = None, seed: int = 2021, fixed: dict[str, Any] | None = None,
           series: bool = False, out: str | Path = "results/sweep",
-          progress: bool = True) -> pd.DataFrame:
+          progress: bool = True, posterior: str | Path | None = None,
+          worlds: int | None = None, reference: dict[str, Any] | None = None) -> pd.DataFrame:
     """Run ``scenario`` for every parameter set of the design, ``replicates`` times each, and
     return the per-run summary (also in ``out/summary.parquet``; ``attrs["varied"]`` names
     the varied parameters). The per-set aggregate is in ``out/aggregate.csv`` (or
@@ -50,6 +52,13 @@ def sweep(scenario: str = "baseline", vary: dict[str, list[Any]] | list[str] | N
     table crossed with the factorial). Replicate seeds come from
     ``SeedSequence(seed).spawn(replicates)``, the same for every set. Everything is
     validated before any run starts; finished runs in ``out`` are reused.
+
+    ``reference`` ({KEY: value} of varied parameters) chooses the value each parameter's
+    other values are paired against in ``out/paired.csv`` (default its lowest).
+
+    ``posterior`` (a particle file) with ``worlds`` K runs every set in K plausible worlds
+    drawn from it (experiments/worlds.py): the summary gains a ``world`` column, and the
+    aggregate's intervals are over worlds and seeds together.
     """
     replicates, workers = (plan_limits.check_count(n, v) for n, v in
                            (("replicates", replicates), ("workers", workers)))
@@ -59,24 +68,45 @@ def sweep(scenario: str = "baseline", vary: dict[str, list[Any]] | list[str] | N
         design = designs.read_design(design)
     elif design is not None:
         design = designs.check_design(design)
+    drawn = draw_worlds(posterior, worlds, seed)
     sets = (1 if design is None else len(design)) * math.prod(len(v) for v in vary.values())
-    plan_limits.check_runs(sets * replicates, f"sweep: {sets:,} sets × {replicates:,} replicates",
-                           "lower --replicates or the values varied")
+    k = len(drawn or [None])
+    plan_limits.check_runs(sets * k * replicates, f"sweep: {sets:,} sets{in_k_worlds(drawn)} × "
+                           f"{replicates:,} replicates", "lower --replicates"
+                           + (", --worlds" if drawn else "") + " or the values varied")
     table = designs.combine(vary, design)
     varied = list(table.columns)
+    reference = _check_reference(reference or {}, table)
     fixed = with_run_settings(fixed, scale, days)
     param_sets = designs.parameter_sets(scenario, table, fixed)
+    if drawn:
+        in_worlds(param_sets, drawn)  # refused now, not once the output directory exists
     plan_limits.check_memory(param_sets, plan_limits.local_workers(workers, dask),
-                             runs=sets * replicates)
+                             runs=sets * k * replicates)
     check_out_dir(out, "sweep")
     with locked(out):  # from the first run to the last file: no second sweep in between
         summary = run_sets(param_sets, replicate_seeds(replicates, seed), out, scenario=scenario,
                            workers=workers, dask=dask, series=series, progress=progress,
-                           design=table)
+                           design=table, worlds=drawn)
         finish(summary, varied, Path(out), {"scenario": scenario, "base_seed": seed,
-                                            "replicates": replicates, "fixed": fixed})
+                                            "replicates": replicates, "fixed": fixed,
+                                            "reference": reference,
+                                            **worlds_meta(posterior, drawn)},
+               paired=sweep_paired(summary, varied, measure_columns(summary), reference))
     summary.attrs["varied"] = varied
     return summary
+
+
+def _check_reference(reference: dict[str, Any], table: pd.DataFrame) -> dict[str, Any]:
+    """``reference`` values, each of a varied parameter and one of its values."""
+    for key, value in reference.items():
+        if key not in table.columns:
+            raise ParameterError(f"--reference {key}: not a varied parameter; allowed: "
+                                 f"{', '.join(table.columns) or 'none (nothing is varied)'}")
+        if value not in set(table[key]):
+            raise ParameterError(f"--reference {key}={value}: not a value of the sweep; "
+                                 f"allowed: {', '.join(map(str, levels(table[key])))}")
+    return reference
 
 
 def with_run_settings(fixed: dict[str, Any] | None, scale: float | None,
@@ -95,13 +125,21 @@ def with_run_settings(fixed: dict[str, Any] | None, scale: float | None,
 def run_sets(param_sets: list[Params], seeds: list[int], out: str | Path, *,
              scenario: str = "custom", workers: int = 1, dask: str | None = None,
              series: bool = False, progress: bool = True, design: pd.DataFrame | None = None,
-             backend: Backend | None = None) -> pd.DataFrame:
+             backend: Backend | None = None,
+             worlds: list[dict[str, Any]] | None = None) -> pd.DataFrame:
     """Every parameter set × every seed through the store; returns one row per run with
     ``set_id``, ``replicate``, ``status`` (done / failed) and ``error``. An open ``backend``
-    is reused (else one is opened for ``workers`` / ``dask`` when something must run)."""
-    plan = plan_runs(param_sets, seeds, scenario, series)
-    return run_plan(plan, out, workers=workers, dask=dask, progress=progress, design=design,
-                    backend=backend)
+    is reused (else one is opened for ``workers`` / ``dask`` when something must run).
+
+    With ``worlds`` (experiments/worlds.py) every set runs in every world on the same seeds,
+    and the rows gain a ``world`` column (0..K-1) after ``set_id``."""
+    if not worlds:
+        return run_plan(plan_runs(param_sets, seeds, scenario, series), out, workers=workers,
+                        dask=dask, progress=progress, design=design, backend=backend)
+    plan = plan_runs(in_worlds(param_sets, worlds), seeds, scenario, series)
+    summary = run_plan(plan, out, workers=workers, dask=dask, progress=progress,
+                       backend=backend)
+    return with_design(split_worlds(summary, len(worlds)), design)
 
 
 def plan_runs(param_sets: list[Params], seeds: list[int], scenario: str = "custom",
@@ -203,20 +241,30 @@ def _gather(plan: Plan, store: ResultStore, stored: pd.DataFrame,
         else:
             failure = store.failure(task.key) or {"error": "not run"}
             rows.append({**head, "status": "failed", "error": failure["error"], **task.values})
-    summary = pd.DataFrame(rows)
-    if design is not None:  # the design's own columns keep their order and types
+    return with_design(pd.DataFrame(rows), design)
+
+
+def with_design(summary: pd.DataFrame, design: pd.DataFrame | None) -> pd.DataFrame:
+    """The design's columns on every run, by ``set_id`` (they keep their order and types)."""
+    if design is not None:
         for col in design.columns:
             summary[col] = design[col].to_numpy()[summary["set_id"].to_numpy()]
     return summary
 
 
-def finish(summary: pd.DataFrame, varied: list[str], out: Path, meta: dict[str, Any]) -> pd.DataFrame:
-    """Write summary.parquet, aggregate.csv, manifest.json and the figures of a sweep (the
-    figures of an earlier sweep in ``out`` are removed), with ``out`` locked."""
+def finish(summary: pd.DataFrame, varied: list[str], out: Path, meta: dict[str, Any],
+           paired: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Write summary.parquet, aggregate.csv, paired.csv (``paired``, by default each varied
+    parameter's values against its lowest: :func:`sweep_paired`), manifest.json and the
+    figures of a sweep (the figures of an earlier sweep in ``out`` are removed), with ``out``
+    locked."""
     with locked(out), full_disk_is_an_error(out):
         agg = aggregate(summary, varied)
         atomic_write(out / "summary.parquet", lambda tmp: summary.to_parquet(tmp, index=False))
         atomic_write(out / "aggregate.csv", lambda tmp: agg.to_csv(tmp, index=False))
+        if paired is None:
+            paired = sweep_paired(summary, varied, measure_columns(summary))
+        atomic_write(out / "paired.csv", lambda tmp: paired.to_csv(tmp, index=False))
         write_json(out / "manifest.json", {
             "model_version": MODEL_VERSION, "model_digest": model_digest(), **meta,
             "varied": varied,

@@ -92,7 +92,7 @@ def test_the_same_seed_gives_the_same_posterior(first, tmp_path):
 
 def test_the_posterior_is_stamped_with_the_model_version(first):
     from model.metrics import MODEL_VERSION
-    from model.validation import load_posterior
+    from model.posterior import load_posterior
 
     post = pd.read_parquet(first / "posterior.parquet")
     assert post.attrs["model_version"] == MODEL_VERSION

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from model import scenarios, validation
+from model import posterior, scenarios, validation
 from model.calibration import replicate_seeds
 from yanzhou_governance import cli
 
@@ -175,11 +175,11 @@ def test_targets_summarise_the_runs_against_the_accepted_bands():
 
 
 def test_posterior_draws_are_by_weight_and_seeded(tmp_path):
-    post = validation.load_posterior(_posterior(tmp_path / "p.parquet", weight=[0.0, 1.0]))
-    drawn = validation.draw(post, 5, 7)
+    post = posterior.load_posterior(_posterior(tmp_path / "p.parquet", weight=[0.0, 1.0]))
+    drawn = posterior.draw(post, 5, 7)
     assert [d["case_rate_scale"] for d in drawn] == [1.3] * 5
-    post = validation.load_posterior(_posterior(tmp_path / "q.parquet"))
-    assert validation.draw(post, 8, 3) == validation.draw(post, 8, 3)
+    post = posterior.load_posterior(_posterior(tmp_path / "q.parquet"))
+    assert posterior.draw(post, 8, 3) == posterior.draw(post, 8, 3)
 
 
 BAD = {

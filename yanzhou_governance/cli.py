@@ -125,20 +125,21 @@ def _names(text: str) -> list[str]:
     return names
 
 
-def parse_sets(items: list[str]) -> dict[str, Any]:
-    """``--set KEY=VALUE`` options as typed values, each key and value checked against the
-    schema at once; a key given twice is refused rather than the last one silently kept."""
+def parse_sets(items: list[str], option: str = "--set") -> dict[str, Any]:
+    """``--set KEY=VALUE`` options (or another ``option`` of that form) as typed values, each
+    key and value checked against the schema at once; a key given twice is refused rather
+    than the last one silently kept."""
     texts: dict[str, str] = {}
     for item in items:
         key, sep, value = item.partition("=")
         key = key.strip()
         if not sep or not key:
-            raise ParameterError(f"--set expects KEY=VALUE, got '{item}'")
+            raise ParameterError(f"{option} expects KEY=VALUE, got '{item}'")
         if key in texts:
-            raise ParameterError(f"--set: parameter '{key}' is given twice ('{texts[key]}', then "
-                                 f"'{value.strip()}'); give it once")
+            raise ParameterError(f"{option}: parameter '{key}' is given twice ('{texts[key]}', "
+                                 f"then '{value.strip()}'); give it once")
         texts[key] = value.strip()
-    return {key: checked(key, text, where="--set") for key, text in texts.items()}
+    return {key: checked(key, text, where=option) for key, text in texts.items()}
 
 
 def overrides_from(args: argparse.Namespace) -> dict[str, Any]:
@@ -184,12 +185,17 @@ def cmd_compare(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from experiments import run_sets
-    from experiments.aggregate import group_table, table
+    from experiments.aggregate import group_table, paired_differences, paired_text, table
+    from experiments.worlds import draw_worlds, in_k_worlds, in_worlds, worlds_meta
     from model.calibration import replicate_seeds
 
-    entries = args.scenarios  # non-empty, distinct (_names)
+    entries = _reference_first(args.scenarios, args.reference)  # non-empty, distinct (_names)
     overrides = overrides_from(args)
     loaded = [scenarios.load(n, overrides) for n in entries]  # validate all before running any
+    drawn = draw_worlds(args.posterior, args.worlds, args.seed)
+    if drawn:
+        in_worlds([s.params for s in loaded], drawn)  # a clash refused before anything runs
+    k = len(drawn or [None])
     for j, i in combinations(range(len(loaded)), 2):
         if loaded[i].params == loaded[j].params:  # the same runs twice would count double
             raise ParameterError(f"--scenarios: '{entries[i]}' (entry {i + 1}) has the same "
@@ -198,27 +204,36 @@ def cmd_compare(args: argparse.Namespace) -> int:
     names = [s.name for s in loaded]
     labels = [f"{s.name} ({e})" if names.count(s.name) > 1 else s.name
               for s, e in zip(loaded, entries, strict=True)]
-    plan_limits.check_runs(len(loaded) * args.seeds, f"{len(loaded)} scenarios × {args.seeds:,} "
-                           "seeds", "lower --seeds")
+    runs_planned = len(loaded) * k * args.seeds
+    plan_limits.check_runs(runs_planned, f"{len(loaded)} scenarios{in_k_worlds(drawn)} × "
+                           f"{args.seeds:,} seeds", "lower --seeds" + (" or --worlds" if drawn
+                                                                       else ""))
     plan_limits.check_memory([s.params for s in loaded], plan_limits.local_workers(args.workers, None),
-                             len(loaded) * args.seeds)
+                             runs_planned)
     out = check_out_dir(args.out, "compare")
     with locked(out):  # one process at a time, from the first run to the last file
         runs = run_sets([s.params for s in loaded], replicate_seeds(args.seeds, args.seed), out,
-                        workers=args.workers, progress=not args.quiet)
+                        workers=args.workers, progress=not args.quiet, worlds=drawn)
         if (runs["status"] != "done").any():
             raise ExperimentError(f"some runs failed: see {out}/failed/")
         summaries = [json.loads(text) for text in runs["summary_json"]]
-        df = pd.DataFrame([{"set_id": i, "scenario": labels[i], "source": entries[i], "seed": seed,
-                            **kpis(summary)}
-                           for i, seed, summary in zip(runs["set_id"], runs["seed"], summaries,
-                                                       strict=True)])
+        worlds = runs["world"] if drawn else [None] * len(runs)
+        df = pd.DataFrame([{"set_id": i, "scenario": labels[i], "source": entries[i],
+                            **({"world": w} if drawn else {}), "seed": seed, **kpis(summary)}
+                           for i, w, seed, summary in zip(runs["set_id"], worlds, runs["seed"],
+                                                          summaries, strict=True)])
         measures = list(kpi_keys())
         per_set = group_table(df, "set_id", measures)
         per_set.insert(1, "scenario", [labels[i] for i in per_set["set_id"]])
         per_set.insert(2, "source", [entries[i] for i in per_set["set_id"]])
+        paired = paired_differences(df, "scenario", labels[0], measures)
         atomic_write(out / "compare_runs.csv", lambda tmp: df.to_csv(tmp, index=False))
         atomic_write(out / "compare.csv", lambda tmp: per_set.to_csv(tmp, index=False))
+        atomic_write(out / "paired.csv", lambda tmp: paired.to_csv(tmp, index=False))
+        if drawn:
+            atomic_write(out / "worlds.json", lambda tmp: tmp.write_text(
+                json.dumps(worlds_meta(args.posterior, drawn), indent=1), encoding="utf-8"))
+    print(paired_text(paired, "scenario"))
     print(table(per_set, ["scenario"], measures))
     scale_note(min(sc.params.scale for sc in loaded))
     print(f"written to {out}/compare.csv")
@@ -228,15 +243,20 @@ def cmd_compare(args: argparse.Namespace) -> int:
 def cmd_sweep(args: argparse.Namespace) -> int:
     """A factorial and/or design-table sweep with replicates (docs/experiments.md)."""
     import experiments
-    from experiments.aggregate import table
+    from experiments.aggregate import paired_text, table
 
     runs = experiments.sweep(
         args.scenario, vary=args.vary, design=args.design, replicates=args.replicates,
         workers=args.workers, dask=args.dask, scale=args.scale, days=args.days, seed=args.seed,
-        fixed=parse_sets(args.set), series=args.series, out=args.out, progress=not args.quiet)
+        fixed=parse_sets(args.set), series=args.series, out=args.out, progress=not args.quiet,
+        posterior=args.posterior, worlds=args.worlds, reference=parse_sets(args.reference, "--reference"))
     import pandas as pd
 
     varied = runs.attrs["varied"]
+    paired = pd.read_csv(Path(args.out) / "paired.csv")
+    print(paired_text(paired.assign(  # each side named by its parameter's value
+        set=paired["parameter"] + " = " + paired["value"].astype(str),
+        reference=paired["parameter"] + " = " + paired["reference"].astype(str)), "set"))
     print(table(pd.read_csv(Path(args.out) / "aggregate.csv"), varied))  # as written
     failed = int((runs["status"] != "done").sum())
     if not args.vary and not args.design:  # said after the checks: an error stays one line
@@ -249,14 +269,18 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 def cmd_staffing(args: argparse.Namespace) -> int:
     """Allocation rules for a fixed headcount, side by side (docs/experiments.md)."""
-    from experiments.aggregate import table
+    from experiments.aggregate import paired_text, table
     from experiments.staffing_allocation import compare_staffing
 
     result = compare_staffing(
         total=args.total, rules=args.rules, replicates=args.replicates, objective=args.objective,
         scenario=args.scenario, scale=args.scale, days=args.days, seed=args.seed,
         workers=args.workers, dask=args.dask, step=args.step, out=args.out,
-        progress=not args.quiet)
+        progress=not args.quiet, reference=args.reference, posterior=args.posterior,
+        worlds=args.worlds)
+    import pandas as pd
+
+    print(paired_text(pd.read_csv(Path(args.out) / "paired.csv"), "rule"))
     print(table(result, ["rule"]))
     scale_note(args.scale)  # after the checks: an error stays one line
     print(f"written to {args.out}/staffing.csv, staffing_allocation.csv and staffing.png")
@@ -356,7 +380,7 @@ def calibrate_abc(args: argparse.Namespace) -> int:
 def cmd_validate(args: argparse.Namespace) -> int:
     """Patterns of the study not used in calibration, PASS/FAIL over replicate seeds
     (model/validation.py; docs/calibration.md)."""
-    from model import validation
+    from model import posterior, validation
     from model.calibration import replicate_seeds
     from model.params import Params
 
@@ -365,8 +389,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
     if args.posterior is None:
         param_sets = [base.params] * len(seeds)
     else:
-        post = validation.load_posterior(args.posterior)
-        drawn = validation.draw(post, len(seeds), args.seed)
+        post = posterior.load_posterior(args.posterior)
+        drawn = posterior.draw(post, len(seeds), args.seed)
         values = base.params.to_dict()
         try:
             param_sets = [Params(**{**values, **d}) for d in drawn]
@@ -417,6 +441,26 @@ def cmd_scenarios(args: argparse.Namespace) -> int:
         s = scenarios.load(name)
         print(f"{name:<20} {s.description}")
     return 0
+
+
+def _reference_first(entries: list[str], reference: str | None) -> list[str]:
+    """The scenarios with the one the others are paired against first (the first by default)."""
+    if reference is None:
+        return entries
+    if reference not in entries:
+        raise ParameterError(f"--reference '{reference}' is not among --scenarios; allowed: "
+                             f"{', '.join(entries)}")
+    return [reference, *(e for e in entries if e != reference)]
+
+
+def _worlds_options(cmd: argparse.ArgumentParser) -> None:
+    """--posterior FILE and --worlds K: every policy run in K plausible worlds."""
+    cmd.add_argument("--posterior", default=None, metavar="FILE",
+                     help="particles (posterior.parquet of `calibrate --method abc`, or any "
+                     "parquet of parameter columns and 'weight'); needs --worlds")
+    cmd.add_argument("--worlds", type=_at_least(1), default=None, metavar="K",
+                     help="plausible worlds drawn from --posterior by weight: every policy "
+                     "runs in each on the same seeds (docs/experiments.md)")
 
 
 def _experiment_options(cmd: argparse.ArgumentParser, replicates: int, out: str) -> None:
@@ -521,6 +565,10 @@ def build_parser() -> argparse.ArgumentParser:
     cmp.add_argument("--days", type=_setting("days"), default=None)
     cmp.add_argument("--scale", type=_setting("scale"), default=None)
     cmp.add_argument("--workers", type=_at_least(1), default=2)
+    cmp.add_argument("--reference", default=None, metavar="SCENARIO",
+                     help="the scenario (as given in --scenarios) the others are paired "
+                     "against (default the first)")
+    _worlds_options(cmp)
     cmp.add_argument("--out", default="results/compare")
     cmp.add_argument("--quiet", action="store_true")
     cmp.set_defaults(func=cmd_compare, resumable=True)
@@ -538,6 +586,10 @@ def build_parser() -> argparse.ArgumentParser:
                      help="fixed override for every run (repeatable)")
     _experiment_options(swp, replicates=3, out="results/sweep")
     swp.add_argument("--series", action="store_true", help="also store each run's daily series")
+    swp.add_argument("--reference", action="append", default=[], metavar="KEY=VALUE",
+                     help="the value of a varied parameter its other values are paired against "
+                     "(repeatable; default each parameter's lowest)")
+    _worlds_options(swp)
     swp.set_defaults(func=cmd_sweep, resumable=True)
 
     stf = sub.add_parser("staffing", help="compare staff allocation rules for a fixed headcount",
@@ -554,6 +606,10 @@ def build_parser() -> argparse.ArgumentParser:
     stf.add_argument("--step", type=float, default=0.25,
                      help="initial step of the weight search (halved once; default 0.25)")
     stf.add_argument("--scenario", default="baseline", help="base scenario name or path")
+    stf.add_argument("--reference", default=None, metavar="RULE",
+                     help="the rule the others are paired against (default uniform, else the "
+                     "first rule)")
+    _worlds_options(stf)
     _experiment_options(stf, replicates=5, out="results/staffing")
     stf.set_defaults(func=cmd_staffing, resumable=True)
 

@@ -108,6 +108,25 @@ def effect_sentence(c: Contrast, measures: list[str], seeds: int) -> str:
     return f"{lead} {parts[0]}." + "".join(f" It {p}." for p in parts[1:])
 
 
+def worlds_sentence(c: Contrast, measures: list[str], source: str) -> str:
+    """'Across 3 plausible worlds drawn from FILE, <subject> is better on a in 2 of 3 (67 %);
+    …': per measure with a better direction, the share of worlds whose mean paired
+    difference is better, and a warning below FEW_REPLICATES worlds ('' without worlds)."""
+    if "world_probability" not in c.rows:
+        return ""
+    rows = [(m, c.rows.loc[m]) for m in measures if m in c.rows.index and kpis.better(m)]
+    parts = [f"{short(m)} in {int(r['worlds_better'])} of {int(r['worlds'])} "
+             f"({r['world_probability']:.0%})" for m, r in rows if int(r["worlds"])]
+    if not parts:
+        return ""
+    worlds = max(int(r["worlds"]) for _, r in rows)
+    return (f"Across {worlds} plausible world{'s' if worlds != 1 else ''} drawn from {source}, "
+            f"{c.subject} is better on " + "; ".join(parts) + ": the probability, over the "
+            "posterior, that it beats the reference." + (
+                f" With fewer than {FEW_REPLICATES} worlds these shares and the intervals over "
+                "worlds are coarse." if worlds < FEW_REPLICATES else ""))
+
+
 # --- caveats -------------------------------------------------------------------------------------
 
 def caveats(replicates: int | None, scale: float | None, days: float | None,
@@ -155,18 +174,28 @@ def paired_section(found: list[Contrast], measures: list[str], reference: str) -
     [95 % CI], the pairs and the seeds in which the set is better."""
     if not found:
         return None
+    worlds = all("world_probability" in c.rows for c in found)
     rows = []
     for c in found:
         for m in (m for m in measures if m in c.rows.index):
             r = c.rows.loc[m]
             rows.append([c.subject, kpis.label(m), POINTS.strip() if unit_of(m) else kpis.unit(m),
-                         _difference_cell(m, r),
-                         int(r["pairs"]), _better_cell(m, r)])
+                         _difference_cell(m, r), int(r["pairs"]), _better_cell(m, r),
+                         *([_worlds_cell(m, r)] if worlds else [])])
     return section(f"Paired differences against {reference}", table(
-        ["comparison", "measure", "unit", "difference [95 % CI]", "pairs", "seeds better"], rows,
+        ["comparison", "measure", "unit", "difference [95 % CI]", "pairs", "seeds better",
+         *(["worlds better"] if worlds else [])], rows,
         "Mean over the replicate seeds run in both of (set − reference): each seed's shared "
         "randomness cancels. An interval that includes 0 is no clear difference; no interval "
-        "with fewer than two pairs.", numeric_from=3))
+        "with fewer than two pairs." + (" With plausible worlds, pairs match on (world, seed), "
+        "the interval is over the worlds' mean differences, and 'worlds better' counts the "
+        "worlds whose mean difference is better." if worlds else ""), numeric_from=3))
+
+
+def _worlds_cell(m: str, r: pd.Series) -> str:
+    if not kpis.better(m) or not int(r["worlds"]):
+        return "n/a"
+    return f"{int(r['worlds_better'])} of {int(r['worlds'])} ({r['world_probability']:.0%})"
 
 
 def _difference_cell(m: str, r: pd.Series) -> str:

@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
-from experiments.aggregate import FEW_REPLICATES, mean_ci
+from experiments.aggregate import FEW_REPLICATES, levels, mean_ci
 from model import kpis
 from model.params import FIELDS
 
@@ -185,14 +185,6 @@ def seeds(manifest: dict[str, Any]) -> str:
     return ", ".join(str(by_rep[k]) for k in sorted(by_rep))
 
 
-def levels(col: pd.Series) -> list[Any]:
-    """The distinct values of a column: sorted when numeric or boolean, else in order."""
-    values = list(dict.fromkeys(col.tolist()))
-    if pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col):
-        return sorted(values)
-    return values
-
-
 def experiment_settings(d: Path, manifest: dict[str, Any],
                         agg: pd.DataFrame) -> list[tuple[str, Any]]:
     scale, days = scale_days(manifest.get("fixed", {}))
@@ -201,6 +193,8 @@ def experiment_settings(d: Path, manifest: dict[str, Any],
             ("scenario", manifest.get("scenario")), ("scale", num(scale)), ("days", num(days)),
             ("base seed", str(manifest.get("base_seed", ""))),
             ("replicates", num(manifest.get("replicates"))), ("replicate seeds", seeds(manifest)),
+            ("plausible worlds", f"{len(manifest['worlds'])} drawn from "
+             f"{worlds_source(manifest)}" if manifest.get("worlds") else None),
             ("parameter sets", num(len(agg))), ("runs", num(len(manifest.get("runs", {})))),
             ("failed runs", num(failed)), ("written", written(d / "manifest.json"))]
 
@@ -214,3 +208,9 @@ def experiment_parameters(manifest: dict[str, Any], agg: pd.DataFrame) -> Raw:
     if varied:
         parts.append(table(["parameter", "values"], varied, "Varied", numeric_from=2))
     return section("Parameters", row_of(*parts))
+
+
+def worlds_source(meta: dict[str, Any]) -> str | None:
+    """The particle file plausible worlds were drawn from (a manifest's or worlds.json's
+    ``posterior``), by name; None without worlds."""
+    return Path(meta["posterior"]).name if meta.get("worlds") else None

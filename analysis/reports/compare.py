@@ -11,7 +11,16 @@ from experiments.aggregate import group_table, paired_differences
 from model import kpis
 from model.params import FIELDS, ParameterError
 
-from .bottom import PRIMARY, Contrast, caveats, contrasts, effect_sentence, number, paired_section
+from .bottom import (
+    PRIMARY,
+    Contrast,
+    caveats,
+    contrasts,
+    effect_sentence,
+    number,
+    paired_section,
+    worlds_sentence,
+)
 from .common import (
     by_overlap,
     change,
@@ -19,11 +28,13 @@ from .common import (
     csv_or_none,
     estimate,
     estimate_text,
+    json_or_empty,
     measures_in,
     param_value,
     replicate_note,
     run_measures,
     short,
+    worlds_source,
     written,
 )
 from .html import Page, Raw, figures, num, para, section, table
@@ -40,10 +51,14 @@ def build(d: Path) -> Page:
     names = list(agg["scenario"])
     measures = measures_in(agg.columns, run_measures())
     seeds = [] if runs is None else [str(int(x)) for x in dict.fromkeys(runs["seed"].dropna())]
-    replicates = int(agg["runs"].min())
+    worlds = json_or_empty(d / "worlds.json")
+    source = worlds_source(worlds)
+    replicates = int(agg["runs"].min()) // max(1, len(worlds.get("worlds", [])))  # seeds a world
     info = _runs_info(d, seeds)
     settings = [("model version", info.get("model_version")), ("scenarios", ", ".join(names)),
                 ("replicate seeds", ", ".join(seeds)), ("replicates", num(replicates)),
+                ("plausible worlds", f"{len(worlds['worlds'])} drawn from {source}"
+                 if source else None),
                 ("scale", info.get("scale")), ("days", info.get("days")),
                 ("written", written(d / "compare.csv"))]
     sources = list(agg["source"]) if "source" in agg else names
@@ -55,14 +70,17 @@ def build(d: Path) -> Page:
         section("Figures", *figures(d, {}) or [para("No figures in this directory.", "note")])]
     return Page(f"Scenario comparison: {', '.join(names)}",
                 _reading(agg, names, replicates, bool(found)), settings, sections,
-                _bottom_line(found, agg, names, replicates, info))
+                _bottom_line(found, agg, names, replicates, info, source))
 
 
 def _bottom_line(found: list[Contrast], agg: pd.DataFrame, names: list[str], replicates: int,
-                 info: dict[str, str]) -> list[str]:
-    """Each scenario against the first on the key measures, paired; the caveats."""
+                 info: dict[str, str], source: str | None = None) -> list[str]:
+    """Each scenario against the first on the key measures, paired (with plausible worlds
+    drawn from ``source``, how often it is better across them); the caveats."""
+    key = measures_in(agg.columns, kpis.leads())
     if found:
-        lead = [effect_sentence(c, measures_in(agg.columns, kpis.leads()), replicates) for c in found]
+        lead = [s for c in found for s in (effect_sentence(c, key, replicates),
+                                           worlds_sentence(c, key, source or "")) if s]
     elif len(names) > 1:
         lead = ["compare_runs.csv is missing, so the scenarios cannot be compared seed by seed; "
                 "the reading below compares their intervals."]

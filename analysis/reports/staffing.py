@@ -12,7 +12,7 @@ from experiments.aggregate import paired_differences
 from experiments.staffing_allocation import minimised
 from model import kpis
 
-from .bottom import PRIMARY, Contrast, caveats, contrasts, effect_sentence, paired_section
+from .bottom import PRIMARY, Contrast, caveats, contrasts, effect_sentence, paired_section, worlds_sentence
 from .common import (
     ci_table,
     csv_or_none,
@@ -27,6 +27,7 @@ from .common import (
     scale_days,
     short,
     value_text,
+    worlds_source,
 )
 from .html import Page, Raw, details, figures, frame_table, measure, missing, num, row_of, section
 
@@ -45,7 +46,7 @@ def build(d: Path) -> Page:
     search = csv_or_none(d / "search.csv")
     rules = list(result["rule"])
     runs = pd.read_parquet(d / "summary.parquet") if (d / "summary.parquet").is_file() else None
-    reference = "uniform" if "uniform" in rules else rules[0]
+    reference = manifest.get("reference") or ("uniform" if "uniform" in rules else rules[0])
     found = _contrasts(runs, rules, reference, measures)
     sections = [
         section("Rules compared", ci_table(result, rules, measures,
@@ -103,7 +104,8 @@ def _bottom_line(result: pd.DataFrame, manifest: dict[str, Any], objective: str,
         lead += "." if other == ranked[0] else f"; the next best is {_rule_name(other)}."
         shown = [m for m in dict.fromkeys([objective, *kpis.leads()]) if f"{m}_mean" in result]
         chosen = next(c for c in found if c.value == other)
-        sentences = [lead, effect_sentence(chosen, shown, reps)]
+        across = worlds_sentence(chosen, shown, worlds_source(manifest) or "")
+        sentences = [s for s in (lead, effect_sentence(chosen, shown, reps), across) if s]
     last = caveats(reps, scale, days)
     return [*sentences, last] if last else sentences
 

@@ -5,13 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
-from experiments.aggregate import paired_differences
+from experiments.aggregate import factorial, sweep_paired
 from model import kpis
 
-from .bottom import PRIMARY, Contrast, caveats, contrasts, effect_sentence, paired_section
+from .bottom import PRIMARY, Contrast, caveats, effect_sentence, paired_section, worlds_sentence
 from .common import (
     by_overlap,
     change,
@@ -29,6 +28,7 @@ from .common import (
     scale_days,
     short,
     stats,
+    worlds_source,
 )
 from .html import Page, Raw, figures, frame_table, missing, section, table
 
@@ -43,7 +43,7 @@ def build(d: Path) -> Page:
     varied = list(manifest.get("varied", []))
     measures = measures_in(agg.columns)
     done = None if runs is None else runs[runs["status"] == "done"]
-    found, reference = _contrasts(done, agg, varied, measures)
+    found, reference = _contrasts(done, agg, varied, measures, manifest.get("reference") or {})
     sections = [experiment_parameters(manifest, agg),
                 section("Results by parameter set", _set_table(agg, varied, measures)),
                 paired_section(found, measures, reference),
@@ -58,28 +58,30 @@ def build(d: Path) -> Page:
 
 
 def _contrasts(runs: pd.DataFrame | None, agg: pd.DataFrame, varied: list[str],
-               measures: list[str]) -> tuple[list[Contrast], str]:
-    """For each varied parameter, every value against its lowest, paired on the replicate
-    seed and the other varied parameters (so pooled over them; a pair differs in this
-    parameter alone), with the name of the reference. None for a design table (its sets do
-    not differ in one parameter at a time) or without the runs (summary.parquet)."""
-    if runs is None or runs.empty or not varied or (len(varied) > 1 and not _factorial(agg, varied)):
+               measures: list[str], chosen: dict[str, Any]) -> tuple[list[Contrast], str]:
+    """For each varied parameter, every value against its reference (``chosen``, the
+    sweep's --reference, else its lowest), paired on the replicate
+    seed, the world and the other varied parameters (experiments.aggregate.sweep_paired),
+    with the name of the reference. None for a design table (its sets do not differ in one
+    parameter at a time) or without the runs (summary.parquet)."""
+    if runs is None or runs.empty or not varied:
         return [], ""
+    paired = sweep_paired(runs, varied, measures, chosen)
     found = []
-    for p in varied:
-        values = levels(runs[p])
-        if len(values) < 2:
-            continue
-        others = [v for v in varied if v != p]
+    for (p, v), rows in paired.groupby(["parameter", "value"], sort=False):
+        others = [o for o in varied if o != p]
+        ref = rows["reference"].iloc[0]
         verb = ("switching" if pd.api.types.is_bool_dtype(runs[p]) else
-                "raising" if pd.api.types.is_numeric_dtype(runs[p]) else "changing")
+                ("raising" if v > ref else "lowering") if pd.api.types.is_numeric_dtype(runs[p])
+                else "changing")  # lowering: towards a --reference above it
         pooled = f" (pooled over {', '.join(others)})" if others else ""
-        paired = paired_differences(runs, p, values[0], measures, on=[*others, "seed"])
-        mine = contrasts(paired, p, lambda v, p=p, lo=values[0], verb=verb, pooled=pooled:
-                         f"{verb} {p} from {param_value(lo)} to {param_value(v)}{pooled}")
-        found += sorted(mine, key=lambda c: values.index(c.value))  # the highest value last
-    reference = (f"{varied[0]} = {param_value(levels(runs[varied[0]])[0])}" if len(varied) == 1
-                 else "the lowest value of each varied parameter")
+        subject = f"{verb} {p} from {param_value(ref)} to {param_value(v)}{pooled}"
+        found.append(Contrast(subject, rows.set_index("measure"), p, v))
+    if not found:
+        return [], ""
+    first = {p: chosen.get(p, levels(runs[p])[0]) for p in varied}
+    reference = (", ".join(f"{p} = {param_value(v)}" for p, v in first.items())
+                 if len(varied) == 1 or chosen else "the lowest value of each varied parameter")
     return found, reference
 
 
@@ -104,7 +106,9 @@ def _bottom_line(manifest: dict[str, Any], agg: pd.DataFrame, runs: pd.DataFrame
                 "set and the rank correlations below.")
     else:
         last = {c.group: c for c in found}  # each parameter's highest value
-        lead = " ".join(effect_sentence(c, key, reps) for c in last.values())
+        source = worlds_source(manifest) or ""
+        lead = " ".join(s for c in last.values() for s in (effect_sentence(c, key, reps),
+                                                          worlds_sentence(c, key, source)) if s)
     return [s for s in (lead, caveats(reps, scale, days)) if s]
 
 
@@ -148,7 +152,7 @@ def _reading(manifest: dict[str, Any], agg: pd.DataFrame, runs: pd.DataFrame | N
             f"{short(m)} {estimate_text(m, estimate(r, m))}" for m in measures) + "." + replicate_note(reps)
     if runs is None and len(varied) > 1:
         return head + " summary.parquet is missing, so effects per parameter are not shown."
-    if len(varied) > 1 and not _factorial(agg, varied):
+    if len(varied) > 1 and not factorial(agg, varied):
         parts = [_trend_sentence(p, agg, measures) for p in varied]
         note = (" These sets are a design table, not a full factorial, so the parameters' effects "
                 "are mixed; the rank correlations are indicative only (a sensitivity analysis "
@@ -156,11 +160,6 @@ def _reading(manifest: dict[str, Any], agg: pd.DataFrame, runs: pd.DataFrame | N
         return " ".join([head, *parts]) + note + replicate_note(reps)
     parts = [_effect_sentence(p, runs, agg, varied, measures) for p in varied]
     return " ".join([head, *parts]) + replicate_note(reps)
-
-
-def _factorial(agg: pd.DataFrame, varied: list[str]) -> bool:
-    """Whether every combination of the varied values is a set (ends can be compared)."""
-    return len(agg[varied].drop_duplicates()) == int(np.prod([agg[v].nunique() for v in varied]))
 
 
 def _trend_sentence(param: str, agg: pd.DataFrame, measures: list[str]) -> str:

@@ -1,0 +1,95 @@
+"""Plausible worlds (可信世界): K parameter sets drawn from a posterior's particles, each run
+with every policy of an experiment on the same replicate seeds (docs/experiments.md,
+"Plausible worlds").
+
+A world fixes what the calibration left uncertain (the particle's parameters); a policy is
+what the experiment compares (a scenario, a sweep's parameter set, an allocation rule). World
+w's values go on top of every policy's parameters, so that within a world the policies differ
+in what they vary alone. A posterior column that the policies themselves vary would make the
+world undo the comparison: it is refused.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from model.params import ParameterError, Params, shorten
+from model.posterior import draw, load_posterior
+
+WORLD_STREAM = 14  # the worlds' own seed stream: never one of the replicate seeds' spawns
+
+
+def check_worlds(posterior: str | Path | None, worlds: int | None) -> None:
+    """``--posterior`` and ``--worlds`` come together, with K ≥ 1."""
+    if (posterior is None) != (worlds is None):
+        given, needed = (("--posterior", "--worlds K") if worlds is None
+                         else ("--worlds", "--posterior FILE"))
+        raise ParameterError(f"{given} needs {needed}: plausible worlds are K draws from a "
+                             "posterior's particles")
+    if worlds is not None and (isinstance(worlds, bool) or not isinstance(worlds, int)
+                               or worlds < 1):
+        raise ParameterError(f"--worlds {worlds!r}: allowed: a whole number of worlds, 1 or more")
+
+
+def draw_worlds(posterior: str | Path | None, worlds: int | None,
+                seed: int) -> list[dict[str, Any]] | None:
+    """K parameter sets drawn by weight from the particles in ``posterior`` (checked by
+    model/posterior.py), seeded from the experiment's ``seed`` on a stream of their own: the
+    same worlds for every policy of the experiment and on every rerun. None without worlds."""
+    check_worlds(posterior, worlds)
+    if posterior is None:
+        return None
+    state = np.random.SeedSequence((seed, WORLD_STREAM)).generate_state(1)[0]
+    return draw(load_posterior(posterior), worlds, int(state))
+
+
+def varied(param_sets: list[Params]) -> list[str]:
+    """The parameters whose values differ between the sets: what the experiment compares."""
+    return [f.name for f in fields(Params)
+            if len({repr(getattr(p, f.name)) for p in param_sets}) > 1]
+
+
+def in_worlds(param_sets: list[Params], worlds: list[dict[str, Any]]) -> list[Params]:
+    """Every set in every world, world-minor (set s, world w at ``s * K + w``): each set's
+    parameters with the world's values on top. A world value breaking a set's cross-field
+    checks, or a posterior column that the sets vary, is refused (ParameterError)."""
+    clash = sorted(set(varied(param_sets)) & set(worlds[0]))
+    if clash:
+        raise ParameterError(f"--posterior: column '{clash[0]}' is a parameter the experiment "
+                             "varies; a world would override the comparison (allowed: a "
+                             "posterior without the varied parameters)")
+    out = []
+    for p in param_sets:
+        for w, world in enumerate(worlds):
+            try:
+                out.append(Params(**{**asdict(p), **world}))
+            except ParameterError as e:
+                raise ParameterError(f"--posterior: world {w} is not allowed with these "
+                                     f"parameters: {shorten(str(e))}") from None
+    return out
+
+
+def split_worlds(summary: pd.DataFrame, k: int) -> pd.DataFrame:
+    """A summary planned by :func:`in_worlds` back to the experiment's sets: ``set_id`` of
+    the policy and a ``world`` column (0..K-1) after it."""
+    flat = summary["set_id"].to_numpy()
+    summary = summary.assign(set_id=flat // k)
+    summary.insert(int(summary.columns.get_loc("set_id")) + 1, "world", flat % k)
+    return summary
+
+
+def worlds_meta(posterior: str | Path | None, drawn: list[dict[str, Any]] | None) -> dict[str, Any]:
+    """The manifest's record of the worlds (none without them): the particle file and each
+    world's parameter values, in the order of the ``world`` column."""
+    return {} if not drawn else {"posterior": str(posterior), "worlds": drawn}
+
+
+def in_k_worlds(drawn: list[dict[str, Any]] | None) -> str:
+    """' × K worlds' for a plan's description; '' without worlds, so that plans without them
+    read as before."""
+    return f" × {len(drawn):,} world{'s' if len(drawn) != 1 else ''}" if drawn else ""
