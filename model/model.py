@@ -450,18 +450,18 @@ def run_model(seed: int | None = 1, scenario: str | os.PathLike[str] = BASELINE,
               **params: Any) -> dict[str, Any]:
     """Build the model (as ``GovernanceModel(seed=seed, scenario=scenario, **params)``), run
     its days and return its summary (the content of summary.json)."""
-    model = GovernanceModel(seed=seed, scenario=scenario, **params)
-    model.run()
-    summary = model.summary
-    model.release()  # freed now, not at the next full garbage collection
-    return summary
+    return _run_and_free(GovernanceModel(seed=seed, scenario=scenario, **params))
 
 
 def run_summary(params: Params, seed: int | None) -> dict[str, Any]:
-    """Run ``params`` with ``seed``; the summary. The model is freed at once: a process that
-    runs many (calibration, validation) would otherwise hold every finished one until
-    Python's next full garbage collection — gigabytes within minutes at scale 0.25."""
-    model = GovernanceModel(params, seed=seed)
+    """Run ``params`` with ``seed``; the summary (as ``run_model`` for a Params)."""
+    return _run_and_free(GovernanceModel(params, seed=seed))
+
+
+def _run_and_free(model: GovernanceModel) -> dict[str, Any]:
+    """Run ``model``'s days; its summary. The model is freed at once: a process that runs
+    many (calibration, validation) would otherwise hold every finished one until Python's
+    next full garbage collection — gigabytes within minutes at scale 0.25."""
     model.run()
     summary = model.summary
     model.release()
