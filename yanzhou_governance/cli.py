@@ -456,8 +456,9 @@ def _reference_first(entries: list[str], reference: str | None) -> list[str]:
 def _worlds_options(cmd: argparse.ArgumentParser) -> None:
     """--posterior FILE and --worlds K: every policy run in K plausible worlds."""
     cmd.add_argument("--posterior", default=None, metavar="FILE",
-                     help="particles (posterior.parquet of `calibrate --method abc`, or any "
-                     "parquet of parameter columns and 'weight'); needs --worlds")
+                     help="particles: 'baseline' (the shipped calibration's), posterior.parquet "
+                     "of `calibrate --method abc`, or any parquet of parameter columns and "
+                     "'weight'; needs --worlds")
     cmd.add_argument("--worlds", type=_at_least(1), default=None, metavar="K",
                      help="plausible worlds drawn from --posterior by weight: every policy "
                      "runs in each on the same seeds (docs/experiments.md)")
@@ -665,8 +666,9 @@ def build_parser() -> argparse.ArgumentParser:
     val.add_argument("--workers", type=_at_least(1), default=1,
                      help="local processes (default 1)")
     val.add_argument("--posterior", default=None, metavar="FILE",
-                     help="particles (posterior.parquet of `calibrate --method abc`): each seed "
-                     "runs with a parameter set drawn from them by weight")
+                     help="particles ('baseline' for the shipped calibration's, or "
+                     "posterior.parquet of `calibrate --method abc`): each seed runs with a "
+                     "parameter set drawn from them by weight")
     val.add_argument("--out", default="results/validate", help="output directory (default "
                      "results/validate)")
     val.add_argument("--quiet", action="store_true", help="no progress output")
