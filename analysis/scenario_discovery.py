@@ -43,6 +43,7 @@ from model.params import ParameterError, checked, did_you_mean, shorten
 # Method settings, not model parameters.
 MIN_WORLDS = 10      # below this PRIM's steps (one world or more each) leave no box to judge
 FEW_WORLDS = 50      # below this a note says the box's limits are rough
+FEW_LOSING = 5       # a box holding fewer losing worlds describes them rather than a pattern
 DENSITY = 0.8        # default --threshold: a box's minimum density (Bryant & Lempert 2010)
 MIN_COVERAGE = 0.25  # default --min-coverage of each box
 MAX_BOXES = 3        # boxes looked for, one after the other (more would not read as a sentence)
@@ -113,8 +114,13 @@ def load_experiment(directory: str | Path) -> Experiment:
     path = d / RUNS_FILE[kind]
     if not path.is_file():
         raise ParameterError(f"'{path}' is missing; run `{COMMAND[kind]}` again to write it")
-    runs = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
-    meta = json.loads((d / WORLDS_FILE[kind]).read_text()) if (d / WORLDS_FILE[kind]).is_file() else {}
+    try:
+        runs = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
+        meta_path = d / WORLDS_FILE[kind]
+        meta = json.loads(meta_path.read_text()) if meta_path.is_file() else {}
+    except (OSError, ValueError) as e:  # a file cut short or not as the command writes it
+        raise ParameterError(f"cannot read '{d}' ({type(e).__name__}: {shorten(str(e), 80)}); "
+                             f"run `{COMMAND[kind]}` again to rewrite it") from None
     if "world" not in runs or not meta.get("worlds"):
         raise ParameterError(f"'{d}' has no plausible worlds; allowed: the output of "
                              f"`{COMMAND[kind]} --posterior FILE --worlds K` (K of at least "
@@ -123,6 +129,9 @@ def load_experiment(directory: str | Path) -> Experiment:
         runs = runs[runs["status"] == "done"]
     names, policies = _policy_names(kind, runs, meta)
     worlds = pd.DataFrame(meta["worlds"]).rename_axis("world")
+    if not runs["world"].isin(worlds.index).all():
+        raise ParameterError(f"'{d}': the runs name worlds that {WORLDS_FILE[kind]} does not "
+                             f"hold; run `{COMMAND[kind]}` again to rewrite it")
     return Experiment(d, kind, runs.assign(policy=names), policies, worlds, str(meta["posterior"]))
 
 
@@ -375,6 +384,14 @@ def condition(name: str, limits: list[float | None]) -> str:
     return f"{name} > {low:.3g}" if low is not None else f"{name} < {high:.3g}"
 
 
+def _limits_text(limits: list[float | None]) -> str:
+    """A box's limits on one parameter without its name: '> a', '< b' or 'a to b'."""
+    low, high = limits
+    if low is not None and high is not None:
+        return f"{low:.3g} to {high:.3g}"
+    return f"> {low:.3g}" if low is not None else f"< {high:.3g}"
+
+
 def box_text(box: dict[str, Any]) -> str:
     return " and ".join(condition(n, lim) for n, lim in box["limits"].items())
 
@@ -399,12 +416,16 @@ def sentences(disc: Discovery) -> list[str]:
         if disc.outcome == "no_box":
             out = [overall, f"PRIM finds no box with density of at least {s['threshold']:.0%} and "
                    f"coverage of at least {s['min_coverage']:.0%}: no ranges of "
-                   f"{', '.join(s['parameters'])} set apart the worlds where {a} loses, so "
-                   "these assumptions do not decide the ranking in a way a box can state."]
+                   f"{', '.join(s['parameters'])} set apart the worlds where {a} loses: they "
+                   "are scattered (seed noise, or parameters the worlds do not vary), or lie in "
+                   "several regions that PRIM's peeling cannot tell apart."]
         else:
             rule = ", or ".join(box_text(bx) for bx in disc.boxes)
             out = [f"{a} beats {b} on {what} unless {rule}.", overall,
                    *(_box_sentence(bx, t, a, losing) for bx in disc.boxes)]
+            out += [f"Box {bx['box']} rests on {bx['losing']} losing world(s): it describes "
+                    "them rather than shows a pattern; more worlds would tell."
+                    for bx in disc.boxes if bx["losing"] < FEW_LOSING]
     if n < FEW_WORLDS and disc.outcome in ("boxes", "no_box"):
         out.append(f"Only {n} worlds: each world moves coverage and density by several points, "
                    f"so a box's limits are rough and a weak one may be missed; {FEW_WORLDS} or "
@@ -499,9 +520,8 @@ def _worlds_panel(ax: Any, disc: Discovery, rows: list[str], colours: tuple[str,
                 hi = 1.0 if lim[1] is None else (lim[1] - low) / (high - low)
                 ax.fill_between([lo, hi], y - 0.32, y + 0.32, color=colours[1], alpha=0.35,
                                 lw=0, zorder=0)
-                ax.text((lo + hi) / 2, y + 0.36, f"box {bx['box']}: "
-                        + condition("", lim).replace("  ", " ").strip(), ha="center",
-                        va="bottom", fontsize=9)
+                ax.text((lo + hi) / 2, y + 0.36, f"box {bx['box']}: {_limits_text(lim)}",
+                        ha="center", va="bottom", fontsize=9)
         ax.scatter(pos[~loses], y + jitter[~loses], s=16, color=colours[0], zorder=2,
                    label=f"{s['policy']} beats {s['against']}" if y == 0 else None)
         ax.scatter(pos[loses], y + jitter[loses], s=26, marker="x", color=colours[3], zorder=3,

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.scenario_discovery import MIN_WORLDS, discover, read, sentences
+from analysis.scenario_discovery import FEW_LOSING, MIN_WORLDS, discover, read, sentences
 from yanzhou_governance import cli
 
 MEASURE = "mean_days_to_close"   # lower is better (model/kpis.py)
@@ -92,6 +92,8 @@ def check_sentences_against_table(out: Path) -> list[str]:
                 within &= (t[name] <= (high if high is not None else np.inf)).to_numpy()
             free = (t["box"] == 0) | (t["box"] >= bx["box"])
             assert ((t["box"] == bx["box"]) == (within & free)).all()
+            few = f"Box {bx['box']} rests on {lost} losing world(s)"
+            assert any(x.startswith(few) for x in said) == (lost < FEW_LOSING)
     return said
 
 
@@ -134,6 +136,31 @@ def test_two_assumptions_together_make_one_box_with_both_limits(tmp_path):
     assert box["coverage"] == 1.0 and box["density"] == 1.0
 
 
+def test_two_separate_regions_make_two_boxes_read_as_or(tmp_path):
+    exp = _compare_dir(tmp_path / "exp", lambda w: w["case_rate_scale"] > 1.4
+                       or w["patience_days"] < 10, n=80, seed=1)
+    assert cli.main(["discover", str(exp), "--policy", "A", "--against", "B", "--out",
+                     str(tmp_path / "d")]) == 0
+    disc = read(tmp_path / "d")
+    first, second = disc.boxes
+    assert list(first["limits"]) == ["case_rate_scale"] and list(second["limits"]) == ["patience_days"]
+    assert abs(first["limits"]["case_rate_scale"][0] - 1.4) < 0.06
+    assert abs(second["limits"]["patience_days"][1] - 10) < 1.5
+    said = check_sentences_against_table(tmp_path / "d")
+    assert ", or patience_days < " in said[0]
+    assert "(outside the boxes before it)" in said[3]
+
+
+def test_a_box_around_few_losing_worlds_says_so(tmp_path):
+    exp = _compare_dir(tmp_path / "exp", lambda w: w["case_rate_scale"] > 1.5, n=30, seed=2)
+    assert cli.main(["discover", str(exp), "--policy", "A", "--against", "B", "--out",
+                     str(tmp_path / "d")]) == 0
+    (box,) = read(tmp_path / "d").boxes
+    assert box["losing"] < FEW_LOSING
+    said = check_sentences_against_table(tmp_path / "d")
+    assert f"Box 1 rests on {box['losing']} losing world(s): it describes them" in " ".join(said)
+
+
 @pytest.mark.parametrize("loses, outcome, first", [
     (lambda w: False, "no_loss", "A beats B on mean days to close in all the 60 plausible worlds "
      "(each a mean over 2 seeds): the ranking never flips, so there is nothing to discover."),
@@ -159,7 +186,8 @@ def test_no_box_meeting_the_thresholds_is_said_plainly(tmp_path, capsys):
     said = check_sentences_against_table(tmp_path / "d")
     assert said[1].startswith("PRIM finds no box with density of at least 100% and coverage of "
                               "at least 100%: no ranges of case_rate_scale, case_time_share, "
-                              "patience_days set apart the worlds where A loses")
+                              "patience_days set apart the worlds where A loses: they are "
+                              "scattered")
     assert said[-1].startswith("Only 40 worlds")
 
 
@@ -176,7 +204,7 @@ def test_the_report_says_what_the_command_said(tmp_path):
     assert cli.main(["report", str(tmp_path / "d")]) == 0
     page = (tmp_path / "d" / "report.html").read_text()
     for sentence in json.loads((tmp_path / "d" / "discovery.json").read_text())["sentences"]:
-        assert html.escape(sentence, quote=False) in page
+        assert html.escape(sentence) in page
     assert "data:image/png;base64," in page
     box = read(tmp_path / "d").boxes[0]
     assert re.search(rf"<td>case_rate_scale &gt; {box['limits']['case_rate_scale'][0]:.3g}</td>",
