@@ -61,7 +61,6 @@ POLICY_COLUMN = {"compare": "scenario", "staffing": "rule"}
 WORLDS_FILE = {"compare": "worlds.json", "sweep": "manifest.json", "staffing": "manifest.json"}
 COMMAND = {"compare": "compare", "sweep": "sweep", "staffing": "staffing"}
 
-OUTCOMES = ("boxes", "no_box", "no_loss", "all_loss")
 TRAJECTORY = ("box", "id", "coverage", "density", "mass", "res_dim", "n", "k", "chosen")
 
 
@@ -88,6 +87,8 @@ class Discovery:
 
     @property
     def outcome(self) -> str:
+        """'no_loss' (A beats B in every world), 'all_loss' (in none), 'boxes' (PRIM found
+        at least one box meeting the thresholds) or 'no_box'."""
         losing = int((~self.table["a_beats_b"]).sum())
         if losing == 0:
             return "no_loss"
@@ -298,7 +299,8 @@ def _without_noise(found: Any, i: int, threshold: float, min_coverage: float) ->
     thresholds (PRIM trims edges that hold no losing world at no cost, whatever the
     parameter). Returns the trajectory entry finally selected."""
     while True:
-        qp = {name: max(v for v in sides if v != -1) for name, sides in found.p_values[i].items()}
+        qp = {name: max((v for v in sides if v != -1), default=0.0)
+              for name, sides in found.p_values[i].items()}
         noisy = [name for name, v in sorted(qp.items(), key=lambda kv: -kv[1]) if v > QP_LIMIT]
         if not noisy or len(qp) == 1:
             return i
@@ -556,6 +558,8 @@ def _trajectory_panel(ax: Any, disc: Discovery, colours: tuple[str, ...], grey: 
     ax.axhline(s["threshold"], color=grey, ls="--", lw=1)
     ax.axvline(s["min_coverage"], color=grey, ls=":", lw=1)
     ax.text(0.02, s["threshold"], f" density ≥ {s['threshold']:.0%}", va="bottom", fontsize=9)
+    ax.text(s["min_coverage"], 0.35, f" coverage ≥ {s['min_coverage']:.0%}", rotation=90,
+            va="bottom", ha="right", fontsize=9)
     ax.set_xlim(0, 1.03)
     ax.set_ylim(0, 1.03)
     ax.set_xlabel("coverage (share of losing worlds inside)")
