@@ -680,10 +680,10 @@ def build_parser() -> argparse.ArgumentParser:
     rep = sub.add_parser("report", help="one self-contained HTML report of an output directory",
                          description="Write one HTML file (figures embedded, no external links) "
                          "reading the results of a run, compare, sweep, staffing, sensitivity, "
-                         "calibrate --method abc or validate output directory; the kind is "
+                         "calibrate --method abc, validate or discover output directory; the kind is "
                          "recognised by its files.")
     rep.add_argument("dir", metavar="DIR", help="an output directory of run, compare, sweep, "
-                     "staffing, sensitivity, calibrate --method abc or validate")
+                     "staffing, sensitivity, calibrate --method abc, validate or discover")
     rep.add_argument("--out", default=None, metavar="FILE",
                      help="the HTML file to write (default DIR/report.html)")
     rep.set_defaults(func=cmd_report)
