@@ -448,18 +448,21 @@ def _box_sentence(box: dict[str, Any], t: pd.DataFrame, a: str, losing: int) -> 
 
 def write(disc: Discovery, out: str | Path) -> Path:
     """discovery.csv, trajectory.csv, discovery.png, then discovery.json (it identifies the
-    directory, so a directory cut short is not taken for a finished one), each atomically."""
+    directory, so a directory cut short is not taken for a finished one), each atomically.
+    An earlier discovery's discovery.json and report.html in ``out`` are removed first: a
+    write cut short leaves no directory that reads as finished or a report of another."""
     from experiments.lock import locked
+    from model.figstyle import DPI, plt  # matplotlib only where the figure is drawn
 
     out = Path(out)
     check_out_dir(out, "discover")
-    from model.figstyle import DPI, plt
-
     fig = figure(disc)
     record = {**disc.setup, "outcome": disc.outcome, "losing": int((~disc.table["a_beats_b"]).sum()),
               "boxes": disc.boxes, "sentences": sentences(disc)}
     try:
         with locked(out):
+            for old in ("discovery.json", "report.html"):  # an earlier discovery's
+                (out / old).unlink(missing_ok=True)
             atomic_write(out / "discovery.csv", lambda tmp: disc.table.to_csv(tmp, index=False))
             atomic_write(out / "trajectory.csv",
                          lambda tmp: disc.trajectory.to_csv(tmp, index=False))

@@ -206,9 +206,19 @@ def test_the_report_says_what_the_command_said(tmp_path):
     for sentence in json.loads((tmp_path / "d" / "discovery.json").read_text())["sentences"]:
         assert html.escape(sentence) in page
     assert "data:image/png;base64," in page
-    box = read(tmp_path / "d").boxes[0]
+    disc = read(tmp_path / "d")
+    box = disc.boxes[0]
     assert re.search(rf"<td>case_rate_scale &gt; {box['limits']['case_rate_scale'][0]:.3g}</td>",
                      page)
+    won = int(disc.table["a_beats_b"].sum())
+    assert f"For each of the {len(disc.table)} plausible worlds of exp, whether A beats B" in page
+    assert re.search(rf"<td>the policy wins</td><td[^>]*>{won}</td>", page)
+    assert re.search(rf"<td>the policy does not win</td><td[^>]*>{len(disc.table) - won}</td>", page)
+    # a rerun replaces the outputs and removes the report of the earlier discovery
+    assert cli.main(["discover", str(exp), "--policy", "B", "--against", "A", "--out",
+                     str(tmp_path / "d")]) == 0
+    assert not (tmp_path / "d" / "report.html").exists()
+    assert read(tmp_path / "d").setup["policy"] == "B"
 
 
 # --- bad input -------------------------------------------------------------------------------
