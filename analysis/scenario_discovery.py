@@ -47,6 +47,7 @@ FEW_LOSING = 5       # a box holding fewer losing worlds describes them rather t
 DENSITY = 0.8        # default --threshold: a box's minimum density (Bryant & Lempert 2010)
 MIN_COVERAGE = 0.25  # default --min-coverage of each box
 MAX_BOXES = 3        # boxes looked for, one after the other (more would not read as a sentence)
+MAX_LIMITS = 3       # parameters a box may restrict: more fit noise and do not read as a rule
 PEEL_ALPHA = 0.05    # EMA Workbench's defaults: the share peeled or pasted per step and
 PASTE_ALPHA = 0.05   # the smallest box, as a share of the worlds
 MASS_MIN = 0.05
@@ -275,14 +276,8 @@ def _prim_boxes(x: pd.DataFrame, y: np.ndarray, threshold: float,
         found = p.find_box()
         if found is None or found.peeling_trajectory["k"].sum() == 0:
             break
-        traj = found.peeling_trajectory
-        ok = traj[(traj["density"] >= threshold) & (traj["res_dim"] > 0)]
-        best = (ok.sort_values(["coverage", "res_dim", "density", "id"],
-                               ascending=[False, True, False, True]).index[:1])
-        chosen = None
-        if len(best) and traj.loc[best[0], "coverage"] >= min_coverage:
-            found.select(int(best[0]))
-            chosen = _without_noise(found, int(best[0]), threshold, min_coverage)
+        chosen = _choose(found, threshold, min_coverage)
+        if chosen is not None:
             boxes.append(_box(found, chosen, p.box_init, number))
         trajectories.append(found.peeling_trajectory.assign(
             box=number, chosen=found.peeling_trajectory["id"] == chosen))
@@ -291,6 +286,24 @@ def _prim_boxes(x: pd.DataFrame, y: np.ndarray, threshold: float,
     trajectory = (pd.concat(trajectories, ignore_index=True)[list(TRAJECTORY)] if trajectories
                   else pd.DataFrame(columns=list(TRAJECTORY)))
     return boxes, trajectory
+
+
+def _choose(found: Any, threshold: float, min_coverage: float) -> int | None:
+    """The trajectory entry taken as the box (selected in ``found``), or None: the steps that
+    restrict some parameter and meet both thresholds, by coverage (then fewer parameters,
+    higher density, earlier), each with its insignificant limits dropped
+    (:func:`_without_noise`); the first restricting at most :data:`MAX_LIMITS` parameters."""
+    traj = found.peeling_trajectory
+    ok = traj[(traj["density"] >= threshold) & (traj["coverage"] >= min_coverage)
+              & (traj["res_dim"] > 0)]
+    order = ok.sort_values(["coverage", "res_dim", "density", "id"],
+                           ascending=[False, True, False, True]).index
+    for i in order:
+        found.select(int(i))
+        j = _without_noise(found, int(i), threshold, min_coverage)
+        if found.peeling_trajectory.loc[j, "res_dim"] <= MAX_LIMITS:
+            return j
+    return None
 
 
 def _without_noise(found: Any, i: int, threshold: float, min_coverage: float) -> int:
@@ -372,7 +385,8 @@ def discover(directory: str | Path, policy: str, against: str, measure: str | No
              "constant": [p for p in parameters if p not in x.columns],
              "ranges": {p: [float(x[p].min()), float(x[p].max())] for p in x.columns},
              "prim": {"peel_alpha": PEEL_ALPHA, "paste_alpha": PASTE_ALPHA,
-                      "mass_min": MASS_MIN, "max_boxes": MAX_BOXES}}
+                      "mass_min": MASS_MIN, "max_boxes": MAX_BOXES, "max_limits": MAX_LIMITS,
+                      "quasi_p_limit": QP_LIMIT}}
     return Discovery(setup, table, boxes, trajectory)
 
 
@@ -414,10 +428,12 @@ def sentences(disc: Discovery) -> list[str]:
                f"{a} the better policy, so there is nothing to discover."]
     else:
         overall = (f"Across {where}, {a} loses to {b} on {what} in {losing} ({losing / n:.0%})"
-                   + (f"; {ties} of them are ties, counted as losses" if ties else "") + ".")
+                   + (f"; {ties} of them {'is a tie' if ties == 1 else 'are ties'}, counted as "
+                      "losses" if ties else "") + ".")
         if disc.outcome == "no_box":
-            out = [overall, f"PRIM finds no box with density of at least {s['threshold']:.0%} and "
-                   f"coverage of at least {s['min_coverage']:.0%}: no ranges of "
+            out = [overall, f"PRIM finds no box of at most {MAX_LIMITS} parameters with density "
+                   f"of at least {s['threshold']:.0%} and coverage of at least "
+                   f"{s['min_coverage']:.0%}: no ranges of "
                    f"{', '.join(s['parameters'])} set apart the worlds where {a} loses: they "
                    "are scattered (seed noise, or parameters the worlds do not vary), or lie in "
                    "several regions that PRIM's peeling cannot tell apart."]
@@ -428,11 +444,20 @@ def sentences(disc: Discovery) -> list[str]:
             out += [f"Box {bx['box']} rests on {bx['losing']} losing world(s): it describes "
                     "them rather than shows a pattern; more worlds would tell."
                     for bx in disc.boxes if bx["losing"] < FEW_LOSING]
+            out += [f"Box {bx['box']}'s limit on {' and on '.join(weak)} is not significant on "
+                    f"its own (quasi-p-value above {QP_LIMIT}): that part of the box may fit "
+                    "noise." for bx in disc.boxes if (weak := insignificant(bx))]
     if n < FEW_WORLDS and disc.outcome in ("boxes", "no_box"):
         out.append(f"Only {n} worlds: each world moves coverage and density by several points, "
                    f"so a box's limits are rough and a weak one may be missed; {FEW_WORLDS} or "
                    "more worlds make them firmer.")
     return out
+
+
+def insignificant(box: dict[str, Any]) -> list[str]:
+    """The parameters whose limit in ``box`` has a quasi-p-value above :data:`QP_LIMIT`."""
+    return [name for name, sides in box["qp"].items()
+            if max((v for v in sides if v is not None), default=0.0) > QP_LIMIT]
 
 
 def _box_sentence(box: dict[str, Any], t: pd.DataFrame, a: str, losing: int) -> str:

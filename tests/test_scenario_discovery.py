@@ -13,21 +13,33 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.scenario_discovery import FEW_LOSING, MIN_WORLDS, discover, read, sentences
+from analysis.scenario_discovery import (
+    FEW_LOSING,
+    MAX_LIMITS,
+    MIN_WORLDS,
+    QP_LIMIT,
+    discover,
+    read,
+    sentences,
+)
 from yanzhou_governance import cli
 
 MEASURE = "mean_days_to_close"   # lower is better (model/kpis.py)
 CUT = 1.2
 
 
-def _compare_dir(d: Path, loses, n: int = 60, seed: int = 5, seeds=(11, 12)) -> Path:
+def _compare_dir(d: Path, loses, n: int = 60, seed: int = 5, seeds=(11, 12),
+                 noise: int = 0) -> Path:
     """A compare directory as `compare --posterior --worlds` writes it (the files discover
-    reads), with n worlds of three parameters; A's days to close are 1 day above B's where
-    ``loses(world)`` and 0.5 below elsewhere, plus seed noise far smaller than that."""
+    reads), with n worlds of three parameters (and ``noise`` more, named p0, p1, ...); A's
+    days to close are 1 day above B's where ``loses(world)`` and 0.5 below elsewhere, plus
+    seed noise far smaller than that."""
     rng = np.random.default_rng(seed)
     worlds = [{"case_rate_scale": float(x), "case_time_share": float(y), "patience_days": float(z)}
               for x, y, z in zip(rng.uniform(0.6, 1.6, n), rng.uniform(0.25, 0.5, n),
                                  rng.uniform(5, 30, n), strict=True)]
+    for world in worlds:
+        world.update({f"p{i}": float(v) for i, v in enumerate(rng.random(noise))})
     rows = []
     for w, world in enumerate(worlds):
         shift = 1.0 if loses(world) else -0.5
@@ -69,8 +81,8 @@ def check_sentences_against_table(out: Path) -> list[str]:
         assert f"the {n} plausible worlds" in overall
         assert f"loses to {b} on" in overall and f"in {losing} ({losing / n:.0%})" in overall
         if not disc.boxes:
-            assert any(x.startswith("PRIM finds no box with density of at least "
-                                    f"{s['threshold']:.0%}") for x in said)
+            assert any(x.startswith(f"PRIM finds no box of at most {MAX_LIMITS} parameters with "
+                                    f"density of at least {s['threshold']:.0%}") for x in said)
             assert (t["box"] == 0).all()
         else:
             assert said[0].startswith(f"{a} beats {b} on ") and " unless " in said[0]
@@ -94,6 +106,10 @@ def check_sentences_against_table(out: Path) -> list[str]:
             assert ((t["box"] == bx["box"]) == (within & free)).all()
             few = f"Box {bx['box']} rests on {lost} losing world(s)"
             assert any(x.startswith(few) for x in said) == (lost < FEW_LOSING)
+            weak = [n for n, sides in bx["qp"].items()
+                    if max(v for v in sides if v is not None) > QP_LIMIT]
+            assert any(x.startswith(f"Box {bx['box']}'s limit on {' and on '.join(weak)} is not "
+                                    "significant") for x in said) == bool(weak)
     return said
 
 
@@ -184,17 +200,30 @@ def test_no_box_meeting_the_thresholds_is_said_plainly(tmp_path, capsys):
                                 "--min-coverage", "1", "--out", str(tmp_path / "d")], capsys)
     assert rc == 0
     said = check_sentences_against_table(tmp_path / "d")
-    assert said[1].startswith("PRIM finds no box with density of at least 100% and coverage of "
-                              "at least 100%: no ranges of case_rate_scale, case_time_share, "
-                              "patience_days set apart the worlds where A loses: they are "
-                              "scattered")
+    assert said[1].startswith("PRIM finds no box of at most 3 parameters with density of at "
+                              "least 100% and coverage of at least 100%: no ranges of "
+                              "case_rate_scale, case_time_share, patience_days set apart the "
+                              "worlds where A loses: they are scattered")
     assert said[-1].startswith("Only 40 worlds")
 
 
-def _coin_dir(d: Path, coin: np.ndarray) -> Path:
+def _coin_dir(d: Path, coin: np.ndarray, noise: int = 0) -> Path:
     """Losing worlds drawn by a coin, whatever their parameters."""
     order = iter(coin)
-    return _compare_dir(d, lambda w: bool(next(order)), n=len(coin))
+    return _compare_dir(d, lambda w: bool(next(order)), n=len(coin), noise=noise)
+
+
+def test_many_parameters_and_few_worlds_give_no_box_of_many_limits(tmp_path):
+    """With 12 parameters and 30 worlds PRIM can wrap any handful of worlds in a box of five
+    or six limits; such a box is not taken."""
+    coin = np.random.default_rng(3).random(30) < 0.2
+    exp = _coin_dir(tmp_path / "exp", coin, noise=9)
+    assert cli.main(["discover", str(exp), "--policy", "A", "--against", "B", "--out",
+                     str(tmp_path / "d")]) == 0
+    disc = read(tmp_path / "d")
+    assert all(len(bx["limits"]) <= MAX_LIMITS for bx in disc.boxes)
+    assert (disc.trajectory["res_dim"] > MAX_LIMITS).any()   # PRIM went further than that
+    check_sentences_against_table(tmp_path / "d")
 
 
 def test_the_report_says_what_the_command_said(tmp_path):
