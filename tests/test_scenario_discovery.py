@@ -1,6 +1,6 @@
 """Which assumptions decide the ranking (issue 14 part 4): PRIM on the plausible worlds
 (analysis/scenario_discovery.py, `run.py discover`, its report). Most tests read constructed
-experiment directories where the truth is known; one runs a tiny staffing comparison."""
+experiment directories where the truth is known; one runs a tiny comparison in 10 worlds."""
 
 from __future__ import annotations
 
@@ -310,33 +310,33 @@ def test_sweep_policies_are_named_key_value(tmp_path):
     assert disc.table["a_beats_b"].tolist() == discover(exp, "A", "B").table["a_beats_b"].tolist()
 
 
-# --- end to end: a tiny staffing comparison in plausible worlds --------------------------------
+# --- end to end: a tiny comparison in plausible worlds ---------------------------------------
 
-def test_staffing_in_plausible_worlds_end_to_end(tmp_path, capsys):
+def test_compare_in_plausible_worlds_end_to_end(tmp_path, capsys):
     k = MIN_WORLDS
     rng = np.random.default_rng(4)
     post = tmp_path / "post.parquet"
     pd.DataFrame({"case_rate_scale": rng.uniform(0.6, 1.6, 30),
                   "case_time_share": rng.uniform(0.25, 0.5, 30),
                   "weight": np.ones(30)}).to_parquet(post)
-    assert cli.main(["staffing", "--rules", "uniform,proportional", "--replicates", "1",
-                     "--scale", "0.02", "--days", "20", "--workers", "1", "--quiet",
-                     "--posterior", str(post), "--worlds", str(k), "--out",
-                     str(tmp_path / "stf")]) == 0
+    assert cli.main(["compare", "--scenarios", "baseline,staffing_18", "--seeds", "1",
+                     "--set", "warmup_days=5", "--scale", "0.02", "--days", "20", "--workers",
+                     "1", "--quiet", "--posterior", str(post), "--worlds", str(k), "--out",
+                     str(tmp_path / "cmp")]) == 0
     capsys.readouterr()
-    rc, printed, _ = _discover([str(tmp_path / "stf"), "--policy", "proportional", "--against",
-                                "uniform", "--measure", "resolution_rate", "--out",
+    rc, printed, _ = _discover([str(tmp_path / "cmp"), "--policy", "baseline", "--against",
+                                "staffing_18", "--measure", "resolution_rate", "--out",
                                 str(tmp_path / "d")], capsys)
     assert rc == 0
     said = check_sentences_against_table(tmp_path / "d")
     assert printed.splitlines()[: len(said)] == said
     # each world's difference is the paired one from the runs, mean over its seeds
-    runs = pd.read_parquet(tmp_path / "stf" / "summary.parquet")
-    wide = runs.pivot_table(index=["world", "seed"], columns="rule", values="resolution_rate")
-    expected = (wide["proportional"] - wide["uniform"]).groupby(level="world").mean().dropna()
+    runs = pd.read_csv(tmp_path / "cmp" / "compare_runs.csv")
+    wide = runs.pivot_table(index=["world", "seed"], columns="scenario", values="resolution_rate")
+    expected = (wide["baseline"] - wide["staffing_18"]).groupby(level="world").mean().dropna()
     table = read(tmp_path / "d").table.set_index("world")
+    assert len(table) == len(expected) == k
     assert np.allclose(table["difference"], expected.loc[table.index])
-    assert len(table) == len(expected)
-    worlds = json.loads((tmp_path / "stf" / "manifest.json").read_text())["worlds"]
+    worlds = json.loads((tmp_path / "cmp" / "worlds.json").read_text())["worlds"]
     assert np.allclose(table["case_rate_scale"], [worlds[w]["case_rate_scale"] for w in table.index])
     assert cli.main(["report", str(tmp_path / "d")]) == 0
