@@ -29,15 +29,19 @@ class DashboardModel(GovernanceModel):
     """The model as SolaraViz rebuilds it. Mesa's Reset calls ``type(model)(**model_params,
     scenario=<a Mesa Scenario>)``: the page's one model parameter is the reactive holding the
     last accepted settings, which name the study's scenario; Mesa's scenario object is not
-    used. A finished year stays finished (Step after the end does nothing)."""
+    used. A finished year stays finished (Step after the end does nothing), and one day is
+    run at a time: "Run the year" pressed while Mesa's play thread steps the same model waits
+    for its day to end instead of interleaving with it."""
 
     def __init__(self, settings: solara.Reactive[Settings], scenario: Any = None) -> None:
         self.settings = settings.value
+        self._one_day = threading.Lock()
         super().__init__(**settings.value.model_kwargs())
 
     def step(self) -> None:
-        if self.running:
-            super().step()
+        with self._one_day:
+            if self.running:
+                super().step()
 
 
 _warming: set[tuple[int, float]] = set()
@@ -63,7 +67,7 @@ def ControlError(key: str, refused: tuple[str, tuple[str, ...]] | None) -> None:
 
 
 @solara.component
-def Lever(lever: levers.Lever, value: Any, on_value, refused) -> None:
+def LeverControl(lever: levers.Lever, value: Any, on_value, refused) -> None:
     if lever.kind == "switch":
         solara.Checkbox(label=f"{lever.title}: {lever.caption}", value=value, on_value=on_value)
     elif lever.kind == "select":
@@ -117,7 +121,7 @@ def Controls(shown: solara.Reactive[Settings], accepted: solara.Reactive[Setting
                         value=s.seed, on_value=lambda v: change(SEED, v))
         ControlError(SEED, refused)
         for lever in LEVERS:
-            Lever(lever, s.levers[lever.key], lambda v, k=lever.key: change(k, v), refused)
+            LeverControl(lever, s.levers[lever.key], lambda v, k=lever.key: change(k, v), refused)
 
 
 @solara.component
