@@ -131,6 +131,24 @@ def test_a_port_in_use_is_refused_in_one_line_with_exit_2(capsys):
     assert "\n" not in err and f"127.0.0.1:{port} is in use" in err
 
 
+def test_without_the_extra_the_command_says_how_to_install_it(monkeypatch, capsys):
+    from dashboard import server
+    from yanzhou_governance.cli import main
+
+    monkeypatch.setattr(server, "EXTRA", ("solara", "no_such_package_of_the_extra"))
+    assert main(["dashboard", "--port", str(free_port())]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "[dashboard] extra" in err and "make dashboard" in err
+
+
+def test_a_port_outside_the_allowed_range_is_refused(capsys):
+    from yanzhou_governance.cli import main
+
+    for bad in ("80", "70000", "abc"):
+        assert main(["dashboard", "--port", bad]) == 2
+        assert "allowed: a port from 1024 to 65535" in capsys.readouterr().err
+
+
 # --- in a real browser --------------------------------------------------------------------------
 def _browser_missing() -> str | None:
     from dashboard.server import missing_extra
