@@ -1,10 +1,11 @@
 # `make run` runs the baseline year; `make test` runs the test suite.
-# Both create (or reuse) .venv with a Python >= 3.12 found on this machine; set PYTHON=... to choose.
+# `make dashboard` starts the what-if dashboard on 127.0.0.1 (PORT=8765 by default).
+# All create (or reuse) .venv with a Python >= 3.12 found on this machine; set PYTHON=... to choose.
 VENV := .venv
 VPY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench calibrate clean
+.PHONY: run test lint bench calibrate dashboard clean
 
 $(STAMP): pyproject.toml
 	@py="$$(PYTHON="$(PYTHON)" sh tools/find_python.sh)" || exit 1; \
@@ -13,7 +14,7 @@ $(STAMP): pyproject.toml
 	@echo "installing the project and its dependencies into $(VENV) (log: $(VENV)/install.log)"
 	@# the build backend's notices (e.g. "Editable installation") are not errors: kept in the log,
 	@# shown only if the installation fails
-	@{ $(VPY) -m pip install -q --upgrade pip && $(VPY) -m pip install -q -e '.[test]'; } \
+	@{ $(VPY) -m pip install -q --upgrade pip && $(VPY) -m pip install -q -e '.[test,dashboard]'; } \
 		> $(VENV)/install.log 2>&1 || { cat $(VENV)/install.log; exit 1; }
 	@touch $(STAMP)
 
@@ -23,6 +24,10 @@ run: $(STAMP)
 test: $(STAMP)
 	$(VPY) -m ruff check .
 	$(VPY) -m pytest
+
+PORT ?= 8765
+dashboard: $(STAMP)
+	$(VPY) run.py dashboard --port $(PORT)
 
 bench: $(STAMP)
 	$(VPY) benchmarks/bench_year.py

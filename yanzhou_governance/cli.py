@@ -12,6 +12,7 @@ installed, ``python run.py`` in a checkout (the same commands).
     python run.py calibrate [--write]  fit the free base rates to F3 and F4 (docs/calibration.md)
     python run.py calibrate --method abc --particles 100 --generations 5 --out DIR   ABC posterior
     python run.py validate --seeds 5 --scale 0.25 --out DIR   patterns not used in calibration
+    python run.py dashboard [--port P] the what-if dashboard on 127.0.0.1 (the [dashboard] extra)
     python run.py params               every parameter with its default, range and source
     python run.py scenarios            the shipped scenarios
 """
@@ -103,6 +104,17 @@ def _seed(text: str) -> int:
     if value > MAX_SEED:
         raise argparse.ArgumentTypeError(f"{value} is too large; allowed: 0 to {MAX_SEED}")
     return value
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        port = 0
+    if not 1024 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"'{text}' is not allowed; allowed: a port from 1024 "
+                                         "to 65535")
+    return port
 
 
 def _setting(name: str) -> Callable[[str], Any]:
@@ -440,6 +452,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_dashboard(args: argparse.Namespace) -> int:
+    from dashboard import server  # Solara is imported only here: the rest works without it
+
+    return server.serve(args.port)
+
+
 def cmd_params(args: argparse.Namespace) -> int:
     print("Every parameter: default (type, allowed values; source): meaning. Sources F1-F19, "
           "P1-P12 and policies 1-8 are the Yanzhou study's figures, problems and policies, "
@@ -715,6 +733,12 @@ def build_parser() -> argparse.ArgumentParser:
     val.add_argument("--quiet", action="store_true", help="no progress output")
     val.set_defaults(func=cmd_validate)
 
+    dash = sub.add_parser("dashboard", help="the what-if dashboard in the browser, on 127.0.0.1",
+                          description="Start the what-if dashboard (Mesa SolaraViz) on "
+                          "127.0.0.1 and print its address; Ctrl-C stops it. Needs the "
+                          "[dashboard] extra (make dashboard).")
+    dash.add_argument("--port", type=_port, default=8765, help="port (default 8765)")
+    dash.set_defaults(func=cmd_dashboard)
     sub.add_parser("params", help="list every parameter with default, range and source"
                    ).set_defaults(func=cmd_params)
     sub.add_parser("scenarios", help="list the shipped scenarios").set_defaults(func=cmd_scenarios)

@@ -1,0 +1,217 @@
+"""The dashboard page: Mesa's SolaraViz (app bar, Reset / play / Step, play and render
+intervals) around the study's levers and what they change (``solara run dashboard.app``;
+``python run.py dashboard`` starts it on 127.0.0.1).
+
+A control change rebuilds the model at day 0 with the new settings, when the parameter schema
+accepts them; when it refuses them, the schema's message is shown next to the controls it
+names and the last accepted model stays. "Run the year" runs the remaining days at once and
+renders once; Step and play render every ``RENDER_DAYS`` days."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import solara
+from mesa.visualization import SolaraViz
+from mesa.visualization.utils import force_update, update_counter
+
+from model.model import GovernanceModel
+
+from . import levers, views
+from .levers import LEVERS, SCALE, SCENARIO, SEED, Settings
+
+RENDER_DAYS = 7  # Step and play move a week between renders: a daily render is the slow part
+START = levers.for_scenario("baseline")
+
+
+class DashboardModel(GovernanceModel):
+    """The model as SolaraViz rebuilds it. Mesa's Reset calls ``type(model)(**model_params,
+    scenario=<a Mesa Scenario>)``: the page's one model parameter is the reactive holding the
+    last accepted settings, which name the study's scenario; Mesa's scenario object is not
+    used. A finished year stays finished (Step after the end does nothing), and one day is
+    run at a time: "Run the year" pressed while Mesa's play thread steps the same model waits
+    for its day to end instead of interleaving with it."""
+
+    def __init__(self, settings: solara.Reactive[Settings], scenario: Any = None) -> None:
+        self.settings = settings.value
+        self._one_day = threading.Lock()
+        super().__init__(**settings.value.model_kwargs())
+
+    def step(self) -> None:
+        with self._one_day:
+            if self.running:
+                super().step()
+
+
+_warming: set[tuple[int, float]] = set()
+_warming_lock = threading.Lock()
+
+
+def _warm_baseline(settings: Settings) -> None:
+    """Run the baseline of these seed and scale in the background, for the comparison (once:
+    a second run of it would only slow the one the user is watching)."""
+    key = (settings.seed, settings.scale)
+    with _warming_lock:
+        if key in _warming:
+            return
+        _warming.add(key)
+    threading.Thread(target=views.baseline_summary, args=key, daemon=True).start()
+
+
+@solara.component
+def ControlError(key: str, refused: tuple[str, tuple[str, ...]] | None) -> None:
+    if refused is not None and key in refused[1]:
+        solara.Error(refused[0], dense=True, text=True, outlined=True,
+                     classes=["dashboard-control-error"])
+
+
+@solara.component
+def LeverControl(lever: levers.Lever, value: Any, on_value, refused) -> None:
+    if lever.kind == "switch":
+        solara.Checkbox(label=f"{lever.title}: {lever.caption}", value=value, on_value=on_value)
+    elif lever.kind == "select":
+        meanings = dict(lever.choices)
+        texts = [f"{c}: {meanings[c]}" for c in lever.allowed]
+        solara.Select(lever.title, value=f"{value}: {meanings[value]}", values=texts,
+                      on_value=lambda text: on_value(text.split(":", 1)[0]))
+    else:
+        number = float if isinstance(lever.step, float) else int
+        slider = solara.SliderFloat if number is float else solara.SliderInt
+        slider(f"{lever.title}: {value:,g} {lever.unit}", value=value, min=lever.lo,
+               max=lever.hi, step=lever.step, on_value=lambda v: on_value(number(v)))
+        solara.Text(lever.caption, style={"font-size": "0.8em", "color": "#555"})
+    ControlError(lever.key, refused)
+
+
+@solara.component
+def Controls(shown: solara.Reactive[Settings], accepted: solara.Reactive[Settings],
+             model: solara.Reactive[GovernanceModel]) -> None:
+    """The levers, the scenario, scale and seed, and "Run the year"."""
+    refused = levers.refused(shown.value)
+
+    def change(key: str, value: Any) -> None:
+        new = shown.value.with_value(key, value)
+        shown.set(new)
+        if levers.refused(new) is None:  # else: the message shows; the last model stays
+            accepted.set(new)
+            model.set(DashboardModel(accepted))
+            _warm_baseline(new)
+
+    def run_year() -> None:
+        m = model.value
+        while m.running:
+            m.step()
+        force_update()
+
+    with solara.Card("What-if settings"):
+        solara.Button("Run the year", color="success", on_click=run_year, block=True,
+                      classes=["dashboard-run-year"])
+        scenarios = levers.scenario_choices()
+        solara.Select("Scenario (sets every lever below)", value=scenarios[shown.value.scenario],
+                      values=list(scenarios.values()),
+                      on_value=lambda text: change(SCENARIO, next(
+                          n for n, d in scenarios.items() if d == text)))
+        s = shown.value
+        solara.SliderFloat(f"{SCALE.title}: {s.scale:g} {SCALE.unit}", value=s.scale,
+                           min=SCALE.lo, max=SCALE.hi, step=SCALE.step,
+                           on_value=lambda v: change(SCALE.key, round(float(v), 2)))
+        ControlError(SCALE.key, refused)
+        solara.InputInt("Seed (same seed: same year, and the baseline it is compared with)",
+                        value=s.seed, on_value=lambda v: change(SEED, v))
+        ControlError(SEED, refused)
+        for lever in LEVERS:
+            LeverControl(lever, s.levers[lever.key], lambda v, k=lever.key: change(k, v), refused)
+
+
+@solara.component
+def KpiCards(summary: dict[str, Any]) -> None:
+    with solara.Row(style={"flex-wrap": "wrap", "gap": "8px"}):
+        for label, value, unit in views.cards(summary):
+            with solara.Card(style={"min-width": "170px", "max-width": "210px"},
+                             classes=["dashboard-kpi"]):
+                solara.Text(label, style={"font-size": "0.85em", "color": "#444"})
+                solara.HTML(tag="div", unsafe_innerHTML=value,
+                            style={"font-size": "1.6em", "font-weight": "bold"})
+                solara.Text(unit, style={"font-size": "0.8em", "color": "#666"})
+
+
+@solara.component
+def Comparison(model: GovernanceModel) -> None:
+    update_counter.get()
+    s = model.settings
+    if model.summary is None:
+        solara.Info("The comparison with the baseline (same seed and scale) appears when the "
+                    "year is complete: press \"Run the year\".", dense=True)
+        return
+    rows = views.comparison(model.summary, views.baseline_summary(s.seed, s.scale))
+    head = ("measure", "unit", "current settings", "baseline", "difference", "")
+    cell = "padding: 2px 6px; border-bottom: 1px solid #ddd; text-align: {}"
+    colour = {"better": "#009E73", "worse": "#D55E00"}
+    body = "".join(
+        "<tr>" + "".join(f'<td style="{cell.format("left" if k in ("measure", "unit") else "right")}'
+                         f'; color: {colour.get(r[k], "inherit")}">{r[k]}</td>'
+                         for k in ("measure", "unit", "current", "baseline", "difference",
+                                   "verdict")) + "</tr>"
+        for r in rows)
+    solara.HTML(tag="table", unsafe_innerHTML="<tr>" + "".join(
+        f'<th style="{cell.format("left")}">{h}</th>' for h in head) + "</tr>" + body,
+        classes=["dashboard-comparison"],
+        style={"border-collapse": "collapse", "width": "100%", "font-size": "0.85em"})
+
+
+@solara.component
+def Results(model: GovernanceModel, measure: solara.Reactive[str]) -> None:
+    update_counter.get()  # Mesa's Step, play and our "Run the year" bump it
+    summary = views.summary_so_far(model)
+    day = model.day
+    labels = {k: f"{m.label} ({m.unit})" for k, m in views.MAP_MEASURES.items()}
+    with solara.Column(style={"padding": "8px"}):
+        # (no solara.Markdown: it loads its math renderer from a CDN)
+        changed = model.settings.changes()
+        solara.Text(f"{levers.scenario_choices()[model.settings.scenario]}"
+                    + (f", changed: {'; '.join(changed)}" if changed else "") + "; seed "
+                    f"{model.settings.seed}, scale {model.settings.scale:g}: day {day} of "
+                    f"{model.p.days}" + (" (the year is complete)" if model.summary else ""),
+                    style={"font-weight": "bold"}, classes=["dashboard-day"])
+        KpiCards(summary)
+        with solara.Columns([1, 1]):
+            with solara.Column():
+                solara.Select("Colour the map by", value=labels[measure.value],
+                              values=list(labels.values()),
+                              on_value=lambda t: measure.set(
+                                  next(k for k, v in labels.items() if v == t)))
+                fig = solara.use_memo(lambda: views.map_figure(model, measure.value),
+                                      [id(model), day, measure.value])
+                solara.FigureMatplotlib(fig, dependencies=[id(model), day, measure.value],
+                                        format="png")
+            with solara.Column():
+                solara.Text("Current settings against the baseline, same seed and scale "
+                            "(paired difference)", style={"font-weight": "bold"})
+                Comparison(model)
+        series = solara.use_memo(lambda: views.series_figure(model), [id(model), day])
+        solara.FigureMatplotlib(series, dependencies=[id(model), day], format="png")
+
+
+@solara.component
+def SidebarControls(shown: solara.Reactive[Settings], accepted: solara.Reactive[Settings],
+                    model: solara.Reactive[GovernanceModel]) -> None:
+    """The controls in the sidebar, below Mesa's (a sidebar's place follows its depth in the
+    page's tree: this one is nested deeper than SolaraViz's)."""
+    with solara.Column(), solara.Column(), solara.Column(), solara.Sidebar():
+        Controls(shown, accepted, model)
+
+
+@solara.component
+def Page() -> None:
+    shown = solara.use_reactive(START)
+    accepted = solara.use_reactive(START)
+    first = solara.use_memo(lambda: DashboardModel(accepted), [])
+    model = solara.use_reactive(first)
+    measure = solara.use_reactive("satisfaction")
+    solara.use_effect(lambda: _warm_baseline(START), [])
+    SidebarControls(shown, accepted, model)
+    SolaraViz(model, components=[], model_params={"settings": accepted},
+              render_interval=RENDER_DAYS, play_interval=50,
+              name="Yanzhou community governance: what if?")
+    Results(model.value, measure)

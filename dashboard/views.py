@@ -1,0 +1,238 @@
+"""What the dashboard shows, as numbers and matplotlib figures of a GovernanceModel at any
+day of its year: the schematic district map (streets → communities → compounds, a treemap
+sized by population, coloured by a chosen measure), the KPI cards, the monthly series by
+street and the paired comparison with the baseline on the same seed. Labels, units and
+formats come from the measure registry (model/kpis.py)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import matplotlib as mpl
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
+
+from model import figstyle, kpis
+from model.calendar import month_of
+from model.metrics import DAYS_PER_MONTH, summarise
+from model.model import GovernanceModel
+from model.vocabulary import CHANNELS, IS_DISPUTE, OPEN_STATES, STREETS
+
+# The KPI cards: what a report's bottom line leads with, then the load on staff and what
+# overload hides (model/kpis.py declares them all).
+CARDS = (*kpis.leads(), "workload_per_worker", "abandoned_share", "backlog_at_year_end")
+# The comparison with the baseline: the cards' measures and what else overload shows.
+COMPARED = (*CARDS[:-1], "never_handled_share", "escalated_share", "unsatisfied_share",
+            CARDS[-1])
+
+
+@dataclass(frozen=True)
+class MapMeasure:
+    label: str
+    unit: str
+    fmt: str
+    better: int  # +1 higher is better, -1 lower (the colour map runs from worse to better)
+
+
+MAP_MEASURES = {
+    "satisfaction": MapMeasure("mean satisfaction of adults", kpis.SCALE, "{:.2f}", 1),
+    "load": MapMeasure("reported cases per community worker per month",
+                       "cases / worker / month", "{:.1f}", -1),
+    "backlog": MapMeasure("open cases per 1,000 residents", "cases / 1,000 residents",
+                          "{:.1f}", -1),
+    "disputes": MapMeasure("disputes per 1,000 per month", kpis.PER_1000, "{:.2f}", -1),
+}
+
+
+def months_run(model: GovernanceModel) -> float:
+    return max(model.day, 1) / DAYS_PER_MONTH
+
+
+def compound_values(model: GovernanceModel, measure: str) -> np.ndarray:
+    """Measure ``measure`` (a key of MAP_MEASURES) of every compound, over the days run."""
+    d, c = model.district, model.cases
+    present = np.maximum(np.bincount(d.compound, model.present, minlength=d.n_compounds), 1)
+    year = c.opened >= 0
+    if measure == "satisfaction":
+        return np.asarray(model.compound_satisfaction(), float)
+    if measure == "backlog":
+        open_ = np.isin(c.state, OPEN_STATES)
+        return np.bincount(c.compound[open_], minlength=d.n_compounds) / present * 1000
+    if measure == "disputes":
+        disputes = np.bincount(c.compound[year & IS_DISPUTE[c.kind]], minlength=d.n_compounds)
+        return disputes / present * 1000 / months_run(model)
+    if measure == "load":  # a community's staff serve all its compounds
+        reported = year & (c.channel != CHANNELS.index("silence"))
+        per_community = (np.bincount(c.community[reported], minlength=d.n_communities)
+                         / np.maximum(model.staff, 1) / months_run(model))
+        return per_community[d.compound_community]
+    raise KeyError(f"unknown map measure {measure!r}; allowed: {', '.join(MAP_MEASURES)}")
+
+
+def _split(x: float, length: float, weights: np.ndarray) -> list[tuple[float, float]]:
+    """(start, size) of pieces of [x, x + length] in proportion to ``weights``."""
+    edges = x + length * np.concatenate([[0.0], np.cumsum(weights) / max(weights.sum(), 1)])
+    return [(float(a), float(b - a)) for a, b in zip(edges[:-1], edges[1:], strict=True)]
+
+
+def treemap(model: GovernanceModel) -> dict[str, list[tuple[int, tuple[float, ...]]]]:
+    """Rectangles (x, y, width, height) in the unit square: streets side by side, their
+    communities stacked, each community's compounds side by side; sizes by base population."""
+    d = model.district
+    out: dict[str, list] = {"street": [], "community": [], "compound": []}
+    street_pop = np.bincount(d.community_street, d.community_pop, minlength=len(STREETS))
+    for s, (x, w) in enumerate(_split(0.0, 1.0, street_pop)):
+        out["street"].append((s, (x, 0.0, w, 1.0)))
+        comms = np.flatnonzero(d.community_street == s)
+        for i, (y, h) in zip(comms, _split(0.0, 1.0, d.community_pop[comms]), strict=True):
+            out["community"].append((int(i), (x, y, w, h)))
+            cps = np.flatnonzero(d.compound_community == i)
+            for j, (cx, cw) in zip(cps, _split(x, w, d.compound_pop[cps]), strict=True):
+                out["compound"].append((int(j), (cx, y, cw, h)))
+    return out
+
+
+def map_figure(model: GovernanceModel, measure: str) -> Figure:
+    """The district map coloured by ``measure``, with the street names and a colour bar."""
+    m = MAP_MEASURES[measure]
+    values = compound_values(model, measure)
+    lo, hi = float(values.min()), float(values.max())
+    if hi - lo < 1e-9:
+        lo, hi = lo - 0.5 * max(abs(lo), 1e-3), hi + 0.5 * max(abs(hi), 1e-3)
+    with figstyle.style():
+        # fixed places, not a layout engine: a figure a week, and the engine costs more than
+        # the drawing
+        fig = Figure(figsize=(7.5, 5.2), dpi=figstyle.DPI)
+        ax = fig.add_axes((0.01, 0.01, 0.8, 0.9))
+        cmap = "RdYlBu" if m.better > 0 else "RdYlBu_r"
+        norm = mpl.colors.Normalize(lo, hi)
+        colours = mpl.colormaps[cmap](norm(values))
+        rects = treemap(model)
+        for j, (x, y, w, h) in rects["compound"]:
+            ax.add_patch(Rectangle((x, y), w, h, facecolor=colours[j], edgecolor="white", lw=0.8))
+        for _, (x, y, w, h) in rects["community"]:
+            ax.add_patch(Rectangle((x, y), w, h, fill=False, edgecolor="#555555", lw=1.4))
+        for s, (x, y, w, h) in rects["street"]:
+            ax.add_patch(Rectangle((x, y), w, h, fill=False, edgecolor="black", lw=2.5))
+            ax.text(x + w / 2, 1.01, STREETS[s], ha="center", va="bottom", fontsize=12,
+                    fontweight="bold")
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1.07)
+        ax.set_axis_off()
+        ax.set_title(f"Compounds by population, in communities (thin lines) and streets: "
+                     f"day {model.day} of {model.p.days}", fontsize=11, loc="left")
+        bar = fig.colorbar(mpl.cm.ScalarMappable(norm, cmap), cax=fig.add_axes((0.83, 0.1, 0.03, 0.75)))
+        bar.set_label(figstyle.wrap(f"{m.label} ({m.unit})", 34))
+    return fig
+
+
+def summary_so_far(model: GovernanceModel) -> dict[str, Any] | None:
+    """The run's summary: the finished year's, or the days run so far (None before day 1)."""
+    if model.summary is not None:
+        return model.summary
+    if model.day == 0:
+        return None
+    if model.daily.snapshots:
+        return summarise(model, model.scenario_name)
+    # before the first month's end the summary has no month-end look at satisfaction yet:
+    # today's, taken back at once (the run itself never sees it)
+    model.daily.month_snapshot(model)
+    try:
+        return summarise(model, model.scenario_name)
+    finally:
+        model.daily.snapshots.pop()
+
+
+def cards(summary: dict[str, Any] | None) -> list[tuple[str, str, str]]:
+    """(label, value, unit) of each KPI card ("–" before the first day is run)."""
+    out = []
+    for key in CARDS:
+        v = kpis.value(summary, key) if summary else None
+        shown = "–" if summary is None else "n/a" if v is None else kpis.fmt(key).format(v)
+        out.append((kpis.label(key), shown, kpis.unit(key)))
+    return out
+
+
+def monthly_by_street(model: GovernanceModel) -> dict[str, np.ndarray]:
+    """Per street (rows) and month (columns) so far: cases entering community staff queues
+    per worker, disputes per 1,000 residents and month-end mean satisfaction of adults."""
+    d, c, log = model.district, model.cases, model.daily
+    days = len(log.new_cases)
+    if days == 0:
+        return {}
+    month = month_of(np.arange(days))
+    n_months = int(month[-1]) + 1
+    summary = summary_so_far(model)
+    load = np.array([s["monthly_load_per_worker"] for s in summary["by_street"]])
+    sel = (c.opened >= 0) & IS_DISPUTE[c.kind]
+    disputes = np.zeros((len(STREETS), n_months))
+    np.add.at(disputes, (c.street[sel], month_of(c.opened[sel])), 1)
+    present_days = np.stack([np.bincount(month, log.present_by_street[:, s], minlength=n_months)
+                             for s in range(len(STREETS))])
+    per_1000 = disputes * 1000 * DAYS_PER_MONTH / np.maximum(present_days, 1)
+    snaps = log.snapshots
+    sat = np.full((len(STREETS), n_months), np.nan)
+    for i, snap in enumerate(snaps[:n_months]):
+        total = np.bincount(d.community_street, snap["community_sum"], minlength=len(STREETS))
+        n = np.bincount(d.community_street, snap["community_n"], minlength=len(STREETS))
+        sat[:, i] = total / np.maximum(n, 1)
+    return {"load": load, "disputes": per_1000, "satisfaction": sat}
+
+
+SERIES = (("load", "workload_per_worker"), ("disputes", "disputes_per_1000_per_month"),
+          ("satisfaction", "mean_satisfaction"))
+
+
+def series_figure(model: GovernanceModel) -> Figure:
+    """Three panels by month, a line per street: load per worker, disputes, satisfaction."""
+    data = monthly_by_street(model)
+    with figstyle.style():
+        fig = Figure(figsize=(12, 3.6), dpi=figstyle.DPI)
+        fig.subplots_adjust(left=0.06, right=0.99, bottom=0.15, top=0.86, wspace=0.3)
+        axes = fig.subplots(1, len(SERIES))
+        for ax, (name, key) in zip(axes, SERIES, strict=True):
+            ax.set_title(figstyle.wrap(kpis.declared(key).label, 36), fontsize=11)
+            ax.set_ylabel(kpis.unit(key), fontsize=10)
+            ax.set_xlabel("month of the year", fontsize=10)
+            ax.set_xlim(0.5, 12.5)
+            if name not in data:
+                continue
+            months = np.arange(1, data[name].shape[1] + 1)
+            for s, street in enumerate(STREETS):
+                ax.plot(months, data[name][s], marker=figstyle.MARKERS[s], label=street)
+        if data:
+            axes[0].legend(loc="best", fontsize=9)
+    return fig
+
+
+@lru_cache(maxsize=16)
+def baseline_summary(seed: int, scale: float) -> dict[str, Any]:
+    """The baseline year's summary at ``seed`` and ``scale`` (kept: every comparison on the
+    same seed and scale reuses it)."""
+    from model.model import run_model
+
+    return run_model(seed=seed, scenario="baseline", scale=scale)
+
+
+def comparison(current: dict[str, Any], baseline: dict[str, Any]) -> list[dict[str, str]]:
+    """The headline measures of the current settings against the baseline on the same seed:
+    both values, the paired difference, and whether it is better or worse."""
+    rows = []
+    for key in COMPARED:
+        a, b = kpis.value(current, key), kpis.value(baseline, key)
+        if a is None or b is None:
+            continue
+        f = kpis.fmt(key)
+        diff = a - b
+        pct = kpis.PERCENT_FORMAT.fullmatch(f or "")
+        shown = (f"{diff * 100:+.{pct.group(1)}f} points" if pct
+                 else f.replace("{:", "{:+").format(diff))
+        verdict = ("same" if abs(diff) < 1e-12 else "" if not kpis.better(key) else
+                   "better" if diff * kpis.better(key) > 0 else "worse")
+        rows.append({"measure": kpis.label(key), "unit": kpis.unit(key),
+                     "current": f.format(a), "baseline": f.format(b),
+                     "difference": shown, "verdict": verdict})
+    return rows
