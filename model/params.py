@@ -309,6 +309,16 @@ class Params:
                                           "share of the other streets' full-time workers "
                                           "serving Longqiao in the heating season",
                                           lo=0.0, hi=1.0)
+    seasonal_staff_per_10k_influx: float = _p(0.0, "option (P3: the winter peak in Longqiao; "
+                                              "F11, F18)", "temporary community workers hired "
+                                              "for Longqiao's communities for the heating "
+                                              "season only, per 10,000 winter residents, placed "
+                                              "by each community's winter residents",
+                                              lo=0.0, hi=1_000.0)
+    seasonal_staff_skill: float = _p(0.6, "assumption (temporary hires new to the community, "
+                                     "as the welfare posts of F7)", "productivity of a "
+                                     "seasonal worker relative to a full-time worker",
+                                     lo=0.0, hi=2.0)
 
     # --- hotline closed loop (policy 8) -----------------------------------------------------
     closed_loop: bool = _p(True, "policy 8; State Council 2020 No. 53 (12345 follow-up)",
