@@ -370,6 +370,16 @@ class Params:
                                 "rise of satisfaction per activity per 1,000 residents",
                                 lo=0.0, hi=10.0)
 
+    # --- budget: what a yuan buys (`run.py budget`, experiments/budget.py; F5, F13, F14) ----
+    worker_yuan_per_year: float = _p(70_000.0, "assumption (pay of about 4,500 yuan a month "
+                                     "plus about 30 % social insurance and housing fund; the "
+                                     "study gives no figure)", "yearly cost of one full-time "
+                                     "community worker", lo=1_000.0, hi=1e7)
+    seasonal_worker_yuan_per_month: float = _p(3_000.0, "assumption (a temporary post near "
+                                               "the local minimum wage, plus insurance; the "
+                                               "study gives no figure)", "monthly cost of one "
+                                               "seasonal worker", lo=100.0, hi=1e6)
+
     # --- participation (P8; policies 3d, 7) --------------------------------------------------
     volunteer_base: float = _p(0.02, "assumption (P8: low participation)", "monthly "
                                "probability an adult volunteers", lo=0.0, hi=1.0)

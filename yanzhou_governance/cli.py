@@ -6,6 +6,7 @@ installed, ``python run.py`` in a checkout (the same commands).
     python run.py compare --scenarios a,b --seeds 3 --scale 0.25   scenarios side by side
     python run.py sweep --vary staffing_per_10k=18,24.5,43.9 --replicates 5 --out DIR
     python run.py staffing --total 598 --rules uniform,proportional,demand,optimized --out DIR
+    python run.py budget --budget 5000000 --step 0.25 --out DIR   staff vs funding vs seasonal staff
     python run.py sensitivity --problem staffing_funding_influx --method sobol --n 64 --out DIR
     python run.py report DIR [--out FILE]   one self-contained HTML report of an output directory
     python run.py calibrate [--write]  fit the free base rates to F3 and F4 (docs/calibration.md)
@@ -284,6 +285,29 @@ def cmd_staffing(args: argparse.Namespace) -> int:
     print(table(result, ["rule"]))
     scale_note(args.scale)  # after the checks: an error stays one line
     print(f"written to {args.out}/staffing.csv, staffing_allocation.csv and staffing.png")
+    return 1 if result["failed"].any() else 0
+
+
+def cmd_budget(args: argparse.Namespace) -> int:
+    """A fixed extra budget split over staff, funding and seasonal staff (docs/experiments.md)."""
+    from experiments.aggregate import paired_text, table
+    from experiments.budget import compare_budget, measured, name
+
+    result = compare_budget(
+        args.budget, mixes=args.mixes, step=args.step, objectives=args.objective,
+        reference=args.reference, replicates=args.replicates, scenario=args.scenario,
+        scale=args.scale, days=args.days, seed=args.seed, workers=args.workers, dask=args.dask,
+        out=args.out, progress=not args.quiet, posterior=args.posterior, worlds=args.worlds)
+    import pandas as pd
+
+    best = pd.read_csv(Path(args.out) / "best.csv")
+    print(paired_text(pd.read_csv(Path(args.out) / "paired.csv"), "mix",
+                      list(best["objective"])))
+    print(table(result, ["mix"], measured(list(best["objective"]))))
+    for b in best.itertuples():
+        print(f"best on {b.objective}: {name(b.best_mix)} ({b.best_mix})")
+    scale_note(args.scale)  # after the checks: an error stays one line
+    print(f"written to {args.out}/budget.csv, best.csv, paired.csv and budget.png")
     return 1 if result["failed"].any() else 0
 
 
@@ -613,6 +637,32 @@ def build_parser() -> argparse.ArgumentParser:
     _experiment_options(stf, replicates=5, out="results/staffing")
     stf.set_defaults(func=cmd_staffing, resumable=True)
 
+    bud = sub.add_parser("budget", help="split a fixed extra budget over more staff, more "
+                         "funding and seasonal staff for Longqiao's winter",
+                         description="An extra yearly budget (yuan, at scale 1.0) split over "
+                         "more community staff, more funding per community and seasonal staff "
+                         "for Longqiao's heating season, on a lattice of shares (--step) or as "
+                         "listed (--mixes); every mix and no extra spending on the same seeds, "
+                         "paired differences and the best mix per objective "
+                         "(docs/experiments.md, 'Budget').")
+    bud.add_argument("--budget", type=float, required=True, metavar="YUAN",
+                     help="extra yuan a year on top of today's spending")
+    bud.add_argument("--mixes", default=None, metavar="S:F:W,...",
+                     help="mixes as staff:funding:seasonal shares summing to 1, e.g. "
+                     "1:0:0,0.5:0.5:0 (default: the lattice of --step)")
+    bud.add_argument("--step", type=float, default=None,
+                     help="lattice of shares in steps of STEP (default 0.25: 15 mixes)")
+    bud.add_argument("--objective", default="mean_satisfaction,resolution_rate",
+                     metavar="OBJECTIVE,...", help="measures to find the best mix on "
+                     f"(default mean_satisfaction,resolution_rate): {', '.join(objectives())}")
+    bud.add_argument("--reference", default=None, metavar="MIX",
+                     help="the mix the others are paired against (default none: no extra "
+                     "spending)")
+    bud.add_argument("--scenario", default="baseline", help="base scenario name or path")
+    _worlds_options(bud)
+    _experiment_options(bud, replicates=5, out="results/budget")
+    bud.set_defaults(func=cmd_budget, resumable=True)
+
     sen = sub.add_parser("sensitivity", help="SALib sensitivity analysis (Sobol, Morris, FAST) of "
                          "a problem file, resumable, local or Dask",
                          description="Sample the problem's parameters with SALib, run every "
@@ -638,11 +688,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     rep = sub.add_parser("report", help="one self-contained HTML report of an output directory",
                          description="Write one HTML file (figures embedded, no external links) "
-                         "reading the results of a run, compare, sweep, staffing, sensitivity, "
+                         "reading the results of a run, compare, sweep, staffing, budget, sensitivity, "
                          "calibrate --method abc or validate output directory; the kind is "
                          "recognised by its files.")
     rep.add_argument("dir", metavar="DIR", help="an output directory of run, compare, sweep, "
-                     "staffing, sensitivity, calibrate --method abc or validate")
+                     "staffing, budget, sensitivity, calibrate --method abc or validate")
     rep.add_argument("--out", default=None, metavar="FILE",
                      help="the HTML file to write (default DIR/report.html)")
     rep.set_defaults(func=cmd_report)
