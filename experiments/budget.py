@@ -267,6 +267,9 @@ def compare_budget(budget: float, mixes: str | list | None = None, step: float |
             **worlds_meta(posterior, drawn)}
     agg = finish(runs, ["mix"], out, meta,
                  paired=paired_differences(runs, "mix", reference, measures))
+    # a sweep's figure by mix would put 16 labels under each of 20 panels: budget.png shows
+    # the objectives, budget.csv every headline measure
+    (out / "sweep_mix.png").unlink(missing_ok=True)
     result = _budget_table(table, agg, measures)
     best = best_mixes(runs, result, objectives, reference)
     atomic_write(out / "budget.csv", lambda tmp: result.to_csv(tmp, index=False))
@@ -357,7 +360,7 @@ def plot_budget(paired: pd.DataFrame, best: pd.DataFrame, path: Path) -> None:
             ax.axvline(0, color="black", lw=0.8)
             unit = "percentage points" if f != 1 else kpis.unit(objective)
             ax.set_xlabel(wrap(f"difference against {name(rows['reference'].iloc[0])} "
-                               f"({unit})", 60))
+                               f"({unit})", 40))
             way = "higher" if kpis.better(objective) > 0 else "lower"
             ax.set_title(wrap(f"{kpis.label(objective)} ({way} is better): paired difference "
                               "and 95 % CI; orange: the best mix", 50))

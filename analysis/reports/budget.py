@@ -39,8 +39,6 @@ from .html import Page, Raw, figures, frame_table, measure, missing, num, sectio
 FIGURES = {
     "budget.png": "per objective, every mix's paired difference against the reference, 95 % CI; "
                   "the best mix in orange",
-    "sweep_mix.png": "headline measures by mix (staff:funding:seasonal shares), 95 % CI over "
-                     "the replicate seeds",
 }
 # What each use buys: (share column, column of the amount bought, how the reading words it).
 BUYS = (("staff_share", "extra_staff", "{} more community workers"),
@@ -225,8 +223,8 @@ def _settings(d: Path, manifest: dict[str, Any], result: pd.DataFrame) -> list[t
             ("extra budget (yuan a year, scale 1.0)", num(budget["yuan_per_year"])),
             ("objectives", ", ".join(manifest["objectives"])),
             ("reference", name(manifest["reference"])),
-            ("cost of a community worker (yuan a year)", num(budget["worker_yuan_per_year"])),
+            ("cost of a community worker (yuan a year)", count(budget["worker_yuan_per_year"])),
             ("cost of a seasonal worker (yuan a month)",
-             num(budget["seasonal_worker_yuan_per_month"])),
+             count(budget["seasonal_worker_yuan_per_month"])),
             ("heating season (months)", num(budget["season_months"])),
             ("communities expected at scale 1.0", num(budget["communities"]))]
