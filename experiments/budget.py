@@ -29,7 +29,7 @@ import pandas as pd
 from model import kpis, scenarios
 from model.calibration import replicate_seeds
 from model.metrics import DAYS_PER_MONTH
-from model.params import ParameterError, Params, allowed_text, check_allowed
+from model.params import ParameterError, Params, allowed_text, check_allowed, plain
 from model.winter_influx import in_heating_season
 
 from . import designs, plan_limits
@@ -190,6 +190,7 @@ def _check_in_range(mix: Mix, budget: float, bought: dict[str, float]) -> None:
 
 
 def _check_budget(budget: Any) -> float:
+    budget = plain(budget)  # a numpy number as the Python number of its kind
     if isinstance(budget, bool) or not isinstance(budget, int | float) or not (
             math.isfinite(budget) and budget > 0):
         raise ParameterError(f"--budget {budget!r}: allowed: a positive number of yuan a year "
@@ -232,7 +233,8 @@ def compare_budget(budget: float, mixes: str | list | None = None, step: float |
     if mixes is not None and step is not None:
         raise ParameterError("--mixes and --step both given; allowed: one of them (--step "
                              "makes the lattice of mixes, --mixes lists them)")
-    chosen = parse_mixes(mixes) if mixes is not None else lattice(step or DEFAULT_STEP)
+    chosen = parse_mixes(mixes) if mixes is not None else lattice(
+        DEFAULT_STEP if step is None else step)
     objectives = check_objectives(objectives)
     base = scenarios.load(scenario, {k: v for k, v in (("scale", scale), ("days", days))
                                      if v is not None}).params

@@ -177,7 +177,13 @@ def test_report_sentences_agree_with_the_tables(run_dir):
         f"{YUAN / p.worker_yuan_per_year:.1f} more community workers, or "
         f"{YUAN / budget.expected_communities(p):,.0f} yuan more per community, or "
         f"{YUAN / (p.seasonal_worker_yuan_per_month * budget.season_months(p)):,.0f} seasonal "
-        "workers for Longqiao's heating season")
+        f"workers for Longqiao's heating season (at {p.worker_yuan_per_year:,.0f} yuan a year "
+        f"per community worker, {p.seasonal_worker_yuan_per_month:,.0f} yuan a month per "
+        f"seasonal worker over a heating season of {budget.season_months(p):.3g} months, and "
+        f"funding spread over the {budget.expected_communities(p):.3g} communities expected at "
+        "scale 1.0). Each of the 6 mixes and no extra spending ran on the same 2 replicate "
+        "seed(s) at scale 0.02 for 20 days; each mix is compared with no extra spending by "
+        "paired differences.")
     assert manifest["budget"]["communities"] == pytest.approx(budget.expected_communities(p))
     spend = table[table["mix"] != "none"].set_index("mix")
     for m in budget.DEFAULT_OBJECTIVES:
@@ -185,8 +191,14 @@ def test_report_sentences_agree_with_the_tables(run_dir):
         top, bottom = means.idxmax(), means.idxmin()
         assert (f"On {report.short(m)} the mixes range from "
                 f"{report.measure(m, spend.loc[top, f'{m}_mean'])} ({budget.name(top)}) to "
-                f"{report.measure(m, spend.loc[bottom, f'{m}_mean'])} ({budget.name(bottom)})"
+                f"{report.measure(m, spend.loc[bottom, f'{m}_mean'])} ({budget.name(bottom)}); "
+                f"no extra spending gives {report.measure(m, table[f'{m}_mean'].iloc[0])}."
                 in page.reading)
+    # a best mix that is the reference itself is said to be so, and not compared with itself
+    own = best.assign(reference=best["best_mix"])
+    said = report.bottom_line(own, [], manifest)
+    assert said.count("It is the reference the other mixes are paired against.") == len(best)
+    assert not any("instead of" in x for x in said)
     assert cli.main(["report", str(run_dir)]) == 0 and (run_dir / "report.html").is_file()
 
 
@@ -224,6 +236,7 @@ def test_the_reference_is_no_extra_spending_or_a_mix_compared():
     (["--budget", "1e9", "--mixes", "0:0:1"], "seasonal_staff_per_10k_influx"),
     (["--budget", "1e6", "--mixes", "1:0:0", "--step", "0.5"], "--mixes and --step"),
     (["--budget", "1e6", "--step", "0.3"], "--step 0.3"),
+    (["--budget", "1e6", "--step", "0"], "--step 0"),
     (["--budget", "1e6", "--mixes", "1:0:0", "--reference", "0:1:0"], "--reference '0:1:0'"),
 ])
 def test_bad_input_exits_2_in_one_line_and_writes_nothing(tmp_path, capsys, args, named):
