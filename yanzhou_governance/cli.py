@@ -27,6 +27,7 @@ from typing import Any, NoReturn
 
 from analysis import problem as analysis_problems
 from experiments import plan_limits
+from experiments.budget import DEFAULT_OBJECTIVES as BUDGET_OBJECTIVES
 from experiments.executors import ExperimentError
 from experiments.interrupt import exit_status, stopping_signals_interrupt
 from experiments.lock import locked
@@ -652,9 +653,9 @@ def build_parser() -> argparse.ArgumentParser:
                      "1:0:0,0.5:0.5:0 (default: the lattice of --step)")
     bud.add_argument("--step", type=float, default=None,
                      help="lattice of shares in steps of STEP (default 0.25: 15 mixes)")
-    bud.add_argument("--objective", default="mean_satisfaction,resolution_rate",
-                     metavar="OBJECTIVE,...", help="measures to find the best mix on "
-                     f"(default mean_satisfaction,resolution_rate): {', '.join(objectives())}")
+    bud.add_argument("--objective", default=BUDGET_OBJECTIVES, metavar="OBJECTIVE,...",
+                     help=f"measures to find the best mix on (default {BUDGET_OBJECTIVES}): "
+                     f"{', '.join(objectives())}")
     bud.add_argument("--reference", default=None, metavar="MIX",
                      help="the mix the others are paired against (default none: no extra "
                      "spending)")
