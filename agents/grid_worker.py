@@ -1,9 +1,11 @@
 """Grid workers (网格员) and community staff: 'two committees' members (F9), full-time workers
-(F5), public-welfare posts (F7), and special grid workers drawn from couriers and riders (F15).
+(F5), public-welfare posts (F7), special grid workers drawn from couriers and riders (F15), and,
+as an option, seasonal workers hired for Longqiao's heating season (model/seasonal_staff.py).
 
 ``GridWorker`` is one worker (a Mesa agent); ``GridTeam`` is all of them as arrays with their
 day: the winter posts (an option sends workers of the other streets to Longqiao for the heating
-season, the peak that allocation alone cannot fix: P3) and the patrols of their grids that find
+season, the peak that allocation alone cannot fix: P3; seasonal workers serve then only) and the
+patrols of their grids that find
 problems residents stay silent about. Their case hours make the community offices' and the
 compounds' capacity (model/staffing.py); the cases they handle are queued there."""
 
@@ -16,7 +18,7 @@ from model import outreach, staffing, winter_influx
 from model.district import split_integer
 from model.vocabulary import LONGQIAO, S, U
 
-ROLES = ("committee", "full_time", "welfare_post", "special")
+ROLES = ("committee", "full_time", "welfare_post", "special", "seasonal")
 OFFICE_UNITS = (U["compound"], U["community"])  # the queues grid workers serve
 
 
@@ -32,9 +34,17 @@ class GridWorker(mesa.Agent):
         self.skill = skill
         self.courier = courier
 
+    def on_duty(self) -> bool:
+        """Whether the worker serves today: a seasonal worker in the heating season only."""
+        return self.role != "seasonal" or bool(
+            winter_influx.in_heating_season(self.model.day, self.model.p))
+
     def service_hours_per_day(self) -> float:
-        """Hours a day (averaged over the week) for service: what administrative tasks leave."""
+        """Hours a day (averaged over the week) for service: what administrative tasks leave
+        (none off duty)."""
         p = self.model.p
+        if not self.on_duty():
+            return 0.0
         admin = p.admin_share_with_list if p.task_admission_list else p.admin_share
         return p.work_hours_per_day * 5 / 7 * (1.0 - admin) * self.skill
 
@@ -70,6 +80,7 @@ class GridTeam:
         self.community = np.array([w.community for w in workers], np.int64)
         self.home = self.community.copy()
         self.movable = np.array([w.role == "full_time" for w in workers], bool)
+        self.seasonal = np.array([w.role == "seasonal" for w in workers], bool)
         self.case_hours = np.array([w.case_hours_per_day() for w in workers])
         self.patrol_hours = np.array([w.patrol_hours_per_day() for w in workers])
         self.in_winter_posts = False
@@ -80,7 +91,8 @@ class GridTeam:
     def _count_by_street(self) -> np.ndarray:
         """Community staff (special grid workers aside) serving in each street now."""
         d = self._model.district
-        streets = d.community_street[self.community[self._staff_member]]
+        serving = self._staff_member & (~self.seasonal | self.in_winter_posts)
+        streets = d.community_street[self.community[serving]]
         return np.bincount(streets, minlength=len(d.street_names))
 
     def __len__(self) -> int:
@@ -109,9 +121,10 @@ class GridTeam:
     # --- winter posts ---------------------------------------------------------------------
     def follow_season(self) -> None:
         """At the start of the heating season a share of the other streets' full-time workers
-        go to Longqiao's communities (by their winter residents); at its end they return."""
+        go to Longqiao's communities (by their winter residents) and the seasonal workers
+        start; at its end the first return and the others stop."""
         m = self._model
-        if m.p.winter_reassignment_share == 0:
+        if m.p.winter_reassignment_share == 0 and not self.seasonal.any():
             return
         in_season = winter_influx.in_heating_season(m.day, m.p)
         if in_season == self.in_winter_posts:
@@ -120,6 +133,9 @@ class GridTeam:
         self.community = self._winter_posts() if in_season else self.home.copy()
         for worker, comm in zip(self.workers, self.community.tolist(), strict=True):
             worker.community = comm
+        for i in np.flatnonzero(self.seasonal):  # their hours follow the season
+            self.case_hours[i] = self.workers[i].case_hours_per_day()
+            self.patrol_hours[i] = self.workers[i].patrol_hours_per_day()
         self.headcount_by_street = self._count_by_street()
         staffing.set_staff_hours(m.units, m.p, m.district, self.staff_hours())
         m.update_capacity()

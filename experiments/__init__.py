@@ -1,5 +1,6 @@
 """Experiments on the model: sweeps with replicates on local processes or a Dask cluster,
-a resumable result store, and the staffing-allocation comparison (docs/experiments.md).
+a resumable result store, the staffing-allocation comparison and the budget split
+(docs/experiments.md).
 
     import experiments
     runs = experiments.sweep("baseline", vary=["staffing_per_10k=18,24.5,43.9"], replicates=5)
@@ -10,9 +11,10 @@ intervals are computed and figures drawn.
 """
 
 from .aggregate import aggregate, mean_ci
+from .budget import compare_budget
 from .designs import factorial, parse_vary, read_design
 from .staffing_allocation import compare_staffing
 from .sweep import run_sets, sweep
 
-__all__ = ["aggregate", "compare_staffing", "factorial", "mean_ci", "parse_vary", "read_design",
-           "run_sets", "sweep"]
+__all__ = ["aggregate", "compare_budget", "compare_staffing", "factorial", "mean_ci", "parse_vary",
+           "read_design", "run_sets", "sweep"]

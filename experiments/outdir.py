@@ -26,12 +26,14 @@ from model.params import shorten
 from .executors import ExperimentError
 
 # Kind of output directory -> the files that identify it, in the order they are tested (a
-# staffing directory also holds a sweep's files, a sensitivity one a sweep-like store). An
-# ABC calibration is known by its settings file, written before its first generation, so
-# that an unfinished one (which the same command resumes) is not taken for an empty directory.
+# staffing or budget directory also holds a sweep's files, a sensitivity one a sweep-like
+# store). An ABC calibration is known by its settings file, written before its first
+# generation, so that an unfinished one (which the same command resumes) is not taken for an
+# empty directory.
 KINDS: dict[str, tuple[str, ...]] = {
     "sensitivity": ("indices.csv",),
     "staffing": ("staffing.csv",),
+    "budget": ("budget.csv",),
     "sweep": ("manifest.json", "aggregate.csv"),
     "compare": ("compare.csv",),
     "calibrate": ("abc_config.json",),

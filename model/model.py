@@ -28,6 +28,7 @@ from . import (
     property_service,
     satisfaction,
     scenarios,
+    seasonal_staff,
     smart_service,
     staffing,
     tiered_ladder,
@@ -175,12 +176,21 @@ class GovernanceModel(mesa.Model):
                                        ("full_time", s - w - committee, 1.0)):
                 for _ in range(count):
                     GridWorker(self, comm, role, skill)
+        self._hire_seasonal_staff()
         workers = self.agents_by_type.get(GridWorker)
         self.staff = staff
         self.staff_hours = np.zeros(d.n_communities)
         if workers is not None:
             for w in workers:
                 self.staff_hours[w.community] += w.case_hours_per_day()
+
+    def _hire_seasonal_staff(self) -> None:
+        """Longqiao's seasonal workers (an option, none by default): on duty in the heating
+        season only (model/seasonal_staff.py)."""
+        p = self.p
+        for comm, n in enumerate(seasonal_staff.counts(p, self.district).tolist()):
+            for _ in range(n):
+                GridWorker(self, comm, "seasonal", p.seasonal_staff_skill)
 
     def _create_firms(self) -> None:
         """One agent per firm; owners' committees are rare (red property builds them)."""

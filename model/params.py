@@ -309,6 +309,16 @@ class Params:
                                           "share of the other streets' full-time workers "
                                           "serving Longqiao in the heating season",
                                           lo=0.0, hi=1.0)
+    seasonal_staff_per_10k_influx: float = _p(0.0, "option (P3: the winter peak in Longqiao; "
+                                              "F11, F18)", "temporary community workers hired "
+                                              "for Longqiao's communities for the heating "
+                                              "season only, per 10,000 winter residents, placed "
+                                              "by each community's winter residents",
+                                              lo=0.0, hi=1_000.0)
+    seasonal_staff_skill: float = _p(0.6, "assumption (temporary hires new to the community, "
+                                     "as the welfare posts of F7)", "productivity of a "
+                                     "seasonal worker relative to a full-time worker",
+                                     lo=0.0, hi=2.0)
 
     # --- hotline closed loop (policy 8) -----------------------------------------------------
     closed_loop: bool = _p(True, "policy 8; State Council 2020 No. 53 (12345 follow-up)",
@@ -359,6 +369,16 @@ class Params:
     activity_effect: float = _p(0.05, "assumption", "relative drop of neighbour disputes and "
                                 "rise of satisfaction per activity per 1,000 residents",
                                 lo=0.0, hi=10.0)
+
+    # --- budget: what a yuan buys (`run.py budget`, experiments/budget.py; F5, F13, F14) ----
+    worker_yuan_per_year: float = _p(70_000.0, "assumption (pay of about 4,500 yuan a month "
+                                     "plus about 30 % social insurance and housing fund; the "
+                                     "study gives no figure)", "yearly cost of one full-time "
+                                     "community worker", lo=1_000.0, hi=1e7)
+    seasonal_worker_yuan_per_month: float = _p(3_000.0, "assumption (a temporary post near "
+                                               "the local minimum wage, plus insurance; the "
+                                               "study gives no figure)", "monthly cost of one "
+                                               "seasonal worker", lo=100.0, hi=1e6)
 
     # --- participation (P8; policies 3d, 7) --------------------------------------------------
     volunteer_base: float = _p(0.02, "assumption (P8: low participation)", "monthly "

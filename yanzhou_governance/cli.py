@@ -6,6 +6,7 @@ installed, ``python run.py`` in a checkout (the same commands).
     python run.py compare --scenarios a,b --seeds 3 --scale 0.25   scenarios side by side
     python run.py sweep --vary staffing_per_10k=18,24.5,43.9 --replicates 5 --out DIR
     python run.py staffing --total 598 --rules uniform,proportional,demand,optimized --out DIR
+    python run.py budget --budget 5000000 --step 0.25 --out DIR   staff vs funding vs seasonal staff
     python run.py sensitivity --problem staffing_funding_influx --method sobol --n 64 --out DIR
     python run.py discover DIR --policy A --against B --out DIR2   where the ranking flips
     python run.py report DIR [--out FILE]   one self-contained HTML report of an output directory
@@ -29,6 +30,7 @@ from typing import Any, NoReturn
 from analysis import problem as analysis_problems
 from analysis.scenario_discovery import DENSITY, MIN_COVERAGE
 from experiments import plan_limits
+from experiments.budget import DEFAULT_OBJECTIVES as BUDGET_OBJECTIVES
 from experiments.executors import ExperimentError
 from experiments.interrupt import exit_status, stopping_signals_interrupt
 from experiments.lock import locked
@@ -298,6 +300,29 @@ def cmd_staffing(args: argparse.Namespace) -> int:
     print(table(result, ["rule"]))
     scale_note(args.scale)  # after the checks: an error stays one line
     print(f"written to {args.out}/staffing.csv, staffing_allocation.csv and staffing.png")
+    return 1 if result["failed"].any() else 0
+
+
+def cmd_budget(args: argparse.Namespace) -> int:
+    """A fixed extra budget split over staff, funding and seasonal staff (docs/experiments.md)."""
+    from experiments.aggregate import paired_text, table
+    from experiments.budget import compare_budget, measured, name
+
+    result = compare_budget(
+        args.budget, mixes=args.mixes, step=args.step, objectives=args.objective,
+        reference=args.reference, replicates=args.replicates, scenario=args.scenario,
+        scale=args.scale, days=args.days, seed=args.seed, workers=args.workers, dask=args.dask,
+        out=args.out, progress=not args.quiet, posterior=args.posterior, worlds=args.worlds)
+    import pandas as pd
+
+    best = pd.read_csv(Path(args.out) / "best.csv")
+    print(paired_text(pd.read_csv(Path(args.out) / "paired.csv"), "mix",
+                      list(best["objective"])))
+    print(table(result, ["mix"], measured(list(best["objective"]))))
+    for b in best.itertuples():
+        print(f"best on {b.objective}: {name(b.best_mix)} ({b.best_mix})")
+    scale_note(args.scale)  # after the checks: an error stays one line
+    print(f"written to {args.out}/budget.csv, best.csv, paired.csv and budget.png")
     return 1 if result["failed"].any() else 0
 
 
@@ -649,6 +674,32 @@ def build_parser() -> argparse.ArgumentParser:
     _experiment_options(stf, replicates=5, out="results/staffing")
     stf.set_defaults(func=cmd_staffing, resumable=True)
 
+    bud = sub.add_parser("budget", help="split a fixed extra budget over more staff, more "
+                         "funding and seasonal staff for Longqiao's winter",
+                         description="An extra yearly budget (yuan, at scale 1.0) split over "
+                         "more community staff, more funding per community and seasonal staff "
+                         "for Longqiao's heating season, on a lattice of shares (--step) or as "
+                         "listed (--mixes); every mix and no extra spending on the same seeds, "
+                         "paired differences and the best mix per objective "
+                         "(docs/experiments.md, 'Budget').")
+    bud.add_argument("--budget", type=float, required=True, metavar="YUAN",
+                     help="extra yuan a year on top of today's spending")
+    bud.add_argument("--mixes", default=None, metavar="S:F:W,...",
+                     help="mixes as staff:funding:seasonal shares summing to 1, e.g. "
+                     "1:0:0,0.5:0.5:0 (default: the lattice of --step)")
+    bud.add_argument("--step", type=float, default=None,
+                     help="lattice of shares in steps of STEP (default 0.25: 15 mixes)")
+    bud.add_argument("--objective", default=BUDGET_OBJECTIVES, metavar="OBJECTIVE,...",
+                     help=f"measures to find the best mix on (default {BUDGET_OBJECTIVES}): "
+                     f"{', '.join(objectives())}")
+    bud.add_argument("--reference", default=None, metavar="MIX",
+                     help="the mix the others are paired against (default none: no extra "
+                     "spending)")
+    bud.add_argument("--scenario", default="baseline", help="base scenario name or path")
+    _worlds_options(bud)
+    _experiment_options(bud, replicates=5, out="results/budget")
+    bud.set_defaults(func=cmd_budget, resumable=True)
+
     sen = sub.add_parser("sensitivity", help="SALib sensitivity analysis (Sobol, Morris, FAST) of "
                          "a problem file, resumable, local or Dask",
                          description="Sample the problem's parameters with SALib, run every "
@@ -698,11 +749,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     rep = sub.add_parser("report", help="one self-contained HTML report of an output directory",
                          description="Write one HTML file (figures embedded, no external links) "
-                         "reading the results of a run, compare, sweep, staffing, sensitivity, "
-                         "calibrate --method abc, validate or discover output directory; the kind is "
-                         "recognised by its files.")
+                         "reading the results of a run, compare, sweep, staffing, budget, "
+                         "sensitivity, calibrate --method abc, validate or discover output "
+                         "directory; the kind is recognised by its files.")
     rep.add_argument("dir", metavar="DIR", help="an output directory of run, compare, sweep, "
-                     "staffing, sensitivity, calibrate --method abc, validate or discover")
+                     "staffing, budget, sensitivity, calibrate --method abc, validate or "
+                     "discover")
     rep.add_argument("--out", default=None, metavar="FILE",
                      help="the HTML file to write (default DIR/report.html)")
     rep.set_defaults(func=cmd_report)

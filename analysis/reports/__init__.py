@@ -5,11 +5,11 @@ screen and printable.
 
     python run.py report DIR [--out FILE]      # default DIR/report.html
 
-The kind of directory is recognised by its files, in the order of ``KINDS`` (a staffing
-directory also holds sweep files, so it is tested first): a run, a comparison, a sweep, a
-staffing allocation, a sensitivity analysis, an ABC calibration, a validation or a scenario
-discovery. Each kind has its module here (``build(directory) -> Page``); shared helpers are
-in common.py, the HTML in html.py.
+The kind of directory is recognised by its files, in the order of ``KINDS`` (a staffing or
+budget directory also holds sweep files, so it is tested first): a run, a comparison, a sweep,
+a staffing allocation, a budget split, a sensitivity analysis, an ABC calibration, a
+validation or a scenario discovery. Each kind has its module here (``build(directory) ->
+Page``); shared helpers are in common.py, the HTML in html.py.
 """
 
 from __future__ import annotations
@@ -26,7 +26,17 @@ from experiments.store import atomic_write
 from model import kpis
 from model.params import ParameterError
 
-from . import calibration, compare, discovery, run, sensitivity, staffing, sweep, validation
+from . import (
+    budget,
+    calibration,
+    compare,
+    discovery,
+    run,
+    sensitivity,
+    staffing,
+    sweep,
+    validation,
+)
 from .html import Page, render
 
 
@@ -38,7 +48,8 @@ class Kind:
     build: Callable[[Path], Page]
 
 
-_BUILD = {"sensitivity": sensitivity.build, "staffing": staffing.build, "sweep": sweep.build,
+_BUILD = {"sensitivity": sensitivity.build, "staffing": staffing.build, "budget": budget.build,
+          "sweep": sweep.build,
           "compare": compare.build, "calibrate": calibration.build,
           "validate": validation.build, "discover": discovery.build, "run": run.build}
 KINDS = tuple(Kind(name, files, f"python run.py {command(name)}", _BUILD[name])
@@ -56,6 +67,9 @@ REQUIRED = {
     "sweep": {"manifest.json": ("scenario", "replicates", "varied", "runs"),
               "aggregate.csv": ("set_id", "runs")},
     "staffing": {"staffing.csv": ("rule", "runs")},
+    "budget": {"budget.csv": ("mix", "runs", "budget_yuan"),
+               "best.csv": ("objective", "best_mix"),
+               "manifest.json": ("budget", "objectives", "reference", "replicates", "runs")},
     "sensitivity": {"indices.csv": ("output", "parameter"),
                     "manifest.json": ("method",)},
     "calibrate": {"abc_summary.json": ("params", "particles", "generations", "parameters"),
