@@ -121,10 +121,13 @@ def compare_staffing(total: int = 598, rules: list[str] | tuple[str, ...] = RULE
                                      if v is not None}).params
     search_sets = 3 + 6 * MAX_ROUNDS if "optimized" in rules else 0  # corners, 6 moves a round
     k = len(drawn or [None])
-    runs = len(rules) * k * replicates + search_sets * len(search_pairs(k, replicates))
+    pairs = max(k, replicates)   # len(search_pairs(k, replicates)), without building it
+    runs = len(rules) * k * replicates + search_sets * pairs
     _check_total(total, base)
-    plan_limits.check_runs(runs, f"staffing: {len(rules)} rules{in_k_worlds(drawn)} + up "
-                           f"to {search_sets} search points × {replicates:,} replicates",
+    plan = (f"{len(rules)} rules{in_k_worlds(drawn)} × {replicates:,} replicates + up to "
+            f"{search_sets} search points × {pairs:,} (world, seed) pairs" if drawn else
+            f"{len(rules)} rules + up to {search_sets} search points × {replicates:,} replicates")
+    plan_limits.check_runs(runs, f"staffing: {plan}",
                            "lower --replicates" + (" or --worlds" if drawn else ""))
     plan_limits.check_memory([base], plan_limits.local_workers(workers, dask), runs)
     check_out_dir(out, "staffing")
@@ -133,7 +136,7 @@ def compare_staffing(total: int = 598, rules: list[str] | tuple[str, ...] = RULE
     chosen = {rule: {"staff_allocation": rule, **dict.fromkeys(WEIGHTS, 0.0)}
               for rule in rules if rule != "optimized"}
     if drawn:  # a clash with the rules' parameters is refused before anything runs
-        for each in (drawn, searched_in or drawn):
+        for each in filter(None, (drawn, searched_in)):
             in_worlds(designs.parameter_sets(scenario, pd.DataFrame(
                 [*chosen.values(), {"staff_allocation": "mix", **dict.fromkeys(WEIGHTS, 0.5)}]),
                 fixed), each)

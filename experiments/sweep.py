@@ -258,10 +258,11 @@ def with_design(summary: pd.DataFrame, design: pd.DataFrame | None) -> pd.DataFr
 def _run_list(summary: pd.DataFrame) -> dict[str, dict[str, Any]]:
     """The manifest's runs by key: file, status, set, replicate, seed and, with plausible
     worlds, the world (the index into the manifest's ``worlds``). A run in two places of the
-    plan (two worlds drawn from one particle, with replacement) keeps its first."""
+    plan (two identical sets, or two worlds drawn from one particle) is listed at its last."""
     worlds = "world" in summary
+    columns = ["key", "status", "set_id", "replicate", "seed", *(["world"] if worlds else [])]
     runs: dict[str, dict[str, Any]] = {}
-    for row in summary.itertuples(index=False):
+    for row in summary[columns].itertuples(index=False):
         entry = {"file": f"runs/{row.key}.parquet" if row.status == "done"
                  else f"failed/{row.key}.json", "status": row.status, "set_id": int(row.set_id),
                  "replicate": int(row.replicate), "seed": int(row.seed)}
