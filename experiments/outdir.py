@@ -36,6 +36,7 @@ KINDS: dict[str, tuple[str, ...]] = {
     "compare": ("compare.csv",),
     "calibrate": ("abc_config.json",),
     "validate": ("validation.csv",),
+    "discover": ("discovery.json",),
     "run": ("summary.json",),
 }
 # The command that writes a kind, where it is more than the kind's name (`calibrate` writes

@@ -16,14 +16,23 @@ from .metrics import MODEL_VERSION
 from .params import FIELDS, ParameterError, checked, shorten
 
 RUN_SETTINGS = ("scale", "days")
+# The particles of the shipped calibration (docs/calibration.md, "The production run"): what
+# ``--posterior baseline`` reads, so that users need no path into the installed package.
+SHIPPED = {"baseline": Path(__file__).parent / "scenario_files" / "baseline_posterior.parquet"}
+
+
+def resolve(path: str | Path) -> Path:
+    """The file behind ``--posterior``: a shipped posterior's name, or a path."""
+    return SHIPPED.get(str(path), Path(path))
 
 
 def load_posterior(path: str | Path, option: str = "--posterior") -> pd.DataFrame:
     """A posterior's particles (one column per schema parameter, plus ``weight``), checked:
-    ParameterError naming ``option``, the problem and what is allowed."""
-    path = Path(path)
-    allowed = ("allowed: a parquet file of particles, one column per parameter plus 'weight' "
-               "(posterior.parquet of `calibrate --method abc`)")
+    ParameterError naming ``option``, the problem and what is allowed. ``path`` may name a
+    shipped posterior (``baseline``)."""
+    path = resolve(path)
+    allowed = ("allowed: 'baseline' (the shipped posterior) or a parquet file of particles, one "
+               "column per parameter plus 'weight' (posterior.parquet of `calibrate --method abc`)")
     where = f"{option} '{shorten(str(path))}'"
     if not path.is_file():
         raise ParameterError(f"{where} is not a file; {allowed}")

@@ -7,6 +7,7 @@ installed, ``python run.py`` in a checkout (the same commands).
     python run.py sweep --vary staffing_per_10k=18,24.5,43.9 --replicates 5 --out DIR
     python run.py staffing --total 598 --rules uniform,proportional,demand,optimized --out DIR
     python run.py sensitivity --problem staffing_funding_influx --method sobol --n 64 --out DIR
+    python run.py discover DIR --policy A --against B --out DIR2   where the ranking flips
     python run.py report DIR [--out FILE]   one self-contained HTML report of an output directory
     python run.py calibrate [--write]  fit the free base rates to F3 and F4 (docs/calibration.md)
     python run.py calibrate --method abc --particles 100 --generations 5 --out DIR   ABC posterior
@@ -25,6 +26,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from analysis import problem as analysis_problems
+from analysis.scenario_discovery import DENSITY, MIN_COVERAGE
 from experiments import plan_limits
 from experiments.executors import ExperimentError
 from experiments.interrupt import exit_status, stopping_signals_interrupt
@@ -323,6 +325,21 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_discover(args: argparse.Namespace) -> int:
+    """Which assumptions decide the ranking of two policies: PRIM on the plausible worlds
+    (analysis/scenario_discovery.py)."""
+    from analysis import scenario_discovery as sd
+
+    check_out_dir(args.out, "discover")
+    disc = sd.discover(args.dir, args.policy, args.against, args.measure, args.threshold,
+                       args.min_coverage)
+    out = sd.write(disc, args.out)
+    print("\n".join(sd.sentences(disc)))
+    print(f"written to {out}/ (discovery.json, discovery.csv, trajectory.csv, discovery.png); "
+          "`python run.py report` makes it a page")
+    return 0
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     """One self-contained HTML report of an output directory (docs/experiments.md)."""
     from analysis import write_report
@@ -468,8 +485,9 @@ def _reference_first(entries: list[str], reference: str | None) -> list[str]:
 def _worlds_options(cmd: argparse.ArgumentParser) -> None:
     """--posterior FILE and --worlds K: every policy run in K plausible worlds."""
     cmd.add_argument("--posterior", default=None, metavar="FILE",
-                     help="particles (posterior.parquet of `calibrate --method abc`, or any "
-                     "parquet of parameter columns and 'weight'); needs --worlds")
+                     help="particles: 'baseline' (the shipped calibration's), posterior.parquet "
+                     "of `calibrate --method abc`, or any parquet of parameter columns and "
+                     "'weight'; needs --worlds")
     cmd.add_argument("--worlds", type=_at_least(1), default=None, metavar="K",
                      help="plausible worlds drawn from --posterior by weight, distinct particles "
                      "(at most as many as it has): every policy runs in each on the same seeds "
@@ -655,13 +673,37 @@ def build_parser() -> argparse.ArgumentParser:
     _engine_options(sen, out="results/sensitivity", defaults=("the problem's", "the problem's"))
     sen.set_defaults(func=cmd_sensitivity, resumable=True)
 
+    dis = sub.add_parser("discover", help="which assumptions decide the ranking of two policies "
+                         "(PRIM on the plausible worlds of compare, sweep or staffing)",
+                         description="For each plausible world of DIR (run with --posterior "
+                         "FILE --worlds K), whether --policy beats --against on --measure (mean "
+                         "paired difference over the world's seeds); PRIM (EMA Workbench) finds "
+                         "the ranges of the worlds' parameters where it does not. Writes "
+                         "discovery.json, discovery.csv, trajectory.csv and discovery.png to --out.")
+    dis.add_argument("dir", metavar="DIR", help="an output directory of compare, sweep or "
+                     "staffing run with --posterior FILE --worlds K")
+    dis.add_argument("--policy", required=True, metavar="A", help="the policy whose wins are "
+                     "examined: a scenario (compare), a rule (staffing), KEY=VALUE (sweep)")
+    dis.add_argument("--against", required=True, metavar="B", help="the policy it is compared with")
+    dis.add_argument("--measure", default=None, metavar="MEASURE",
+                     help="a measure with a better direction (default mean_days_to_close)")
+    dis.add_argument("--threshold", type=float, default=DENSITY, metavar="DENSITY",
+                     help="a box's minimum density: share of its worlds where A does not beat B "
+                     f"(default {DENSITY})")
+    dis.add_argument("--min-coverage", type=float, default=MIN_COVERAGE, metavar="SHARE",
+                     help="a box's minimum coverage: share of all such worlds it holds "
+                     f"(default {MIN_COVERAGE})")
+    dis.add_argument("--out", default="results/discover", help="output directory (default "
+                     "results/discover)")
+    dis.set_defaults(func=cmd_discover)
+
     rep = sub.add_parser("report", help="one self-contained HTML report of an output directory",
                          description="Write one HTML file (figures embedded, no external links) "
                          "reading the results of a run, compare, sweep, staffing, sensitivity, "
-                         "calibrate --method abc or validate output directory; the kind is "
+                         "calibrate --method abc, validate or discover output directory; the kind is "
                          "recognised by its files.")
     rep.add_argument("dir", metavar="DIR", help="an output directory of run, compare, sweep, "
-                     "staffing, sensitivity, calibrate --method abc or validate")
+                     "staffing, sensitivity, calibrate --method abc, validate or discover")
     rep.add_argument("--out", default=None, metavar="FILE",
                      help="the HTML file to write (default DIR/report.html)")
     rep.set_defaults(func=cmd_report)
@@ -684,8 +726,9 @@ def build_parser() -> argparse.ArgumentParser:
     val.add_argument("--workers", type=_at_least(1), default=1,
                      help="local processes (default 1)")
     val.add_argument("--posterior", default=None, metavar="FILE",
-                     help="particles (posterior.parquet of `calibrate --method abc`): each seed "
-                     "runs with a parameter set drawn from them by weight")
+                     help="particles ('baseline' for the shipped calibration's, or "
+                     "posterior.parquet of `calibrate --method abc`): each seed runs with a "
+                     "parameter set drawn from them by weight")
     val.add_argument("--out", default="results/validate", help="output directory (default "
                      "results/validate)")
     val.add_argument("--quiet", action="store_true", help="no progress output")

@@ -7,9 +7,9 @@ screen and printable.
 
 The kind of directory is recognised by its files, in the order of ``KINDS`` (a staffing
 directory also holds sweep files, so it is tested first): a run, a comparison, a sweep, a
-staffing allocation, a sensitivity analysis, an ABC calibration or a validation. Each kind
-has its module here (``build(directory) -> Page``); shared helpers are in common.py, the
-HTML in html.py.
+staffing allocation, a sensitivity analysis, an ABC calibration, a validation or a scenario
+discovery. Each kind has its module here (``build(directory) -> Page``); shared helpers are
+in common.py, the HTML in html.py.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from experiments.store import atomic_write
 from model import kpis
 from model.params import ParameterError
 
-from . import calibration, compare, run, sensitivity, staffing, sweep, validation
+from . import calibration, compare, discovery, run, sensitivity, staffing, sweep, validation
 from .html import Page, render
 
 
@@ -40,7 +40,7 @@ class Kind:
 
 _BUILD = {"sensitivity": sensitivity.build, "staffing": staffing.build, "sweep": sweep.build,
           "compare": compare.build, "calibrate": calibration.build,
-          "validate": validation.build, "run": run.build}
+          "validate": validation.build, "discover": discovery.build, "run": run.build}
 KINDS = tuple(Kind(name, files, f"python run.py {command(name)}", _BUILD[name])
               for name, files in OUTPUT_KINDS.items())
 BUILDERS: dict[str, Callable[[Path], Page]] = {k.name: k.build for k in KINDS}
@@ -64,6 +64,8 @@ REQUIRED = {
     "validate": {"validation.csv": ("pattern", "source", "statement", "mean", "ci_low",
                                     "ci_high", "share_holding", "seeds", "tolerance", "result"),
                  "validation_runs.csv": ("pattern", "seed", "statistic", "holds")},
+    "discover": {"discovery.json": ("policy", "against", "measure", "worlds", "boxes"),
+                 "discovery.csv": ("world", "difference", "a_beats_b", "box")},
 }
 OPTIONAL = {"sensitivity": ("manifest.json",)}
 
