@@ -316,12 +316,14 @@ def paired_text(paired: pd.DataFrame, by: str, measures: Sequence[str] | None = 
     if paired.empty:
         return "no paired differences (a single set, or a design table)"
     shown = paired[paired["measure"].isin(list(measures or headline()))]
+    worlds = "world_probability" in shown
+    pairs = "(world, seed) pairs" if worlds else "pairs"
     lines = []
     for (value, reference), rows in shown.groupby([by, "reference"], sort=False):
         lines.append(f"{by} {value} against {reference} (paired mean difference [95 % CI]; "
-                     "pairs in which it is better" + ("; worlds in which it is better" if
-                                                      "world_probability" in rows else "") + "):")
-        lines += [f"  {r['measure']}: {_paired_cell(r)}" for _, r in rows.iterrows()]
+                     f"{pairs} in which it is better"
+                     + ("; worlds in which it is better" if worlds else "") + "):")
+        lines += [f"  {r['measure']}: {_paired_cell(r, pairs)}" for _, r in rows.iterrows()]
     fewest = int(shown["pairs"].min()) if len(shown) else 0
     if fewest < FEW_REPLICATES:
         lines.append(f"note: only {fewest} pair(s) for some measure: the paired intervals are "
@@ -329,12 +331,13 @@ def paired_text(paired: pd.DataFrame, by: str, measures: Sequence[str] | None = 
     return "\n".join(lines)
 
 
-def _paired_cell(r: pd.Series) -> str:
-    """One measure's paired difference as text (see :func:`paired_text`)."""
+def _paired_cell(r: pd.Series, pairs: str) -> str:
+    """One measure's paired difference as text (see :func:`paired_text`); ``pairs`` says
+    what a pair is."""
     text = (f"{r['difference']:+.4g}" if not np.isfinite(r["ci_low"])
             else f"{r['difference']:+.4g} [{r['ci_low']:+.4g}, {r['ci_high']:+.4g}]")
     if np.isfinite(r["better_share"]):
-        text += f"; better in {int(r['better'])} of {int(r['pairs'])} pairs"
+        text += f"; better in {int(r['better'])} of {int(r['pairs'])} {pairs}"
     if np.isfinite(r.get("world_probability", np.nan)):
         text += (f"; better in {int(r['worlds_better'])} of {int(r['worlds'])} worlds "
                  f"(probability {r['world_probability']:.0%})")

@@ -10,12 +10,19 @@ best corner, move ``step`` of weight between two components while the objective 
 then halve the step once. The search uses its own replicate seeds; every rule, the optimised
 one included, is then evaluated on the same fresh seeds, so the optimised rule is not
 flattered by the noise it was selected on.
+
+With plausible worlds the search's objective is the mean over worlds of its own, drawn like
+the evaluation's but on a stream of their own (again, not those it is judged in); each point
+runs once per (world, seed) pair of :func:`search_pairs`, max(K, R) runs, not K × R
+(docs/experiments.md, "Robust staffing"). The rules are then also ranked by their regret
+across the evaluation worlds (experiments/regret.py).
 """
 
 from __future__ import annotations
 
 import json
 import sys
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -30,8 +37,10 @@ from . import designs, plan_limits
 from .aggregate import paired_differences
 from .executors import Backend, open_backend
 from .outdir import check_out_dir
-from .store import atomic_write
-from .sweep import finish, run_sets
+from .regret import check_robust, regret_table, robust_summary
+from .runner import Task, run_key
+from .store import atomic_write, write_json
+from .sweep import finish, run_plan, run_sets
 from .worlds import draw_worlds, in_k_worlds, in_worlds, worlds_meta
 
 RULES = ("uniform", "proportional", "demand", "optimized")
@@ -78,7 +87,8 @@ def compare_staffing(total: int = 598, rules: list[str] | tuple[str, ...] = RULE
                      dask: str | None = None, step: float = 0.25,
                      out: str | Path = "results/staffing", progress: bool = True,
                      reference: str | None = None, posterior: str | Path | None = None,
-                     worlds: int | None = None) -> pd.DataFrame:
+                     worlds: int | None = None, replace: bool = False,
+                     robust: str = "max") -> pd.DataFrame:
     """Compare allocation rules for ``total`` staff (a headcount at scale 1.0; it scales with
     the population). Returns one row per rule: its weights, the mean and 95 % CI of each
     headline measure over ``replicates`` seeds, and the allocation per community (district
@@ -87,8 +97,12 @@ def compare_staffing(total: int = 598, rules: list[str] | tuple[str, ...] = RULE
     ``out/paired.csv``.
 
     ``posterior`` with ``worlds`` K evaluates every rule in K plausible worlds drawn from it
-    on the same seeds (experiments/worlds.py); the optimized rule's weights are still
-    searched with the scenario's own parameters, so its search costs no more runs."""
+    on the same seeds (experiments/worlds.py; distinct particles unless ``replace``); the
+    optimized rule's weights are then searched for the best mean over K worlds of its own
+    (see the module's docstring). With worlds, ``out/regret.csv`` holds each rule's regret
+    in each world and ``out/robust.json`` the rules best on average and with the smallest
+    maximum and 90th-percentile regret; ``robust`` (max or p90) says which of the two the
+    plain statement leads with (experiments/regret.py)."""
     if isinstance(rules, str):  # list("uniform") would be letters
         raise ParameterError(f"rules = {rules!r} is text; allowed: a list of rules from "
                              f"{', '.join(RULES)}")
@@ -97,17 +111,23 @@ def compare_staffing(total: int = 598, rules: list[str] | tuple[str, ...] = RULE
                                   (("total", total), ("replicates", replicates), ("workers", workers)))
     seed = plan_limits.check_count("seed", seed, lowest=0)
     _check(rules, objective, total, step)
+    check_robust(robust)
     reference = _reference(rules, reference)
-    drawn = draw_worlds(posterior, worlds, seed)
+    drawn = draw_worlds(posterior, worlds, seed, replace)
+    searched_in = (draw_worlds(posterior, worlds, seed, replace, search=True)
+                   if drawn and "optimized" in rules else None)
     out = Path(out)
     base = scenarios.load(scenario, {k: v for k, v in (("scale", scale), ("days", days))
                                      if v is not None}).params
     search_sets = 3 + 6 * MAX_ROUNDS if "optimized" in rules else 0  # corners, 6 moves a round
     k = len(drawn or [None])
-    runs = (len(rules) * k + search_sets) * replicates
+    pairs = max(k, replicates)   # len(search_pairs(k, replicates)), without building it
+    runs = len(rules) * k * replicates + search_sets * pairs
     _check_total(total, base)
-    plan_limits.check_runs(runs, f"staffing: {len(rules)} rules{in_k_worlds(drawn)} + up "
-                           f"to {search_sets} search points × {replicates:,} replicates",
+    plan = (f"{len(rules)} rules{in_k_worlds(drawn)} × {replicates:,} replicates + up to "
+            f"{search_sets} search points × {pairs:,} (world, seed) pairs" if drawn else
+            f"{len(rules)} rules + up to {search_sets} search points × {replicates:,} replicates")
+    plan_limits.check_runs(runs, f"staffing: {plan}",
                            "lower --replicates" + (" or --worlds" if drawn else ""))
     plan_limits.check_memory([base], plan_limits.local_workers(workers, dask), runs)
     check_out_dir(out, "staffing")
@@ -116,15 +136,16 @@ def compare_staffing(total: int = 598, rules: list[str] | tuple[str, ...] = RULE
     chosen = {rule: {"staff_allocation": rule, **dict.fromkeys(WEIGHTS, 0.0)}
               for rule in rules if rule != "optimized"}
     if drawn:  # a clash with the rules' parameters is refused before anything runs
-        in_worlds(designs.parameter_sets(scenario, pd.DataFrame(
-            [*chosen.values(), {"staff_allocation": "mix", **dict.fromkeys(WEIGHTS, 0.5)}]),
-            fixed), drawn)
+        for each in filter(None, (drawn, searched_in)):
+            in_worlds(designs.parameter_sets(scenario, pd.DataFrame(
+                [*chosen.values(), {"staff_allocation": "mix", **dict.fromkeys(WEIGHTS, 0.5)}]),
+                fixed), each)
     trace = None
     with open_backend(workers, dask) as backend:
         if "optimized" in rules:
             weights, trace = search(scenario, fixed, objective,
                                     replicate_seeds(replicates, seed, skip=replicates), step,
-                                    out / "search", backend, progress)
+                                    out / "search", backend, progress, searched_in)
             chosen["optimized"] = {"staff_allocation": "mix",
                                    **dict(zip(WEIGHTS, weights, strict=True))}
         table = pd.DataFrame(list(chosen.values()))
@@ -134,7 +155,10 @@ def compare_staffing(total: int = 598, rules: list[str] | tuple[str, ...] = RULE
     runs.insert(0, "rule", np.array(list(chosen))[runs["set_id"].to_numpy()])
     agg = finish(runs, ["rule"], out, {"scenario": scenario, "base_seed": seed,
                                        "replicates": replicates, "fixed": fixed,
-                                       "reference": reference, **worlds_meta(posterior, drawn)},
+                                       "reference": reference,
+                                       **worlds_meta(posterior, drawn, replace),
+                                       **({"search_worlds": searched_in} if searched_in else {}),
+                                       **({"robust": robust} if drawn else {})},
                  paired=paired_differences(runs, "rule", reference, _measures(objective)))
     result = _rule_table(agg, runs, chosen, total, objective)
     _warn_if_committees_take_all(runs, sets[0])
@@ -143,15 +167,23 @@ def compare_staffing(total: int = 598, rules: list[str] | tuple[str, ...] = RULE
     atomic_write(out / "staffing_allocation.csv", lambda tmp: allocation.to_csv(tmp, index=False))
     if trace is not None:
         atomic_write(out / "search.csv", lambda tmp: trace.to_csv(tmp, index=False))
+    if drawn:
+        regret = regret_table(runs, "rule", objective)
+        atomic_write(out / "regret.csv", lambda tmp: regret.to_csv(tmp, index=False))
+        write_json(out / "robust.json", robust_summary(regret, "rule", objective, robust))
+    else:  # an earlier run in worlds into this directory: its regret is not this run's
+        for old in ("regret.csv", "robust.json"):
+            (out / old).unlink(missing_ok=True)
     plot_staffing(result, allocation, objective, out / "staffing.png")
     return result
 
 
 def search(scenario: str, fixed: dict[str, Any], objective: str, seeds: list[int],
-           step: float, out: Path, backend: Backend,
-           progress: bool) -> tuple[tuple[float, float], pd.DataFrame]:
+           step: float, out: Path, backend: Backend, progress: bool,
+           worlds: list[dict[str, Any]] | None = None) -> tuple[tuple[float, float], pd.DataFrame]:
     """Greedy search over the (population, demand) weights of the mix rule; returns the best
-    weights and the trace of every point evaluated."""
+    weights and the trace of every point evaluated. With ``worlds``, a point's objective is
+    its mean over them (:func:`point_runs`)."""
     unit = step / 2                     # the finest lattice, reached after one refinement
     n = round(1 / unit)
     scores: dict[tuple[int, int], tuple[float, float]] = {}  # lattice point -> (mean, sd)
@@ -163,12 +195,13 @@ def search(scenario: str, fixed: dict[str, Any], objective: str, seeds: list[int
         table = pd.DataFrame([{"staff_allocation": "mix", WEIGHTS[0]: a * unit,
                                WEIGHTS[1]: b * unit} for a, b in new])
         sets = designs.parameter_sets(scenario, table, fixed)
-        runs = run_sets(sets, seeds, out, scenario=scenario, progress=progress, design=table,
-                        backend=backend)
+        runs = point_runs(sets, seeds, worlds, out, scenario, progress, table, backend)
         for set_id, pt in enumerate(new):
             ok = runs[(runs["set_id"] == set_id) & (runs["status"] == "done")]
             values = ok[objective] if len(ok) else pd.Series(dtype=float)
-            scores[pt] = (float(values.mean()) if len(values) else np.nan,
+            # each world counts once however many of the search seeds it ran on
+            mean = values.groupby(ok["world"]).mean().mean() if worlds else values.mean()
+            scores[pt] = (float(mean) if len(values) else np.nan,
                           float(values.std(ddof=1)) if len(values) > 1 else np.nan)
 
     def score(pt: tuple[int, int]) -> float:
@@ -194,6 +227,32 @@ def search(scenario: str, fixed: dict[str, Any], objective: str, seeds: list[int
                            f"{objective}_sd": sd, "chosen": (a, b) == current}
                           for (a, b), (m, sd) in scores.items()])
     return (current[0] * unit, current[1] * unit), trace
+
+
+def search_pairs(k: int, r: int) -> list[tuple[int, int]]:
+    """The (world, seed) indices a search point runs on with K worlds and R search seeds:
+    max(K, R) pairs, every world and every seed at least once, worlds and seeds cycling
+    (the first world and seed together), so that the search costs max(K, R) / R times
+    what it costs without worlds, not K times. One world (or none): every seed."""
+    return [(i % k, i % r) for i in range(max(k, r))]
+
+
+def point_runs(sets: list[Params], seeds: list[int], worlds: list[dict[str, Any]] | None,
+               out: Path, scenario: str, progress: bool, table: pd.DataFrame,
+               backend: Backend) -> pd.DataFrame:
+    """The search points' runs: every point on every search seed, or with ``worlds`` on the
+    (world, seed) pairs of :func:`search_pairs`, shared by every point (common random
+    numbers), with a ``world`` column."""
+    if not worlds:
+        return run_sets(sets, seeds, out, scenario=scenario, progress=progress, design=table,
+                        backend=backend)
+    pairs = search_pairs(len(worlds), len(seeds))
+    flat = in_worlds(sets, worlds)   # point s in world w at s * K + w
+    plan = [(s, i, Task(run_key(p, seeds[r]), scenario, asdict(p), seeds[r], False))
+            for s in range(len(sets)) for i, (w, r) in enumerate(pairs)
+            for p in [flat[s * len(worlds) + w]]]
+    runs = run_plan(plan, out, progress=progress, design=table, backend=backend)
+    return runs.assign(world=[pairs[i][0] for i in runs["replicate"]])
 
 
 def _neighbours(pt: tuple[int, int], stride: int, n: int) -> list[tuple[int, int]]:

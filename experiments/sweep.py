@@ -40,7 +40,8 @@ def sweep(scenario: str = "baseline", vary: dict[str, list[Any]] | list[str] | N
           days: int | None = None, seed: int = 2021, fixed: dict[str, Any] | None = None,
           series: bool = False, out: str | Path = "results/sweep",
           progress: bool = True, posterior: str | Path | None = None,
-          worlds: int | None = None, reference: dict[str, Any] | None = None) -> pd.DataFrame:
+          worlds: int | None = None, reference: dict[str, Any] | None = None,
+          replace: bool = False) -> pd.DataFrame:
     """Run ``scenario`` for every parameter set of the design, ``replicates`` times each, and
     return the per-run summary (also in ``out/summary.parquet``; ``attrs["varied"]`` names
     the varied parameters). The per-set aggregate is in ``out/aggregate.csv`` (or
@@ -58,7 +59,9 @@ def sweep(scenario: str = "baseline", vary: dict[str, list[Any]] | list[str] | N
 
     ``posterior`` (a particle file) with ``worlds`` K runs every set in K plausible worlds
     drawn from it (experiments/worlds.py): the summary gains a ``world`` column, and the
-    aggregate's intervals are over worlds and seeds together.
+    aggregate's intervals are over worlds and seeds together. The worlds are distinct
+    particles unless ``replace`` (then drawn with replacement; needed for more worlds than
+    particles).
     """
     replicates, workers = (plan_limits.check_count(n, v) for n, v in
                            (("replicates", replicates), ("workers", workers)))
@@ -68,7 +71,7 @@ def sweep(scenario: str = "baseline", vary: dict[str, list[Any]] | list[str] | N
         design = designs.read_design(design)
     elif design is not None:
         design = designs.check_design(design)
-    drawn = draw_worlds(posterior, worlds, seed)
+    drawn = draw_worlds(posterior, worlds, seed, replace)
     sets = (1 if design is None else len(design)) * math.prod(len(v) for v in vary.values())
     k = len(drawn or [None])
     plan_limits.check_runs(sets * k * replicates, f"sweep: {sets:,} sets{in_k_worlds(drawn)} × "
@@ -91,7 +94,7 @@ def sweep(scenario: str = "baseline", vary: dict[str, list[Any]] | list[str] | N
         finish(summary, varied, Path(out), {"scenario": scenario, "base_seed": seed,
                                             "replicates": replicates, "fixed": fixed,
                                             "reference": reference,
-                                            **worlds_meta(posterior, drawn)},
+                                            **worlds_meta(posterior, drawn, replace)},
                paired=sweep_paired(summary, varied, measure_columns(summary), reference))
     summary.attrs["varied"] = varied
     return summary
@@ -252,6 +255,21 @@ def with_design(summary: pd.DataFrame, design: pd.DataFrame | None) -> pd.DataFr
     return summary
 
 
+def _run_list(summary: pd.DataFrame) -> dict[str, dict[str, Any]]:
+    """The manifest's runs by key: file, status, set, replicate, seed and, with plausible
+    worlds, the world (the index into the manifest's ``worlds``). A run in two places of the
+    plan (two identical sets, or two worlds drawn from one particle) is listed at its last."""
+    worlds = "world" in summary
+    columns = ["key", "status", "set_id", "replicate", "seed", *(["world"] if worlds else [])]
+    runs: dict[str, dict[str, Any]] = {}
+    for row in summary[columns].itertuples(index=False):
+        entry = {"file": f"runs/{row.key}.parquet" if row.status == "done"
+                 else f"failed/{row.key}.json", "status": row.status, "set_id": int(row.set_id),
+                 "replicate": int(row.replicate), "seed": int(row.seed)}
+        runs[row.key] = {**entry, **({"world": int(row.world)} if worlds else {})}
+    return runs
+
+
 def finish(summary: pd.DataFrame, varied: list[str], out: Path, meta: dict[str, Any],
            paired: pd.DataFrame | None = None) -> pd.DataFrame:
     """Write summary.parquet, aggregate.csv, paired.csv (``paired``, by default each varied
@@ -267,11 +285,7 @@ def finish(summary: pd.DataFrame, varied: list[str], out: Path, meta: dict[str, 
         atomic_write(out / "paired.csv", lambda tmp: paired.to_csv(tmp, index=False))
         write_json(out / "manifest.json", {
             "model_version": MODEL_VERSION, "model_digest": model_digest(), **meta,
-            "varied": varied,
-            "runs": {k: {"file": f"runs/{k}.parquet" if s == "done" else f"failed/{k}.json",
-                         "status": s, "set_id": int(i), "replicate": int(r), "seed": int(seed)}
-                     for k, s, i, r, seed in summary[["key", "status", "set_id", "replicate",
-                                                      "seed"]].itertuples(index=False)}})
+            "varied": varied, "runs": _run_list(summary)})
         for old in out.glob("sweep_*.png"):
             old.unlink()
         from .plots import plot_sweep  # matplotlib only where figures are drawn

@@ -19,13 +19,17 @@ import numpy as np
 import pandas as pd
 
 from model.params import ParameterError, Params, shorten
-from model.posterior import draw, load_posterior
+from model.posterior import draw, drawable, load_posterior
 
 WORLD_STREAM = 14  # the worlds' own seed stream: never one of the replicate seeds' spawns
+SEARCH_WORLDS = 1  # its sub-stream for the worlds the optimized staffing rule is searched in
 
 
-def check_worlds(posterior: str | Path | None, worlds: int | None) -> None:
-    """``--posterior`` and ``--worlds`` come together, with K ≥ 1."""
+def check_worlds(posterior: str | Path | None, worlds: int | None, replace: bool = False) -> None:
+    """``--posterior`` and ``--worlds`` come together, with K ≥ 1; ``--replace`` needs them."""
+    if replace and posterior is None and worlds is None:
+        raise ParameterError("--replace needs --posterior FILE --worlds K: it draws the worlds "
+                             "with replacement")
     if (posterior is None) != (worlds is None):
         given, needed = (("--posterior", "--worlds K") if worlds is None
                          else ("--worlds", "--posterior FILE"))
@@ -36,16 +40,28 @@ def check_worlds(posterior: str | Path | None, worlds: int | None) -> None:
         raise ParameterError(f"--worlds {worlds!r}: allowed: a whole number of worlds, 1 or more")
 
 
-def draw_worlds(posterior: str | Path | None, worlds: int | None,
-                seed: int) -> list[dict[str, Any]] | None:
+def draw_worlds(posterior: str | Path | None, worlds: int | None, seed: int,
+                replace: bool = False, search: bool = False) -> list[dict[str, Any]] | None:
     """K parameter sets drawn by weight from the particles in ``posterior`` (checked by
     model/posterior.py), seeded from the experiment's ``seed`` on a stream of their own: the
-    same worlds for every policy of the experiment and on every rerun. None without worlds."""
-    check_worlds(posterior, worlds)
+    same worlds for every policy of the experiment and on every rerun. None without worlds.
+
+    K distinct particles unless ``replace`` (then K independent draws, a particle possibly
+    more than once): more worlds than particles of positive weight are refused without it.
+    ``search`` draws the optimized staffing rule's search worlds, on a sub-stream of their
+    own, so that the worlds it is evaluated in are not those it was selected in."""
+    check_worlds(posterior, worlds, replace)
     if posterior is None:
         return None
-    state = np.random.SeedSequence((seed, WORLD_STREAM)).generate_state(1)[0]
-    return draw(load_posterior(posterior), worlds, int(state))
+    post = load_posterior(posterior)
+    if not replace and worlds > drawable(post):
+        raise ParameterError(f"--worlds {worlds}: '{shorten(str(posterior))}' has only "
+                             f"{drawable(post)} particles of positive weight; allowed: at most "
+                             f"{drawable(post)} worlds, or --replace to draw particles more than "
+                             "once")
+    entropy = (seed, WORLD_STREAM, SEARCH_WORLDS) if search else (seed, WORLD_STREAM)
+    state = np.random.SeedSequence(entropy).generate_state(1)[0]
+    return draw(post, worlds, int(state), replace)
 
 
 def varied(param_sets: list[Params]) -> list[str]:
@@ -83,10 +99,13 @@ def split_worlds(summary: pd.DataFrame, k: int) -> pd.DataFrame:
     return summary
 
 
-def worlds_meta(posterior: str | Path | None, drawn: list[dict[str, Any]] | None) -> dict[str, Any]:
-    """The manifest's record of the worlds (none without them): the particle file and each
-    world's parameter values, in the order of the ``world`` column."""
-    return {} if not drawn else {"posterior": str(posterior), "worlds": drawn}
+def worlds_meta(posterior: str | Path | None, drawn: list[dict[str, Any]] | None,
+                replace: bool = False) -> dict[str, Any]:
+    """The manifest's record of the worlds (none without them): the particle file, whether
+    they were drawn with replacement, and each world's parameter values, in the order of the
+    ``world`` column."""
+    return {} if not drawn else {"posterior": str(posterior), "replace": replace,
+                                 "worlds": drawn}
 
 
 def in_k_worlds(drawn: list[dict[str, Any]] | None) -> str:

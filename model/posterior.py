@@ -70,9 +70,18 @@ def load_posterior(path: str | Path, option: str = "--posterior") -> pd.DataFram
     return post
 
 
-def draw(post: pd.DataFrame, n: int, seed: int) -> list[dict[str, Any]]:
-    """``n`` parameter sets drawn from the particles by weight, with replacement (seeded)."""
+def draw(post: pd.DataFrame, n: int, seed: int, replace: bool = True) -> list[dict[str, Any]]:
+    """``n`` parameter sets drawn from the particles by weight (seeded): with replacement
+    (independent draws, as ``validate --posterior`` needs), or without, ``n`` distinct
+    particles of positive weight, each next one by weight among those left (at most
+    :func:`drawable` of them)."""
     w = post["weight"].to_numpy(float)
-    rows = np.random.default_rng(seed).choice(len(post), size=n, p=w / w.sum())
+    rows = np.random.default_rng(seed).choice(len(post), size=n, p=w / w.sum(), replace=replace)
     names = [c for c in post.columns if c != "weight"]
     return [{name: checked(name, post[name].iloc[i]) for name in names} for i in rows]
+
+
+def drawable(post: pd.DataFrame) -> int:
+    """How many distinct particles :func:`draw` without replacement can give: those of
+    positive weight."""
+    return int(np.count_nonzero(post["weight"].to_numpy(float) > 0))

@@ -400,6 +400,18 @@ def test_staffing_optimized_is_the_best_point_of_its_search(staffing_result):
     assert len(trace) >= 3  # the corners at least
 
 
+def test_staffing_without_worlds_has_no_regret_and_says_why_once(staffing_result):
+    from analysis.reports import staffing
+
+    _, out = staffing_result
+    assert not (out / "regret.csv").exists() and not (out / "robust.json").exists()
+    page = staffing.build(out)
+    assert page.reading.count("No regret across worlds: the rules ran with the scenario's "
+                              "parameters alone") == 1
+    assert not any("Regret across plausible worlds" in s for s in page.sections)
+    assert not any("regret" in s for s in page.bottom_line)
+
+
 @pytest.mark.parametrize("kwargs, match", [
     ({"rules": ["uniform", "random"]}, "unknown allocation rule 'random'; allowed: uniform"),
     ({"objective": "happiness"}, "unknown objective 'happiness'; allowed: disputes_per_1000_per_month"),

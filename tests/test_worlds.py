@@ -175,7 +175,12 @@ def test_paired_text_says_what_the_table_holds():
     r = paired.iloc[0]
     assert text.splitlines()[0].startswith("set_id b against a")
     assert (f"{MEASURE}: {r['difference']:+.4g} [{r['ci_low']:+.4g}, {r['ci_high']:+.4g}]; "
-            f"better in 3 of 6 pairs; better in 2 of 3 worlds (probability 67%)") in text
+            f"better in 3 of 6 (world, seed) pairs; better in 2 of 3 worlds (probability 67%)"
+            ) in text
+    assert "(world, seed) pairs in which it is better" in text.splitlines()[0]
+    alone = paired_differences(HAND[HAND["world"] == 0].drop(columns="world"), "set_id", "a",
+                               [MEASURE])
+    assert "better in 2 of 2 pairs" in paired_text(alone, "set_id", [MEASURE])
     assert "use at least 5 replicates" not in text   # six pairs
     few = paired_text(paired.assign(pairs=2), "set_id", [MEASURE])
     assert "note: only 2 pair(s)" in few

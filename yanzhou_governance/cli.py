@@ -35,6 +35,7 @@ from experiments.executors import ExperimentError
 from experiments.interrupt import exit_status, stopping_signals_interrupt
 from experiments.lock import locked
 from experiments.outdir import check_out_dir, check_out_file, write_error
+from experiments.regret import ROBUST
 from experiments.store import atomic_write
 from experiments.sweep import with_run_settings
 from model import scenarios, study
@@ -208,7 +209,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     entries = _reference_first(args.scenarios, args.reference)  # non-empty, distinct (_names)
     overrides = overrides_from(args)
     loaded = [scenarios.load(n, overrides) for n in entries]  # validate all before running any
-    drawn = draw_worlds(args.posterior, args.worlds, args.seed)
+    drawn = draw_worlds(args.posterior, args.worlds, args.seed, args.replace)
     if drawn:
         in_worlds([s.params for s in loaded], drawn)  # a clash refused before anything runs
     k = len(drawn or [None])
@@ -248,7 +249,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         atomic_write(out / "paired.csv", lambda tmp: paired.to_csv(tmp, index=False))
         if drawn:
             atomic_write(out / "worlds.json", lambda tmp: tmp.write_text(
-                json.dumps(worlds_meta(args.posterior, drawn), indent=1), encoding="utf-8"))
+                json.dumps(worlds_meta(args.posterior, drawn, args.replace), indent=1), encoding="utf-8"))
     print(paired_text(paired, "scenario"))
     print(table(per_set, ["scenario"], measures))
     scale_note(min(sc.params.scale for sc in loaded))
@@ -265,7 +266,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         args.scenario, vary=args.vary, design=args.design, replicates=args.replicates,
         workers=args.workers, dask=args.dask, scale=args.scale, days=args.days, seed=args.seed,
         fixed=parse_sets(args.set), series=args.series, out=args.out, progress=not args.quiet,
-        posterior=args.posterior, worlds=args.worlds, reference=parse_sets(args.reference, "--reference"))
+        posterior=args.posterior, worlds=args.worlds, replace=args.replace,
+        reference=parse_sets(args.reference, "--reference"))
     import pandas as pd
 
     varied = runs.attrs["varied"]
@@ -293,13 +295,23 @@ def cmd_staffing(args: argparse.Namespace) -> int:
         scenario=args.scenario, scale=args.scale, days=args.days, seed=args.seed,
         workers=args.workers, dask=args.dask, step=args.step, out=args.out,
         progress=not args.quiet, reference=args.reference, posterior=args.posterior,
-        worlds=args.worlds)
+        worlds=args.worlds, replace=args.replace, robust=args.robust or "max")
     import pandas as pd
+
+    from analysis.reports.bottom import robust_sentences
 
     print(paired_text(pd.read_csv(Path(args.out) / "paired.csv"), "rule"))
     print(table(result, ["rule"]))
+    robust = Path(args.out) / "robust.json"
+    if robust.is_file():
+        print(" ".join(robust_sentences(json.loads(robust.read_text()))))
+    elif args.robust:
+        print(f"note: --robust {args.robust}: no regret without plausible worlds (--posterior "
+              "FILE --worlds K): in one world the rule best on average has no regret",
+              file=sys.stderr)
     scale_note(args.scale)  # after the checks: an error stays one line
-    print(f"written to {args.out}/staffing.csv, staffing_allocation.csv and staffing.png")
+    print(f"written to {args.out}/staffing.csv, staffing_allocation.csv, staffing.png"
+          + (", regret.csv and robust.json" if robust.is_file() else ""))
     return 1 if result["failed"].any() else 0
 
 
@@ -520,8 +532,12 @@ def _worlds_options(cmd: argparse.ArgumentParser) -> None:
                      "of `calibrate --method abc`, or any parquet of parameter columns and "
                      "'weight'; needs --worlds")
     cmd.add_argument("--worlds", type=_at_least(1), default=None, metavar="K",
-                     help="plausible worlds drawn from --posterior by weight: every policy "
-                     "runs in each on the same seeds (docs/experiments.md)")
+                     help="plausible worlds drawn from --posterior by weight, distinct particles "
+                     "(at most as many as it has): every policy runs in each on the same seeds "
+                     "(docs/experiments.md)")
+    cmd.add_argument("--replace", action="store_true",
+                     help="draw the worlds with replacement (a particle may be drawn more than "
+                     "once; allows more worlds than particles)")
 
 
 def _experiment_options(cmd: argparse.ArgumentParser, replicates: int, out: str) -> None:
@@ -671,6 +687,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="the rule the others are paired against (default uniform, else the "
                      "first rule)")
     _worlds_options(stf)
+    stf.add_argument("--robust", default=None, choices=tuple(ROBUST), metavar="{max,p90}",
+                     help="with worlds: which regret across worlds the statement leads with, "
+                     "the worst case (max, default) or the 90th percentile (p90)")
     _experiment_options(stf, replicates=5, out="results/staffing")
     stf.set_defaults(func=cmd_staffing, resumable=True)
 

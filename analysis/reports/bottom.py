@@ -16,7 +16,7 @@ from experiments.aggregate import FEW_REPLICATES
 from model import kpis
 
 from .common import short
-from .html import Raw, missing, num, section, table
+from .html import Raw, measure, missing, num, section, table
 
 REPRESENTATIVE_SCALE = kpis.REPRESENTATIVE_SCALE
 FULL_YEAR = 365
@@ -57,6 +57,14 @@ def unit_of(m: str) -> str:
     return POINTS if kpis.PERCENT_FORMAT.fullmatch(kpis.fmt(m) or "") else ""
 
 
+def amount_in_units(m: str, x: float) -> str:
+    """An amount of ``m`` with its unit in words: '0.42 days', '3.1 percentage points',
+    '0.012 on the 0–1 scale'."""
+    unit = kpis.unit(m)
+    words = unit_of(m) or (" on the " + unit if unit == kpis.SCALE else f" {unit}" if unit else "")
+    return amount(m, x) + words
+
+
 def clear(r: pd.Series) -> bool:
     """Whether the paired interval excludes 0 (a Python bool). An interval of zero width from
     fewer than FEW_REPLICATES pairs (two seeds that happened to differ equally) is no
@@ -65,6 +73,11 @@ def clear(r: pd.Series) -> bool:
         return False
     degenerate = r["ci_high"] <= r["ci_low"] and r["pairs"] < FEW_REPLICATES
     return bool(not degenerate and (r["ci_low"] > 0 or r["ci_high"] < 0))
+
+
+def pairs_word(r: pd.Series) -> str:
+    """What a paired row's pairs are: seeds, or with plausible worlds (world, seed) pairs."""
+    return "(world, seed) pairs" if "worlds" in r.index else "seeds"
 
 
 def clause(m: str, r: pd.Series) -> tuple[str, str]:
@@ -78,33 +91,41 @@ def clause(m: str, r: pd.Series) -> tuple[str, str]:
     if not clear(r):
         return "unclear", (f"{name} ({amount(m, d, True)}{u}, 95 % CI {amount(m, r['ci_low'], True)}"
                            f" to {amount(m, r['ci_high'], True)}{u}, higher in "
-                           f"{int(r['higher'])} of {n} seeds)")
+                           f"{int(r['higher'])} of {n} {pairs_word(r)})")
     up = d > 0
     lo, hi = (r["ci_low"], r["ci_high"]) if up else (-r["ci_high"], -r["ci_low"])
     sign = kpis.better(m)
     verdict = "" if not sign else ("better, " if (sign > 0) == up else "worse, ")
     return "clear", (f"{'raises' if up else 'cuts'} {name} by {amount(m, abs(d))}{u} ({verdict}95 % "
                      f"CI {amount(m, lo)} to {amount(m, hi)}{u}, {'higher' if up else 'lower'} in "
-                     f"{int(r['higher'] if up else r['lower'])} of {n} seeds)")
+                     f"{int(r['higher'] if up else r['lower'])} of {n} {pairs_word(r)})")
 
 
-# How each group of clauses is worded: clear changes one by one, then the others together.
+# How each group of clauses is worded: clear changes one by one, then the others together
+# ({one}: a seed, or with plausible worlds a (world, seed) pair).
 GROUPS = {"clear": "{}", "unclear": "makes no clear difference to {}",
-          "single": "changes {} on the one seed with a value in both (no interval)",
-          "none": "cannot be compared on {} (no seed with a value in both)"}
+          "single": "changes {} on the one {one} with a value in both (no interval)",
+          "none": "cannot be compared on {} (no {one} with a value in both)"}
 
 
 def effect_sentence(c: Contrast, measures: list[str], seeds: int) -> str:
     """'With 5 replicate seeds (the same for each), <subject> cuts …; raises … . It makes no
-    clear difference to …' — one part per group of :data:`GROUPS` that has measures."""
+    clear difference to …' — one part per group of :data:`GROUPS` that has measures. With
+    plausible worlds, the seeds are in each of the worlds and the counts are of (world,
+    seed) pairs."""
     found: dict[str, list[str]] = {g: [] for g in GROUPS}
     for m in (m for m in measures if m in c.rows.index):
         group, text = clause(m, c.rows.loc[m])
         found[group].append(text)
-    parts = [GROUPS[g].format("; ".join(found[g])) for g in GROUPS if found[g]]
+    worlds = int(c.rows["worlds"].max()) if "worlds" in c.rows else None
+    one = "seed" if worlds is None else "(world, seed) pair"
+    parts = [GROUPS[g].format("; ".join(found[g]), one=one) for g in GROUPS if found[g]]
     if not parts:
         return f"{c.subject[0].upper()}{c.subject[1:]}: no key measure to compare."
-    lead = f"With {seeds} replicate seed{'s' if seeds != 1 else ''} (the same for each), {c.subject}"
+    where = ("" if worlds is None else
+             f" in each of {worlds} plausible world{'s' if worlds != 1 else ''}")
+    lead = (f"With {seeds} replicate seed{'s' if seeds != 1 else ''}{where} (the same for each), "
+            f"{c.subject}")
     return f"{lead} {parts[0]}." + "".join(f" It {p}." for p in parts[1:])
 
 
@@ -125,6 +146,41 @@ def worlds_sentence(c: Contrast, measures: list[str], source: str) -> str:
             "posterior, that it beats the reference." + (
                 f" With fewer than {FEW_REPLICATES} worlds these shares and the intervals over "
                 "worlds are coarse." if worlds < FEW_REPLICATES else ""))
+
+
+def robust_sentences(robust: dict[str, Any]) -> list[str]:
+    """The robust choice in words, from the summary of experiments.regret.robust_summary:
+    the policy best on average against the one with the smallest regret that ``robust["lead"]``
+    names (agreeing or not), then the other kind of regret, and a warning when few worlds
+    rank the policies."""
+    from experiments.regret import ROBUST
+
+    m, rows, k = robust["measure"], robust["policies"], robust["worlds"]
+    if not rows:
+        return [f"No plausible world has a value of {short(m)} for every rule, so the rules "
+                "cannot be ranked by regret."]
+    lead, other = (robust["lead"], next(r for r in ROBUST if r != robust["lead"]))
+    avg, safe = robust["best_on_average"], robust[f"min_{lead}_regret"]
+
+    def regret(p: str, kind: str) -> str:
+        return amount_in_units(m, rows[p][f"{kind}_regret"])
+
+    head = (f"Across {k} plausible world{'s' if k != 1 else ''}, {avg} is best on average "
+            f"({short(m)} {measure(m, rows[avg]['mean'])})")
+    first = (f"{head} and has the smallest {ROBUST[lead]}, {regret(avg, lead)}" if safe == avg
+             else f"{head}, but {safe} has the smallest {ROBUST[lead]}: {regret(safe, lead)} "
+                  f"against {regret(avg, lead)} for {avg}")
+    first += (f" (regret: how much worse a rule's {short(m)} is than the best rule's in the same "
+              "world).")
+    third = robust[f"min_{other}_regret"]
+    sentences = [first, f"The smallest {ROBUST[other]} is {third}'s, {regret(third, other)}."]
+    if k < robust["worlds_drawn"]:
+        sentences.append(f"Only {k} of the {robust['worlds_drawn']} worlds have a value for "
+                         "every rule; the others are left out of the regret.")
+    if k < FEW_REPLICATES:
+        sentences.append(f"With fewer than {FEW_REPLICATES} worlds the worst case is over few "
+                         "worlds: draw more before relying on it.")
+    return sentences
 
 
 # --- caveats -------------------------------------------------------------------------------------
@@ -183,7 +239,8 @@ def paired_section(found: list[Contrast], measures: list[str], reference: str) -
                          _difference_cell(m, r), int(r["pairs"]), _better_cell(m, r),
                          *([_worlds_cell(m, r)] if worlds else [])])
     return section(f"Paired differences against {reference}", table(
-        ["comparison", "measure", "unit", "difference [95 % CI]", "pairs", "seeds better",
+        ["comparison", "measure", "unit", "difference [95 % CI]", "pairs",
+         "(world, seed) pairs better" if worlds else "seeds better",
          *(["worlds better"] if worlds else [])], rows,
         "Mean over the replicate seeds run in both of (set − reference): each seed's shared "
         "randomness cancels. An interval that includes 0 is no clear difference; no interval "

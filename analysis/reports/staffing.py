@@ -12,7 +12,17 @@ from experiments.aggregate import paired_differences
 from experiments.staffing_allocation import minimised
 from model import kpis
 
-from .bottom import PRIMARY, Contrast, caveats, contrasts, effect_sentence, paired_section, worlds_sentence
+from .bottom import (
+    PRIMARY,
+    Contrast,
+    amount_in_units,
+    caveats,
+    contrasts,
+    effect_sentence,
+    paired_section,
+    robust_sentences,
+    worlds_sentence,
+)
 from .common import (
     ci_table,
     csv_or_none,
@@ -29,7 +39,20 @@ from .common import (
     value_text,
     worlds_source,
 )
-from .html import Page, Raw, details, figures, frame_table, measure, missing, num, row_of, section
+from .html import (
+    Page,
+    Raw,
+    details,
+    figures,
+    frame_table,
+    measure,
+    missing,
+    num,
+    para,
+    row_of,
+    section,
+    table,
+)
 
 FIGURES = {
     "staffing.png": "the objective by rule (95 % CI) and staff per 10,000 against community size",
@@ -48,11 +71,13 @@ def build(d: Path) -> Page:
     runs = pd.read_parquet(d / "summary.parquet") if (d / "summary.parquet").is_file() else None
     reference = manifest.get("reference") or ("uniform" if "uniform" in rules else rules[0])
     found = _contrasts(runs, rules, reference, measures)
+    robust = json_or_empty(d / "robust.json")
     sections = [
         section("Rules compared", ci_table(result, rules, measures,
                                            "Mean over the evaluation seeds [95 % CI]"),
                 _weights_table(result)),
         paired_section(found, measures, _rule_name(reference)),
+        _regret_section(robust, csv_or_none(d / "regret.csv")),
         _allocation_section(alloc),
         section("Search for the optimized rule", frame_table(search, numeric_from=0))
         if search is not None else None,
@@ -64,7 +89,7 @@ def build(d: Path) -> Page:
                 f"{len(rules)} rules compared",
                 _reading(result, manifest, objective, search, reference if found else ""),
                 settings, [s for s in sections if s],
-                _bottom_line(result, manifest, objective, found, reference))
+                _bottom_line(result, manifest, objective, found, reference, robust))
 
 
 def _rule_name(rule: str) -> str:
@@ -88,9 +113,10 @@ def _best(result: pd.DataFrame, m: str) -> list[str]:
 
 
 def _bottom_line(result: pd.DataFrame, manifest: dict[str, Any], objective: str,
-                 found: list[Contrast], reference: str) -> list[str]:
+                 found: list[Contrast], reference: str, robust: dict[str, Any]) -> list[str]:
     """The best rule on the objective against uniform (or, when uniform is best, the runner-up
-    against it), paired, on the objective and the key measures; the caveats."""
+    against it), paired, on the objective and the key measures; with plausible worlds, the
+    rule best on average against the one with the least regret; the caveats."""
     reps = int(manifest.get("replicates", result["runs"].max()))
     scale, days = scale_days(manifest.get("fixed", {}))
     ranked = _best(result, objective)
@@ -106,8 +132,33 @@ def _bottom_line(result: pd.DataFrame, manifest: dict[str, Any], objective: str,
         chosen = next(c for c in found if c.value == other)
         across = worlds_sentence(chosen, shown, worlds_source(manifest) or "")
         sentences = [s for s in (lead, effect_sentence(chosen, shown, reps), across) if s]
+    if robust:
+        sentences.append(robust_sentences(robust)[0])
     last = caveats(reps, scale, days)
     return [*sentences, last] if last else sentences
+
+
+def _regret_section(robust: dict[str, Any], regret: pd.DataFrame | None) -> Raw | None:
+    """'Regret across plausible worlds': the statement, each rule's mean and regrets, and
+    each rule's value and regret in each world (regret.csv); none without worlds."""
+    if not robust:
+        return None
+    m = robust["measure"]
+    rows = [[rule, measure(m, r["mean"]), *(amount_in_units(m, r[f"{k}_regret"])
+                                            for k in ("mean", "max", "p90")),
+             f"{r['worlds_best']} of {robust['worlds']}"]
+            for rule, r in robust["policies"].items()]
+    parts = [para(" ".join(robust_sentences(robust))),
+             table(["rule", f"{short(m)}, mean over worlds", "mean regret", "worst-case regret",
+                    "90th-percentile regret", "worlds where best"], rows,
+                   f"Regret in a world: how much worse the rule's {short(m)} (mean over its "
+                   f"seeds there; {robust['better']} is better) is than the best rule's in that "
+                   f"world; over the {robust['worlds']} worlds where every rule has a value.",
+                   numeric_from=1)]
+    if regret is not None:
+        parts.append(details(f"Value and regret by world ({len(regret)} rows, regret.csv)",
+                             frame_table(regret, numeric_from=1)))
+    return section("Regret across plausible worlds", *parts)
 
 
 def _with_counts(result: pd.DataFrame, agg: pd.DataFrame | None) -> pd.DataFrame:
@@ -169,7 +220,10 @@ def _reading(result: pd.DataFrame, manifest: dict[str, Any], objective: str,
             + (f" ({num(fixed['staffing_per_10k'])} per 10,000 residents)"
                if "staffing_per_10k" in fixed else "")
             + f" split by {len(result)} rule(s), each evaluated on "
-            f"{num(result['runs'].max())} seed(s) at scale {num(scale)} for {num(days)} days"
+            + (f"{num(manifest['replicates'])} seed(s) in each of {len(manifest['worlds'])} "
+               "plausible worlds" if manifest.get("worlds") else
+               f"{num(result['runs'].max())} seed(s)")
+            + f" at scale {num(scale)} for {num(days)} days"
             + (f" ({PRIMARY.format(_rule_name(reference))})." if reference else "."))
     for m in dict.fromkeys([objective, *kpis.leads()]):
         if f"{m}_mean" in result:
@@ -180,7 +234,14 @@ def _reading(result: pd.DataFrame, manifest: dict[str, Any], objective: str,
         text += (f" The optimized rule keeps the 7 committee members and splits the rest "
                  f"{1 - pop - dem:.1%} in equal shares, {pop:.1%} by population and {dem:.1%} by "
                  f"expected load, found by a search for the best {objective}"
-                 + (f" over {len(search)} points on separate seeds." if search is not None else "."))
+                 + (f" over {len(search)} points on separate seeds" if search is not None else "")
+                 + (f", its mean over {len(manifest['search_worlds'])} plausible worlds of its "
+                    "own (drawn apart from those the rules are evaluated in)."
+                    if manifest.get("search_worlds") else "."))
+    if not manifest.get("worlds"):
+        text += (" No regret across worlds: the rules ran with the scenario's parameters alone "
+                 "(no --posterior and --worlds), and in a single world the rule best on average "
+                 "has no regret.")
     return text + replicate_note(int(manifest.get("replicates", result["runs"].max())))
 
 
