@@ -219,7 +219,7 @@ def compare_budget(budget: float, mixes: str | list | None = None, step: float |
                    days: int | None = None, seed: int = 2021, workers: int = 2,
                    dask: str | None = None, out: str | Path = "results/budget",
                    progress: bool = True, posterior: str | Path | None = None,
-                   worlds: int | None = None) -> pd.DataFrame:
+                   worlds: int | None = None, replace: bool = False) -> pd.DataFrame:
     """Run every mix of ``budget`` extra yuan a year (``mixes``, or the lattice of ``step``,
     default 0.25) and no extra spending on the same ``replicates`` seeds (and ``worlds``
     plausible worlds drawn from ``posterior``). Returns one row per set: the mix, what it buys,
@@ -242,7 +242,7 @@ def compare_budget(budget: float, mixes: str | list | None = None, step: float |
     table = plan(budget, chosen, base)
     labels = list(table["mix"])
     reference = _reference(reference, labels)
-    drawn = draw_worlds(posterior, worlds, seed)
+    drawn = draw_worlds(posterior, worlds, seed, replace)
     fixed = {"scale": base.scale, "days": base.days}
     sets = designs.parameter_sets(scenario, table[list(BOUGHT)], fixed)
     if drawn:  # a posterior column the mixes vary is refused before anything runs
@@ -267,7 +267,7 @@ def compare_budget(budget: float, mixes: str | list | None = None, step: float |
                        "season_months": season_months(base),
                        "winter_influx": base.winter_influx,
                        "urban_population": base.urban_population},
-            **worlds_meta(posterior, drawn)}
+            **worlds_meta(posterior, drawn, replace)}
     agg = finish(runs, ["mix"], out, meta,
                  paired=paired_differences(runs, "mix", reference, measures))
     # a sweep's figure by mix would put 16 labels under each of 20 panels: budget.png shows

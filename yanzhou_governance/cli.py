@@ -324,7 +324,8 @@ def cmd_budget(args: argparse.Namespace) -> int:
         args.budget, mixes=args.mixes, step=args.step, objectives=args.objective,
         reference=args.reference, replicates=args.replicates, scenario=args.scenario,
         scale=args.scale, days=args.days, seed=args.seed, workers=args.workers, dask=args.dask,
-        out=args.out, progress=not args.quiet, posterior=args.posterior, worlds=args.worlds)
+        out=args.out, progress=not args.quiet, posterior=args.posterior, worlds=args.worlds,
+        replace=args.replace)
     import pandas as pd
 
     best = pd.read_csv(Path(args.out) / "best.csv")
