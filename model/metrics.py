@@ -28,7 +28,7 @@ from .vocabulary import (
 )
 from .winter_influx import in_heating_season
 
-MODEL_VERSION = "0.2.0"
+MODEL_VERSION = "0.3.0"
 DAYS_PER_MONTH = 365 / 12
 DISPUTES = np.array([K[k] for k in DISPUTE_KINDS])
 ABOVE_COMPOUND = sum(1 << i for i, lev in enumerate(LEVELS) if lev != "compound")

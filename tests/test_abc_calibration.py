@@ -183,3 +183,28 @@ def test_bad_targets_are_refused(targets, words):
         ac.check_targets(targets)
     for w in words:
         assert w in str(e.value)
+
+
+def test_the_shipped_posterior_is_this_models_and_its_documented_table():
+    """model/scenario_files/baseline_posterior.parquet (`--posterior baseline`): the production
+    run's particles, stamped with this model version, and the table in docs/calibration.md is
+    computed from them."""
+    from pathlib import Path
+
+    from experiments.worlds import draw_worlds
+    from model.metrics import MODEL_VERSION
+    from model.posterior import load_posterior
+
+    post = load_posterior("baseline")
+    assert post.attrs["model_version"] == MODEL_VERSION
+    assert list(post.columns) == [*ac.DEFAULT_PARAMS, "weight"]
+    assert len(post) == 500 and post["weight"].sum() == pytest.approx(1.0)
+    docs = (Path(__file__).parent.parent / "docs" / "calibration.md").read_text(encoding="utf-8")
+    w = post["weight"].to_numpy(float)
+    for name in ac.DEFAULT_PARAMS:
+        x = post[name].to_numpy(float)
+        lo, hi = ac.credible_interval(x, w)
+        row = next(line for line in docs.splitlines() if line.startswith(f"| `{name}` | ["))
+        assert f"| {np.sum(w * x):.4g} | [{lo:.4g}, {hi:.4g}] |" in row, name
+    worlds = draw_worlds("baseline", 3, 2021)
+    assert len(worlds) == 3 and all(set(world) == set(ac.DEFAULT_PARAMS) for world in worlds)

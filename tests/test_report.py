@@ -23,6 +23,7 @@ from analysis.reports.sweep import MEASURES_PER_TABLE
 from experiments.executors import ExperimentError
 from experiments.staffing_allocation import compare_staffing
 from model import kpis
+from model.metrics import MODEL_VERSION
 from model.params import ParameterError
 
 TINY = {"scale": 0.02, "days": 20}
@@ -273,7 +274,7 @@ def test_run_report(run_dir):
         assert value in text, value
     assert "588 (F3)" in text and "13.3 % in the study (F4" in text
     assert "extrapolated from 30 days" in text and "scale 0.02" in text
-    assert ">model version</td><td>0.2.0<" in page and ">seed</td><td>4<" in page
+    assert f">model version</td><td>{MODEL_VERSION}<" in page and ">seed</td><td>4<" in page
     assert ">patience_days</td><td class=\"n\">9<" in page          # the override, first table
     own = page.index("The scenario&#x27;s own values")
     assert own < page.index("<details>") < page.index(">warmup_days<")   # full list collapsed
@@ -306,7 +307,7 @@ def test_sweep_report(sweep_dir):
     assert f"mean days to close {low:.2f} →" in text
     for seed in {r["seed"] for r in manifest["runs"].values()}:
         assert str(seed) in page
-    assert ">base seed</td><td>2021<" in page and "0.2.0" in page
+    assert ">base seed</td><td>2021<" in page and MODEL_VERSION in page
     first = agg.iloc[0]
     assert f"{first['mean_satisfaction_mean']:.3f}<br>" in page          # mean [CI] cells
     assert f"[{first['mean_satisfaction_ci_low']:.3f}, " in page
