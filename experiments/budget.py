@@ -26,11 +26,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from model import kpis, scenarios
+from model import kpis
 from model.calibration import replicate_seeds
 from model.metrics import DAYS_PER_MONTH
 from model.params import ParameterError, Params, allowed_text, check_allowed, plain
-from model.winter_influx import in_heating_season
+from model.winter_influx import season_days
 
 from . import designs, plan_limits
 from .aggregate import paired_differences
@@ -48,7 +48,6 @@ NONE = "none"   # the label of no extra spending: the scenario as it is
 # most satisfaction, fewest unresolved cases (the highest share of closed cases resolved)
 DEFAULT_OBJECTIVES = "mean_satisfaction,resolution_rate"
 DEFAULT_STEP = 0.25
-EXACT = 1e-9    # shares are compared and summed to this tolerance (float rounding only)
 
 Mix = tuple[float, float, float]
 
@@ -71,12 +70,25 @@ def name(mix_label: str) -> str:
     return " + ".join(f"{x:.0%} {use}" for x, use in spent)
 
 
-def lattice(step: float) -> list[Mix]:
-    """Every split of the budget in multiples of ``step`` (0.25: 15 mixes), staff-heavy first."""
-    if not (0 < step <= 1 and abs(1 / step - round(1 / step)) < EXACT):
+def steps(step: Any) -> int:
+    """How many ``step`` shares make the budget: n, for a step that divides 1."""
+    n = designs.divisions(step, 1.0)
+    if n is None:
         raise ParameterError(f"--step {step:g}: allowed: a share that divides 1 (1, 0.5, 0.25, "
                              "0.2, ...)")
-    n = round(1 / step)
+    return n
+
+
+def lattice_size(step: Any) -> int:
+    """Mixes on the lattice of ``step``, (n + 1)(n + 2) / 2 for n = 1 / step, counted without
+    building them (a tiny step would take ages, or all the memory, to build)."""
+    n = steps(step)
+    return (n + 1) * (n + 2) // 2
+
+
+def lattice(step: float) -> list[Mix]:
+    """Every split of the budget in multiples of ``step`` (0.25: 15 mixes), staff-heavy first."""
+    n = steps(step)
     return [(a / n, b / n, (n - a - b) / n) for a in range(n, -1, -1) for b in range(n - a, -1, -1)]
 
 
@@ -90,7 +102,7 @@ def parse_mix(text: str, option: str = "--mixes") -> Mix:
     if len(shares) != 3 or not all(math.isfinite(s) and 0 <= s <= 1 for s in shares):
         raise ParameterError(f"{option} '{text}': allowed: STAFF:FUNDING:SEASONAL, three shares "
                              "from 0 to 1 (e.g. 0.5:0.25:0.25)")
-    if abs(sum(shares) - 1) > EXACT:
+    if abs(sum(shares) - 1) > designs.EXACT:
         raise ParameterError(f"{option} '{text}': the shares sum to {sum(shares):g}, not 1; "
                              "allowed: STAFF:FUNDING:SEASONAL summing to 1")
     return shares  # type: ignore[return-value]
@@ -112,11 +124,7 @@ def parse_mixes(mixes: str | list[str] | list[Mix]) -> list[Mix]:
 def check_objectives(objectives: str | list[str] | tuple[str, ...]) -> list[str]:
     """Objectives (comma-separated text or a list), each one of model/kpis.py's."""
     items = objectives.split(",") if isinstance(objectives, str) else list(objectives)
-    items = [o.strip() for o in items]
-    for o in items:
-        if o not in kpis.objectives():
-            raise ParameterError(f"unknown objective '{o}'; allowed: "
-                                 f"{', '.join(kpis.objectives())}")
+    items = [designs.check_objective(o.strip()) for o in items]
     if not items or len(set(items)) != len(items):
         raise ParameterError(f"--objective needs distinct objectives from: "
                              f"{', '.join(kpis.objectives())}")
@@ -128,11 +136,8 @@ def _reference(reference: str | None, labels: list[str]) -> str:
     one of the mixes."""
     if reference is None or reference.strip() == NONE:
         return NONE
-    wanted = label(parse_mix(reference, "--reference"))
-    if wanted not in labels:
-        raise ParameterError(f"--reference '{reference}' is not among the mixes; allowed: "
-                             f"{', '.join(labels)}")
-    return wanted
+    return designs.check_reference(reference, label(parse_mix(reference, "--reference")),
+                                   labels, "mixes")
 
 
 # --- what a yuan buys ----------------------------------------------------------------------------
@@ -147,8 +152,15 @@ def expected_communities(p: Params) -> float:
 
 def season_months(p: Params) -> float:
     """Months of the heating season (F18), when seasonal workers are paid."""
-    days = int(np.count_nonzero(in_heating_season(np.arange(365), p)))
-    return days / DAYS_PER_MONTH
+    return season_days(p) / DAYS_PER_MONTH
+
+
+# The parameters what a mix buys is computed from (:func:`purchases`): a plausible world that
+# drew other values would buy other amounts with the same budget, so a posterior holding any
+# of them is refused (the budget is the same in every world).
+PRICED_BY = ("winter_influx", "community_size_min", "community_size_max", "heating_start_day",
+             "heating_end_day", "urban_population", "worker_yuan_per_year",
+             "seasonal_worker_yuan_per_month")
 
 
 def purchases(mix: Mix, budget: float, p: Params) -> dict[str, float]:
@@ -228,29 +240,27 @@ def compare_budget(budget: float, mixes: str | list | None = None, step: float |
     (the best mix per objective, against the reference and the runner-up) and
     ``budget.png``."""
     budget = _check_budget(budget)
-    replicates, workers = (plan_limits.check_count(n, v) for n, v in
-                           (("replicates", replicates), ("workers", workers)))
-    seed = plan_limits.check_count("seed", seed, lowest=0)
+    replicates, workers, seed = plan_limits.check_runner(replicates, workers, seed)
     if mixes is not None and step is not None:
         raise ParameterError("--mixes and --step both given; allowed: one of them (--step "
                              "makes the lattice of mixes, --mixes lists them)")
-    chosen = parse_mixes(mixes) if mixes is not None else lattice(
-        DEFAULT_STEP if step is None else step)
+    step = DEFAULT_STEP if step is None else step
     objectives = check_objectives(objectives)
-    base = scenarios.load(scenario, {k: v for k, v in (("scale", scale), ("days", days))
-                                     if v is not None}).params
+    drawn = draw_worlds(posterior, worlds, seed, replace)
+    listed = parse_mixes(mixes) if mixes is not None else None
+    # counted before the lattice is built: a tiny --step makes more mixes than could ever run
+    _check_runs((len(listed) if listed else lattice_size(step)) + 1, drawn, replicates)
+    chosen = listed or lattice(step)
+    base = designs.base_params(scenario, scale, days)
     table = plan(budget, chosen, base)
     labels = list(table["mix"])
     reference = _reference(reference, labels)
-    drawn = draw_worlds(posterior, worlds, seed, replace)
     fixed = {"scale": base.scale, "days": base.days}
     sets = designs.parameter_sets(scenario, table[list(BOUGHT)], fixed)
-    if drawn:  # a posterior column the mixes vary is refused before anything runs
+    if drawn:  # a posterior column the mixes vary or are priced by is refused before any run
+        _check_prices(drawn)
         in_worlds(sets, drawn)
     runs_planned = len(sets) * len(drawn or [None]) * replicates
-    plan_limits.check_runs(runs_planned, f"budget: {len(sets)} mixes{in_k_worlds(drawn)} × "
-                           f"{replicates:,} replicates", "lower --replicates, raise --step or "
-                           "list fewer --mixes" + (" or --worlds" if drawn else ""))
     plan_limits.check_memory(sets, plan_limits.local_workers(workers, dask), runs_planned)
     out = Path(out)
     check_out_dir(out, "budget")
@@ -279,6 +289,25 @@ def compare_budget(budget: float, mixes: str | list | None = None, step: float |
     atomic_write(out / "best.csv", lambda tmp: best.to_csv(tmp, index=False))
     plot_budget(pd.read_csv(out / "paired.csv"), best, out / "budget.png")
     return result
+
+
+def _check_runs(sets: int, drawn: list[dict[str, Any]] | None, replicates: int) -> None:
+    """Refuse a plan of more runs than experiments/plan_limits.py allows: ``sets`` (the mixes
+    and the reference) in every world on every seed."""
+    plan_limits.check_runs(sets * len(drawn or [None]) * replicates,
+                           f"budget: {plan_limits.count_text(sets)} mixes{in_k_worlds(drawn)} "
+                           f"× {replicates:,} replicates", "lower --replicates, raise --step "
+                           "or list fewer --mixes" + (" or --worlds" if drawn else ""))
+
+
+def _check_prices(drawn: list[dict[str, Any]]) -> None:
+    """A world may not change what the budget buys (:data:`PRICED_BY`)."""
+    priced = [k for k in PRICED_BY if k in drawn[0]]
+    if priced:
+        raise ParameterError(f"--posterior: column '{priced[0]}' sets what the budget buys "
+                             "(the cost or the number of those it is spread over); a world "
+                             "would change the budget (allowed: a posterior without "
+                             f"{', '.join(PRICED_BY)})")
 
 
 def measured(objectives: list[str]) -> list[str]:

@@ -8,13 +8,17 @@ from __future__ import annotations
 import csv
 import io
 import itertools
+import math
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from model import scenarios
+from model import kpis, scenarios
 from model.params import ParameterError, Params, check_keys, checked, coerce
+
+# a step that divides 1 leaves at most this much of 1 over (float rounding only)
+EXACT = 1e-9
 
 
 def parse_vary(items: list[str]) -> dict[str, list[Any]]:
@@ -161,3 +165,41 @@ def parameter_sets(scenario: str, design: pd.DataFrame,
 
 def _describe(row: dict[str, Any]) -> str:
     return ", ".join(f"{k}={v}" for k, v in row.items())
+
+
+# --- checks shared by the designs over a budget or a headcount (budget.py, staffing_allocation.py)
+
+def base_params(scenario: str, scale: float | None, days: int | None) -> Params:
+    """The scenario's parameters with ``scale`` and ``days`` where given: what an experiment
+    builds its parameter sets on."""
+    return scenarios.load(scenario, {k: v for k, v in (("scale", scale), ("days", days))
+                                     if v is not None}).params
+
+
+def check_objective(objective: str) -> str:
+    """An objective (``--objective``) must be one of model/kpis.py's."""
+    if objective not in kpis.objectives():
+        raise ParameterError(f"--objective '{objective}': unknown objective; allowed: "
+                             f"{', '.join(kpis.objectives())}")
+    return objective
+
+
+def divisions(step: float, most: float) -> int | None:
+    """How many steps of ``step`` make 1, when ``step`` is from above 0 to ``most`` and
+    divides 1 (to :data:`EXACT`); None when it does not. The count can be huge (1e-300 gives
+    1e300): callers check what it costs before building anything with it."""
+    if not (isinstance(step, int | float) and 0 < step <= most):
+        return None
+    n = 1 / step
+    if not math.isfinite(n) or abs(n - round(n)) >= EXACT:
+        return None
+    return round(n)
+
+
+def check_reference(given: str, wanted: str, among: list[str], what: str) -> str:
+    """``wanted`` (``--reference`` ``given``, as the experiment reads it) must be one of
+    ``among``, the {what} compared."""
+    if wanted not in among:
+        raise ParameterError(f"--reference '{given}' is not among the {what}; allowed: "
+                             f"{', '.join(among)}")
+    return wanted

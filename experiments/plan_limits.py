@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
@@ -44,8 +45,14 @@ def check_runs(runs: int, detail: str, hint: str) -> None:
     """Refuse a plan of more than MAX_RUNS runs; ``detail`` says how the count arises, ``hint``
     what to lower."""
     if runs > MAX_RUNS:
-        raise ParameterError(f"plan of {runs:,} runs exceeds the limit of {MAX_RUNS:,} runs "
-                             f"({detail}); {hint}")
+        raise ParameterError(f"plan of {count_text(runs)} runs exceeds the limit of "
+                             f"{MAX_RUNS:,} runs ({detail}); {hint}")
+
+
+def count_text(n: int) -> str:
+    """A count for a message: 1,234,567, or from 10^12 on 2.50e+600 (a mistyped step can
+    plan a count of hundreds of digits, too large for a float)."""
+    return f"{n:,}" if n < 10**12 else f"{Decimal(n):.2e}"
 
 
 def residents(params: Params) -> int:
@@ -102,3 +109,11 @@ def check_count(name: str, value: Any, lowest: int = 1) -> int:
     if value < lowest:
         raise ParameterError(f"{name} = {value} is too small; allowed: {lowest} or more")
     return int(value)
+
+
+def check_runner(replicates: Any, workers: Any, seed: Any) -> tuple[int, int, int]:
+    """The replicates, workers and base seed every experiment is given, each checked by
+    :func:`check_count` (the seed may be 0)."""
+    replicates, workers = (check_count(n, v) for n, v in
+                           (("replicates", replicates), ("workers", workers)))
+    return replicates, workers, check_count("seed", seed, lowest=0)

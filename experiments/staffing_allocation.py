@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from model import kpis, scenarios
+from model import kpis
 from model.calibration import replicate_seeds
 from model.params import FIELDS, ParameterError, Params
 
@@ -60,12 +60,10 @@ def _check(rules: list[str], objective: str, total: int, step: float) -> None:
             raise ParameterError(f"unknown allocation rule '{rule}'; allowed: {', '.join(RULES)}")
     if not rules or len(set(rules)) != len(rules):
         raise ParameterError(f"--rules needs distinct rules from: {', '.join(RULES)}")
-    if objective not in kpis.objectives():
-        raise ParameterError(f"unknown objective '{objective}'; allowed: "
-                             f"{', '.join(kpis.objectives())}")
+    designs.check_objective(objective)
     if total < 1:
         raise ParameterError(f"--total must be a positive headcount, got {total}")
-    if not (0 < step <= 0.5 and abs(1 / step - round(1 / step)) < 1e-9):
+    if designs.divisions(step, 0.5) is None:
         raise ParameterError(f"--step {step} must divide 1 and be at most 0.5 (e.g. 0.25, 0.2)")
 
 
@@ -107,9 +105,8 @@ def compare_staffing(total: int = 598, rules: list[str] | tuple[str, ...] = RULE
         raise ParameterError(f"rules = {rules!r} is text; allowed: a list of rules from "
                              f"{', '.join(RULES)}")
     rules = list(rules)
-    total, replicates, workers = (plan_limits.check_count(n, v) for n, v in
-                                  (("total", total), ("replicates", replicates), ("workers", workers)))
-    seed = plan_limits.check_count("seed", seed, lowest=0)
+    total = plan_limits.check_count("total", total)
+    replicates, workers, seed = plan_limits.check_runner(replicates, workers, seed)
     _check(rules, objective, total, step)
     check_robust(robust)
     reference = _reference(rules, reference)
@@ -117,8 +114,7 @@ def compare_staffing(total: int = 598, rules: list[str] | tuple[str, ...] = RULE
     searched_in = (draw_worlds(posterior, worlds, seed, replace, search=True)
                    if drawn and "optimized" in rules else None)
     out = Path(out)
-    base = scenarios.load(scenario, {k: v for k, v in (("scale", scale), ("days", days))
-                                     if v is not None}).params
+    base = designs.base_params(scenario, scale, days)
     search_sets = 3 + 6 * MAX_ROUNDS if "optimized" in rules else 0  # corners, 6 moves a round
     k = len(drawn or [None])
     pairs = max(k, replicates)   # len(search_pairs(k, replicates)), without building it
@@ -269,10 +265,7 @@ def _reference(rules: list[str], reference: str | None) -> str:
     F9) when compared, else the first rule."""
     if reference is None:
         return "uniform" if "uniform" in rules else rules[0]
-    if reference not in rules:
-        raise ParameterError(f"--reference '{reference}' is not among the rules compared; "
-                             f"allowed: {', '.join(rules)}")
-    return reference
+    return designs.check_reference(reference, reference, rules, "rules compared")
 
 
 def _measures(objective: str) -> list[str]:

@@ -5,14 +5,20 @@ from __future__ import annotations
 
 import numpy as np
 
+from .calendar import DAYS_PER_YEAR
 from .params import Params
 
 
 def in_heating_season(day: int | np.ndarray, p: Params) -> bool | np.ndarray:
     """Day of year (0 = 1 January) inside mid-November .. mid-March; for a day or an array
     of days."""
-    doy = day % 365
+    doy = day % DAYS_PER_YEAR
     return (doy >= p.heating_start_day) | (doy < p.heating_end_day)
+
+
+def season_days(p: Params) -> int:
+    """Days of the heating season in a year (F18)."""
+    return int(np.count_nonzero(in_heating_season(np.arange(DAYS_PER_YEAR), p)))
 
 
 def presence(seasonal: np.ndarray, day: int, p: Params) -> np.ndarray:

@@ -181,9 +181,12 @@ def test_report_sentences_agree_with_the_tables(run_dir):
         f"per community worker, {p.seasonal_worker_yuan_per_month:,.0f} yuan a month per "
         f"seasonal worker over a heating season of {budget.season_months(p):.3g} months, and "
         f"funding spread over the {budget.expected_communities(p):.3g} communities expected at "
-        "scale 1.0). Each of the 6 mixes and no extra spending ran on the same 2 replicate "
-        "seed(s) at scale 0.02 for 20 days; each mix is compared with no extra spending by "
-        "paired differences.")
+        "scale 1.0). Each of the 6 mixes and no extra spending ran on the same 2 seed(s) at "
+        "scale 0.02 for 20 days; each mix is compared with no extra spending by paired "
+        "differences.")
+    assert "Mean over the replicate seeds [95 % CI]" in " ".join(page.sections)
+    assert "Best by the mean over the replicate seeds; differences paired on the seed" in \
+        " ".join(page.sections)
     assert manifest["budget"]["communities"] == pytest.approx(budget.expected_communities(p))
     spend = table[table["mix"] != "none"].set_index("mix")
     for m in best["objective"]:
@@ -218,7 +221,20 @@ def test_plausible_worlds_pair_every_mix_on_world_and_seed(tmp_path):
     objective = paired[paired["measure"] == "resolution_rate"]
     assert set(paired["reference"]) == {"none"} and objective["world_probability"].notna().all()
     assert set(objective["pairs"]) == {4} and set(objective["worlds"]) == {2}
-    assert "Across 2 plausible worlds drawn from post.parquet" in " ".join(report.build(out).bottom_line)
+    page = report.build(out)
+    assert "Across 2 plausible worlds drawn from post.parquet" in " ".join(page.bottom_line)
+    # the report says what the runs were: seeds in each world, paired on (world, seed)
+    worlds, reps = pd.read_csv(out / "budget.csv")["worlds"], json.loads(
+        (out / "manifest.json").read_text())["replicates"]
+    assert set(worlds) == {2} and reps == 2
+    assert ("Each of the 2 mixes and no extra spending ran on the same 2 seed(s) in each of 2 "
+            "plausible worlds at scale 0.02 for 20 days; each mix is compared with no extra "
+            "spending by paired differences on the same world and seed.") in page.reading
+    tables = " ".join(page.sections)
+    assert "Mean over the means of the 2 plausible worlds (2 seed(s) in each) [95 % CI]" in tables
+    assert ("Best by the mean over the means of the 2 plausible worlds (2 seed(s) in each); "
+            "differences paired on the (world, seed) pair") in tables
+    assert "replicate seed(s)" not in page.reading
 
 
 def test_the_reference_is_no_extra_spending_or_a_mix_compared():
@@ -232,7 +248,7 @@ def test_the_reference_is_no_extra_spending_or_a_mix_compared():
     (["--budget", "0"], "--budget 0.0"),
     (["--budget", "1e6", "--mixes", "0.5:0.5:0.5"], "--mixes '0.5:0.5:0.5': the shares sum to 1.5"),
     (["--budget", "1e6", "--mixes", "1:0"], "--mixes '1:0'"),
-    (["--budget", "1e6", "--objective", "happiness"], "unknown objective 'happiness'"),
+    (["--budget", "1e6", "--objective", "happiness"], "--objective 'happiness': unknown objective"),
     (["--budget", "1e9", "--mixes", "0:0:1"], "seasonal_staff_per_10k_influx"),
     (["--budget", "1e6", "--mixes", "1:0:0", "--step", "0.5"], "--mixes and --step"),
     (["--budget", "1e6", "--step", "0.3"], "--step 0.3"),
@@ -246,3 +262,89 @@ def test_bad_input_exits_2_in_one_line_and_writes_nothing(tmp_path, capsys, args
     assert err.startswith("error: ") and "\n" not in err and named in err, err
     assert "allowed" in err or "--mixes and --step" in err
     assert not out.exists()
+
+
+def test_a_tiny_step_is_refused_by_counting_the_mixes_before_building_them(tmp_path, capsys,
+                                                                           monkeypatch):
+    assert [budget.lattice_size(s) for s in (1, 0.5, 0.25, 0.1)] == [
+        len(budget.lattice(s)) for s in (1, 0.5, 0.25, 0.1)]
+    def never(step):
+        raise AssertionError(f"the lattice of {step} was built")
+    monkeypatch.setattr(budget, "lattice", never)
+    # 1e-4: 10,001 × 10,002 / 2 mixes and no extra spending, 5 replicates each; 1e-300: 5e599
+    for step, sets in (("1e-4", "50,015,002"), ("1e-300", "5.00e+599")):
+        out = tmp_path / step
+        assert cli.main(["budget", "--budget", "1e6", "--step", step, "--out", str(out),
+                         *TINY]) == 2
+        err = capsys.readouterr().err.strip()
+        runs = "250,075,010" if step == "1e-4" else "2.50e+600"
+        assert err == (f"error: plan of {runs} runs exceeds the limit of 1,000,000 runs (budget: "
+                       f"{sets} mixes × 5 replicates); lower --replicates, raise --step or list "
+                       "fewer --mixes"), err
+        assert not out.exists()
+
+
+@pytest.mark.parametrize("column", budget.PRICED_BY)
+def test_a_world_may_not_change_what_the_budget_buys(tmp_path, capsys, column):
+    p = scenarios.load("baseline").params
+    post = tmp_path / "post.parquet"
+    value = getattr(p, column)
+    pd.DataFrame({column: [value, value], "weight": [0.5, 0.5]}).to_parquet(post)
+    out = tmp_path / "out"
+    assert cli.main(["budget", "--budget", "1e6", "--mixes", "1:0:0", "--posterior", str(post),
+                     "--worlds", "2", "--out", str(out), *TINY]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"error: --posterior: column '{column}' sets what the budget buys"), err
+    assert "\n" not in err and "allowed" in err and not out.exists()
+
+
+def test_priced_by_holds_every_parameter_that_changes_what_a_mix_buys():
+    """Each parameter in turn moved within its range: what a mix buys changes exactly when the
+    parameter is one of PRICED_BY (or the bought parameter itself, whose base it raises)."""
+    from dataclasses import replace
+
+    from model.params import FIELDS, ParameterError
+
+    p = scenarios.load("baseline").params
+    mix, yuan = (0.4, 0.3, 0.3), 1e6
+
+    def bought(q):
+        got = budget.purchases(mix, yuan, q)
+        return [got[k] - getattr(q, k) if k in budget.BOUGHT else got[k] for k in got]
+
+    before, moves = bought(p), set()
+    for key, f in FIELDS.items():
+        value = getattr(p, key)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            continue
+        lo, hi = f.metadata.get("lo"), f.metadata.get("hi")
+        other = value * 1.1 + 1 if hi is None or value * 1.1 + 1 <= hi else (value + (lo or 0)) / 2
+        try:
+            q = replace(p, **{key: type(value)(other)})
+        except ParameterError:
+            continue
+        if bought(q) != before:
+            moves.add(key)
+    assert moves == set(budget.PRICED_BY)
+
+
+def test_no_mix_with_a_value_is_said_in_one_line(run_dir, tmp_path, capsys, monkeypatch):
+    """All runs failed (or none gave a value): best.csv has no best mix; the command says so."""
+    result = pd.read_csv(run_dir / "budget.csv")
+    blank = result.assign(**{c: np.nan for c in result if c.startswith("resolution_rate_")})
+    out = tmp_path / "out"
+
+    def compare(*args, **kwargs):
+        out.mkdir()
+        (out / "paired.csv").write_text((run_dir / "paired.csv").read_text())
+        best = budget.best_mixes(_done(run_dir), blank, ["resolution_rate"], "none")
+        best.to_csv(out / "best.csv", index=False)
+        return blank
+
+    monkeypatch.setattr(budget, "compare_budget", compare)
+    assert cli.main(["budget", "--budget", "1e6", "--objective", "resolution_rate", "--out",
+                     str(out), *TINY]) == 0
+    said = capsys.readouterr().out
+    assert f"no mix has a value for {kpis.label('resolution_rate')}" in said
+    assert "best on resolution_rate" not in said
+

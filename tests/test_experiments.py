@@ -414,9 +414,13 @@ def test_staffing_without_worlds_has_no_regret_and_says_why_once(staffing_result
 
 @pytest.mark.parametrize("kwargs, match", [
     ({"rules": ["uniform", "random"]}, "unknown allocation rule 'random'; allowed: uniform"),
-    ({"objective": "happiness"}, "unknown objective 'happiness'; allowed: disputes_per_1000_per_month"),
+    ({"objective": "happiness"},
+     "--objective 'happiness': unknown objective; allowed: disputes_per_1000_per_month"),
     ({"total": 0}, "total = 0 is too small; allowed: 1 or more"),
     ({"step": 0.3}, "--step 0.3 must divide 1"),
+    ({"step": 1e-320}, "--step 1e-320 must divide 1"),   # 1 / step overflows: still one line
+    ({"reference": "demand", "rules": ["uniform"]},
+     "--reference 'demand' is not among the rules compared; allowed: uniform"),
 ])
 def test_staffing_bad_input(tmp_path, kwargs, match):
     with pytest.raises(ParameterError, match=match):

@@ -332,8 +332,9 @@ def cmd_budget(args: argparse.Namespace) -> int:
     print(paired_text(pd.read_csv(Path(args.out) / "paired.csv"), "mix",
                       list(best["objective"])))
     print(table(result, ["mix"], measured(list(best["objective"]))))
-    for b in best.itertuples():
-        print(f"best on {b.objective}: {name(b.best_mix)} ({b.best_mix})")
+    for b in best.itertuples():  # no best mix when no run gave the objective a value
+        print(f"no mix has a value for {label(b.objective)}" if pd.isna(b.best_mix) else
+              f"best on {b.objective}: {name(b.best_mix)} ({b.best_mix})")
     scale_note(args.scale)  # after the checks: an error stays one line
     print(f"written to {args.out}/budget.csv, best.csv, paired.csv and budget.png")
     return 1 if result["failed"].any() else 0

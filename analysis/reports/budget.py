@@ -31,6 +31,7 @@ from .common import (
     json_or_empty,
     replicate_note,
     scale_days,
+    seeds_text,
     short,
     worlds_source,
 )
@@ -59,8 +60,8 @@ def build(d: Path) -> Page:
         paired, "mix", lambda m: f"{name(m)} instead of {name(reference)}")
     sections = [
         section("What each mix buys", _buys_table(result)),
-        section("Mixes compared", _results_table(result, shown)),
-        section("The best mix per objective", _best_table(best)),
+        section("Mixes compared", _results_table(result, shown, manifest)),
+        section("The best mix per objective", _best_table(best, manifest)),
         paired_section(found, shown, name(reference)),
         experiment_parameters({**manifest, "varied": []}, result),
         section("Figures", *figures(d, FIGURES))]
@@ -140,10 +141,11 @@ def buys_sentence(result: pd.DataFrame, manifest: dict[str, Any]) -> str:
 def reading(result: pd.DataFrame, manifest: dict[str, Any], best: pd.DataFrame) -> str:
     scale, days = scale_days(manifest.get("fixed", {}))
     reps = int(manifest["replicates"])
+    paired = " on the same world and seed" if manifest.get("worlds") else ""
     text = (buys_sentence(result, manifest) + f" Each of the {len(result) - 1} mixes and "
-            f"{name(NONE)} ran on the same {reps} replicate seed(s) at scale {num(scale)} for "
-            f"{num(days)} days; each mix is compared with {name(manifest['reference'])} by "
-            "paired differences.")
+            f"{name(NONE)} ran on the same {seeds_text(manifest, reps)} at scale {num(scale)} "
+            f"for {num(days)} days; each mix is compared with {name(manifest['reference'])} by "
+            f"paired differences{paired}.")
     for objective in best["objective"]:
         text += " " + range_sentence(result, objective)
     return text + replicate_note(reps)
@@ -185,15 +187,26 @@ def _buys_table(result: pd.DataFrame) -> Raw:
                        "each mix runs with", numeric_from=2)
 
 
-def _results_table(result: pd.DataFrame, measures: list[str]) -> Raw:
+def over(manifest: dict[str, Any]) -> tuple[str, str]:
+    """What a mix's mean is over, and what its differences are paired on: the replicate
+    seeds and the seed, or with plausible worlds the worlds' means and the (world, seed)
+    pair (experiments/aggregate.py)."""
+    if not manifest.get("worlds"):
+        return "the replicate seeds", "the seed"
+    return (f"the means of the {len(manifest['worlds'])} plausible worlds "
+            f"({num(manifest['replicates'])} seed(s) in each)", "the (world, seed) pair")
+
+
+def _results_table(result: pd.DataFrame, measures: list[str], manifest: dict[str, Any]) -> Raw:
     rows = [[name(r["mix"]), int(r["runs"]), *(estimate_cell(m, estimate(r, m)) for m in measures)]
             for _, r in result.iterrows()]
     return table(["mix", "runs", *(f"{kpis.label(m)} ({kpis.unit(m)})" for m in measures)], rows,
-                 "Mean over the replicate seeds [95 % CI]; budget.csv has every headline measure",
+                 f"Mean over {over(manifest)[0]} [95 % CI]; budget.csv has every headline "
+                 "measure",
                  numeric_from=1)
 
 
-def _best_table(best: pd.DataFrame) -> Raw:
+def _best_table(best: pd.DataFrame, manifest: dict[str, Any]) -> Raw:
     rows = []
     for b in best.to_dict("records"):
         m = b["objective"]
@@ -210,7 +223,7 @@ def _best_table(best: pd.DataFrame) -> Raw:
                      f"{gap} {u}".strip()])
     return table(["objective", "best mix", "its mean", "against the reference [95 % CI]",
                   "runner-up", "runner-up − best [95 % CI]"], rows,
-                 "Best by the mean over the replicate seeds; differences paired on the seed",
+                 "Best by the mean over {}; differences paired on {}".format(*over(manifest)),
                  numeric_from=2)
 
 

@@ -210,6 +210,16 @@ def experiment_parameters(manifest: dict[str, Any], agg: pd.DataFrame) -> Raw:
     return section("Parameters", row_of(*parts))
 
 
+def seeds_text(manifest: dict[str, Any], seeds: Any) -> str:
+    """What every set ran on, for a reading: '5 seed(s)', or with plausible worlds '5 seed(s)
+    in each of 3 plausible worlds' (the manifest's replicates in each world; ``seeds``, e.g.
+    the runs of a set when there is no manifest, without worlds)."""
+    worlds = manifest.get("worlds")
+    if not worlds:
+        return f"{num(seeds)} seed(s)"
+    return f"{num(manifest['replicates'])} seed(s) in each of {len(worlds)} plausible worlds"
+
+
 def worlds_source(meta: dict[str, Any]) -> str | None:
     """The particle file plausible worlds were drawn from (a manifest's or worlds.json's
     ``posterior``), by name; None without worlds."""

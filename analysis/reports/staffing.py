@@ -35,6 +35,7 @@ from .common import (
     overlap,
     replicate_note,
     scale_days,
+    seeds_text,
     short,
     value_text,
     worlds_source,
@@ -220,9 +221,7 @@ def _reading(result: pd.DataFrame, manifest: dict[str, Any], objective: str,
             + (f" ({num(fixed['staffing_per_10k'])} per 10,000 residents)"
                if "staffing_per_10k" in fixed else "")
             + f" split by {len(result)} rule(s), each evaluated on "
-            + (f"{num(manifest['replicates'])} seed(s) in each of {len(manifest['worlds'])} "
-               "plausible worlds" if manifest.get("worlds") else
-               f"{num(result['runs'].max())} seed(s)")
+            + seeds_text(manifest, result["runs"].max())
             + f" at scale {num(scale)} for {num(days)} days"
             + (f" ({PRIMARY.format(_rule_name(reference))})." if reference else "."))
     for m in dict.fromkeys([objective, *kpis.leads()]):
