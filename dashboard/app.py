@@ -47,19 +47,16 @@ _warming_lock = threading.Lock()
 
 
 def _warm_baseline(settings: Settings) -> None:
-    """Run the baseline years of the comparison (these paired seeds and scale) in the
-    background (once: a second run of them would only slow the one the user is watching)."""
+    """Run the baseline year of these seed and scale in the background, for the comparison
+    (once: a second run of it would only slow the one the user is watching). The baselines
+    of the comparison's other seeds run after the year, with the current settings' (run
+    now, they would slow the year the user is waiting for: one Python process)."""
     key = (settings.seed, settings.scale)
     with _warming_lock:
         if key in _warming:
             return
         _warming.add(key)
-
-    def warm() -> None:
-        for seed in views.paired_seeds(settings.seed):
-            views.baseline_summary(seed, settings.scale)
-
-    threading.Thread(target=warm, daemon=True).start()
+    threading.Thread(target=views.baseline_summary, args=key, daemon=True).start()
 
 
 @solara.component
@@ -158,16 +155,19 @@ def Comparison(model: DashboardModel) -> None:
     done = paired.state == solara.ResultState.FINISHED and paired.value is not None
     rows = views.comparison(*paired.value) if done else views.comparison(
         [model.summary], [views.baseline_summary(s.seed, s.scale)])
-    head = ("measure", "unit", "current settings", "baseline", "difference",
+    head = ("measure (unit)", "current settings", "baseline", "difference",
             f"differences, seeds {seeds[0]}–{seeds[-1]}", f"on {len(seeds)} seeds")
     cell = "padding: 2px 6px; border-bottom: 1px solid #ddd; text-align: {}"
     colour = {"better": "#009E73", "worse": "#D55E00"}
-    body = "".join(
-        "<tr>" + "".join(f'<td style="{cell.format("left" if k in ("measure", "unit") else "right")}'
-                         f'; color: {colour.get(r[k], "inherit")}">{r[k]}</td>'
-                         for k in ("measure", "unit", "current", "baseline", "difference",
-                                   "range", "verdict")) + "</tr>"
-        for r in rows)
+
+    def row(r: dict[str, str]) -> str:
+        measure = f'{r["measure"]} <span style="color: #666">({r["unit"]})</span>'
+        numbers = "".join(f'<td style="{cell.format("right")}; color: '
+                          f'{colour.get(r[k], "inherit")}">{r[k]}</td>'
+                          for k in ("current", "baseline", "difference", "range", "verdict"))
+        return f'<tr><td style="{cell.format("left")}">{measure}</td>{numbers}</tr>'
+
+    body = "".join(row(r) for r in rows)
     solara.HTML(tag="table", unsafe_innerHTML="<tr>" + "".join(
         f'<th style="{cell.format("left")}">{h}</th>' for h in head) + "</tr>" + body,
         classes=["dashboard-comparison"] + (["dashboard-comparison-done"] if done else []),
@@ -193,7 +193,7 @@ def Results(model: DashboardModel, measure: solara.Reactive[str]) -> None:
                     f"{model.p.days}" + (" (the year is complete)" if model.summary else ""),
                     style={"font-weight": "bold"}, classes=["dashboard-day"])
         KpiCards(summary)
-        with solara.Columns([1, 1]):
+        with solara.Columns([2, 3]):  # the comparison's table is the wider
             with solara.Column():
                 solara.Select("Colour the map by", value=labels[measure.value],
                               values=list(labels.values()),

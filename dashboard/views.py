@@ -1,7 +1,7 @@
 """What the dashboard shows, as numbers and matplotlib figures of a GovernanceModel at any
 day of its year: the schematic district map (streets → communities → compounds, a treemap
 sized by population, coloured by a chosen measure), the KPI cards, the monthly series by
-street and the paired comparison with the baseline on the same seed. Labels, units and
+street and the comparison with the baseline on paired seeds. Labels, units and
 formats come from the measure registry (model/kpis.py)."""
 
 from __future__ import annotations

@@ -329,7 +329,7 @@ def test_the_page_drives_the_model_in_a_real_browser(page, server):
         welfare.press("Home")
         pg.locator(".dashboard-control-error").first.wait_for(state="detached", timeout=30_000)
         pg.get_by_role("button", name="Run the year").click()
-        pg.locator(".dashboard-comparison").wait_for(timeout=60_000)
+        pg.locator(".dashboard-comparison-done").wait_for(timeout=120_000)
         time.sleep(1)
         pg.screenshot(path=os.environ["DASHBOARD_SCREENSHOT"], full_page=False)
 
