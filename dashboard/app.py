@@ -5,43 +5,41 @@ intervals) around the study's levers and what they change (``solara run dashboar
 A control change rebuilds the model at day 0 with the new settings, when the parameter schema
 accepts them; when it refuses them, the schema's message is shown next to the controls it
 names and the last accepted model stays. "Run the year" runs the remaining days at once and
-renders once; Step and play render every ``RENDER_DAYS`` days."""
+renders once; Step and play render every ``RENDER_DAYS`` days. Once the year is complete, the
+comparison with the baseline is checked on ``views.PAIRED_SEEDS`` paired seeds in the
+background (the page's seed first)."""
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import solara
-from mesa.visualization import SolaraViz
-from mesa.visualization.utils import force_update, update_counter
 
-from model.model import GovernanceModel
+# update_counter: the counter Mesa's docs have custom components read (and Mesa's Step and
+# play bump) to re-render; mesa.visualization does not export it, only its utils module
+from mesa.visualization import SolaraViz
+from mesa.visualization.utils import update_counter
 
 from . import levers, views
 from .levers import LEVERS, SCALE, SCENARIO, SEED, Settings
+from .watched import WatchedModel
 
 RENDER_DAYS = 7  # Step and play move a week between renders: a daily render is the slow part
 START = levers.for_scenario("baseline")
 
 
-class DashboardModel(GovernanceModel):
+class DashboardModel(WatchedModel):
     """The model as SolaraViz rebuilds it. Mesa's Reset calls ``type(model)(**model_params,
     scenario=<a Mesa Scenario>)``: the page's one model parameter is the reactive holding the
     last accepted settings, which name the study's scenario; Mesa's scenario object is not
-    used. A finished year stays finished (Step after the end does nothing), and one day is
-    run at a time: "Run the year" pressed while Mesa's play thread steps the same model waits
-    for its day to end instead of interleaving with it."""
+    used. Its days never overlap (``WatchedModel``): "Run the year" holds the model for all
+    the days it runs, and Mesa's play thread waits for it, then finds the year finished."""
 
     def __init__(self, settings: solara.Reactive[Settings], scenario: Any = None) -> None:
         self.settings = settings.value
-        self._one_day = threading.Lock()
         super().__init__(**settings.value.model_kwargs())
-
-    def step(self) -> None:
-        with self._one_day:
-            if self.running:
-                super().step()
 
 
 _warming: set[tuple[int, float]] = set()
@@ -49,8 +47,10 @@ _warming_lock = threading.Lock()
 
 
 def _warm_baseline(settings: Settings) -> None:
-    """Run the baseline of these seed and scale in the background, for the comparison (once:
-    a second run of it would only slow the one the user is watching)."""
+    """Run the baseline year of these seed and scale in the background, for the comparison
+    (once: a second run of it would only slow the one the user is watching). The baselines
+    of the comparison's other seeds run after the year, with the current settings' (run
+    now, they would slow the year the user is waiting for: one Python process)."""
     key = (settings.seed, settings.scale)
     with _warming_lock:
         if key in _warming:
@@ -67,7 +67,8 @@ def ControlError(key: str, refused: tuple[str, tuple[str, ...]] | None) -> None:
 
 
 @solara.component
-def LeverControl(lever: levers.Lever, value: Any, on_value, refused) -> None:
+def LeverControl(lever: levers.Lever, value: Any, on_value: Callable[[Any], None],
+                 refused: tuple[str, tuple[str, ...]] | None) -> None:
     if lever.kind == "switch":
         solara.Checkbox(label=f"{lever.title}: {lever.caption}", value=value, on_value=on_value)
     elif lever.kind == "select":
@@ -86,7 +87,7 @@ def LeverControl(lever: levers.Lever, value: Any, on_value, refused) -> None:
 
 @solara.component
 def Controls(shown: solara.Reactive[Settings], accepted: solara.Reactive[Settings],
-             model: solara.Reactive[GovernanceModel]) -> None:
+             model: solara.Reactive[DashboardModel]) -> None:
     """The levers, the scenario, scale and seed, and "Run the year"."""
     refused = levers.refused(shown.value)
 
@@ -100,9 +101,10 @@ def Controls(shown: solara.Reactive[Settings], accepted: solara.Reactive[Setting
 
     def run_year() -> None:
         m = model.value
-        while m.running:
-            m.step()
-        force_update()
+        with m.days_at_once():  # Mesa's play thread, if playing, waits for the year's end
+            while m.running:
+                m.step()
+        update_counter.value += 1  # Mesa's components and ours re-render, as after Step
 
     with solara.Card("What-if settings"):
         solara.Button("Run the year", color="success", on_click=run_year, block=True,
@@ -137,31 +139,47 @@ def KpiCards(summary: dict[str, Any]) -> None:
 
 
 @solara.component
-def Comparison(model: GovernanceModel) -> None:
+def Comparison(model: DashboardModel) -> None:
     update_counter.get()
     s = model.settings
+    seeds = views.paired_seeds(s.seed)
+    # the other seeds' years run in a thread once the year is complete (not intrusively
+    # cancellable: solara's tracing for that would slow them several times)
+    paired = solara.use_thread(
+        lambda: views.paired_summaries(s, model.summary) if model.summary else None,
+        dependencies=[id(model), model.summary is not None], intrusive_cancel=False)
     if model.summary is None:
-        solara.Info("The comparison with the baseline (same seed and scale) appears when the "
+        solara.Info("The comparison with the baseline (same seeds and scale) appears when the "
                     "year is complete: press \"Run the year\".", dense=True)
         return
-    rows = views.comparison(model.summary, views.baseline_summary(s.seed, s.scale))
-    head = ("measure", "unit", "current settings", "baseline", "difference", "")
+    done = paired.state == solara.ResultState.FINISHED and paired.value is not None
+    rows = views.comparison(*paired.value) if done else views.comparison(
+        [model.summary], [views.baseline_summary(s.seed, s.scale)])
+    head = ("measure (unit)", "current settings", "baseline", "difference",
+            f"differences, seeds {seeds[0]}–{seeds[-1]}", f"on {len(seeds)} seeds")
     cell = "padding: 2px 6px; border-bottom: 1px solid #ddd; text-align: {}"
     colour = {"better": "#009E73", "worse": "#D55E00"}
-    body = "".join(
-        "<tr>" + "".join(f'<td style="{cell.format("left" if k in ("measure", "unit") else "right")}'
-                         f'; color: {colour.get(r[k], "inherit")}">{r[k]}</td>'
-                         for k in ("measure", "unit", "current", "baseline", "difference",
-                                   "verdict")) + "</tr>"
-        for r in rows)
+
+    def row(r: dict[str, str]) -> str:
+        measure = f'{r["measure"]} <span style="color: #666">({r["unit"]})</span>'
+        numbers = "".join(f'<td style="{cell.format("right")}; color: '
+                          f'{colour.get(r[k], "inherit")}">{r[k]}</td>'
+                          for k in ("current", "baseline", "difference", "range", "verdict"))
+        return f'<tr><td style="{cell.format("left")}">{measure}</td>{numbers}</tr>'
+
+    body = "".join(row(r) for r in rows)
     solara.HTML(tag="table", unsafe_innerHTML="<tr>" + "".join(
         f'<th style="{cell.format("left")}">{h}</th>' for h in head) + "</tr>" + body,
-        classes=["dashboard-comparison"],
+        classes=["dashboard-comparison"] + (["dashboard-comparison-done"] if done else []),
         style={"border-collapse": "collapse", "width": "100%", "font-size": "0.85em"})
+    solara.Text(f"Values and difference: seed {s.seed}. Better or worse only when the paired "
+                f"difference has the same sign on all {views.PAIRED_SEEDS} seeds "
+                f"({', '.join(map(str, seeds))}, scale {s.scale:g}); else unclear (seed "
+                "noise).", style={"font-size": "0.8em", "color": "#555"})
 
 
 @solara.component
-def Results(model: GovernanceModel, measure: solara.Reactive[str]) -> None:
+def Results(model: DashboardModel, measure: solara.Reactive[str]) -> None:
     update_counter.get()  # Mesa's Step, play and our "Run the year" bump it
     summary = views.summary_so_far(model)
     day = model.day
@@ -175,7 +193,7 @@ def Results(model: GovernanceModel, measure: solara.Reactive[str]) -> None:
                     f"{model.p.days}" + (" (the year is complete)" if model.summary else ""),
                     style={"font-weight": "bold"}, classes=["dashboard-day"])
         KpiCards(summary)
-        with solara.Columns([1, 1]):
+        with solara.Columns([2, 3]):  # the comparison's table is the wider
             with solara.Column():
                 solara.Select("Colour the map by", value=labels[measure.value],
                               values=list(labels.values()),
@@ -186,8 +204,9 @@ def Results(model: GovernanceModel, measure: solara.Reactive[str]) -> None:
                 solara.FigureMatplotlib(fig, dependencies=[id(model), day, measure.value],
                                         format="png")
             with solara.Column():
-                solara.Text("Current settings against the baseline, same seed and scale "
-                            "(paired difference)", style={"font-weight": "bold"})
+                solara.Text(f"Current settings against the baseline, paired on "
+                            f"{views.PAIRED_SEEDS} seeds at the same scale",
+                            style={"font-weight": "bold"})
                 Comparison(model)
         series = solara.use_memo(lambda: views.series_figure(model), [id(model), day])
         solara.FigureMatplotlib(series, dependencies=[id(model), day], format="png")
@@ -195,7 +214,7 @@ def Results(model: GovernanceModel, measure: solara.Reactive[str]) -> None:
 
 @solara.component
 def SidebarControls(shown: solara.Reactive[Settings], accepted: solara.Reactive[Settings],
-                    model: solara.Reactive[GovernanceModel]) -> None:
+                    model: solara.Reactive[DashboardModel]) -> None:
     """The controls in the sidebar, below Mesa's (a sidebar's place follows its depth in the
     page's tree: this one is nested deeper than SolaraViz's)."""
     with solara.Column(), solara.Column(), solara.Column(), solara.Sidebar():

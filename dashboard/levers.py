@@ -11,8 +11,10 @@ from functools import cache, lru_cache
 from typing import Any
 
 from model import scenarios
-from model.model import GovernanceModel, _checked_seed
+from model.model import checked_seed
 from model.params import FIELDS, ParameterError, Params
+
+from .watched import WatchedModel
 
 
 @dataclass(frozen=True)
@@ -124,6 +126,10 @@ class Settings:
         """GovernanceModel's keywords for these settings."""
         return {"scenario": self.scenario, "seed": self.seed, "scale": self.scale, **self.levers}
 
+    def key(self) -> tuple[tuple[str, Any], ...]:
+        """These settings as a hashable key (of cached runs)."""
+        return tuple(sorted(self.model_kwargs().items()))
+
 
 def for_scenario(name: str, seed: int = 1, scale: float = 0.1) -> Settings:
     """The settings of a shipped scenario: its lever values."""
@@ -147,17 +153,17 @@ def scenario_choices() -> dict[str, str]:
 def check(settings: Settings) -> Params:
     """The parameter set of ``settings``, checked by the schema (ParameterError if refused,
     with the schema's message)."""
-    _checked_seed(settings.seed)  # the model's own check of a seed, with its message
+    checked_seed(settings.seed)  # the model's own check of a seed, with its message
     kwargs = settings.model_kwargs()
     name = kwargs.pop("scenario")
     del kwargs[SEED]
     return scenarios.load(name).params.with_updates(**kwargs)
 
 
-def build(settings: Settings) -> GovernanceModel:
+def build(settings: Settings) -> WatchedModel:
     """The model of ``settings`` (checked first: nothing is built from refused settings)."""
     check(settings)
-    return GovernanceModel(**settings.model_kwargs())
+    return WatchedModel(**settings.model_kwargs())
 
 
 def refused(settings: Settings) -> tuple[str, tuple[str, ...]] | None:

@@ -1,7 +1,7 @@
 """What the dashboard shows, as numbers and matplotlib figures of a GovernanceModel at any
 day of its year: the schematic district map (streets → communities → compounds, a treemap
 sized by population, coloured by a chosen measure), the KPI cards, the monthly series by
-street and the paired comparison with the baseline on the same seed. Labels, units and
+street and the comparison with the baseline on paired seeds. Labels, units and
 formats come from the measure registry (model/kpis.py)."""
 
 from __future__ import annotations
@@ -20,6 +20,10 @@ from model.calendar import month_of
 from model.metrics import DAYS_PER_MONTH, summarise
 from model.model import GovernanceModel
 from model.vocabulary import CHANNELS, IS_DISPUTE, OPEN_STATES, STREETS
+
+from . import levers
+from .levers import Settings
+from .watched import WatchedModel
 
 # The KPI cards: what a report's bottom line leads with, then the load on staff and what
 # overload hides (model/kpis.py declares them all).
@@ -40,7 +44,7 @@ class MapMeasure:
 MAP_MEASURES = {
     "satisfaction": MapMeasure("mean satisfaction of adults", kpis.SCALE, "{:.2f}", 1),
     "load": MapMeasure("reported cases per community worker per month",
-                       "cases / worker / month", "{:.1f}", -1),
+                       kpis.unit("workload_per_worker"), "{:.1f}", -1),
     "backlog": MapMeasure("open cases per 1,000 residents", "cases / 1,000 residents",
                           "{:.1f}", -1),
     "disputes": MapMeasure("disputes per 1,000 per month", kpis.PER_1000, "{:.2f}", -1),
@@ -51,7 +55,7 @@ def months_run(model: GovernanceModel) -> float:
     return max(model.day, 1) / DAYS_PER_MONTH
 
 
-def compound_values(model: GovernanceModel, measure: str) -> np.ndarray:
+def compound_values(model: WatchedModel, measure: str) -> np.ndarray:
     """Measure ``measure`` (a key of MAP_MEASURES) of every compound, over the days run."""
     d, c = model.district, model.cases
     present = np.maximum(np.bincount(d.compound, model.present, minlength=d.n_compounds), 1)
@@ -65,11 +69,18 @@ def compound_values(model: GovernanceModel, measure: str) -> np.ndarray:
         disputes = np.bincount(c.compound[year & IS_DISPUTE[c.kind]], minlength=d.n_compounds)
         return disputes / present * 1000 / months_run(model)
     if measure == "load":  # a community's staff serve all its compounds
-        reported = year & (c.channel != CHANNELS.index("silence"))
-        per_community = (np.bincount(c.community[reported], minlength=d.n_communities)
-                         / np.maximum(model.staff, 1) / months_run(model))
-        return per_community[d.compound_community]
+        return community_load(model)[d.compound_community]
     raise KeyError(f"unknown map measure {measure!r}; allowed: {', '.join(MAP_MEASURES)}")
+
+
+def community_load(model: WatchedModel) -> np.ndarray:
+    """Reported cases per community worker per month in each community, over the days run:
+    per community staff member serving there, as the KPI's load by street (winter posts and
+    seasonal workers count where they serve, not at home)."""
+    d, c = model.district, model.cases
+    reported = (c.opened >= 0) & (c.channel != CHANNELS.index("silence"))
+    cases = np.bincount(c.community[reported], minlength=d.n_communities)
+    return cases * DAYS_PER_MONTH / np.maximum(model.serving_days, 1)  # per worker-month
 
 
 def _split(x: float, length: float, weights: np.ndarray) -> list[tuple[float, float]]:
@@ -95,7 +106,7 @@ def treemap(model: GovernanceModel) -> dict[str, list[tuple[int, tuple[float, ..
     return out
 
 
-def map_figure(model: GovernanceModel, measure: str) -> Figure:
+def map_figure(model: WatchedModel, measure: str) -> Figure:
     """The district map coloured by ``measure``, with the street names and a colour bar."""
     m = MAP_MEASURES[measure]
     values = compound_values(model, measure)
@@ -208,31 +219,76 @@ def series_figure(model: GovernanceModel) -> Figure:
     return fig
 
 
-@lru_cache(maxsize=16)
-def baseline_summary(seed: int, scale: float) -> dict[str, Any]:
-    """The baseline year's summary at ``seed`` and ``scale`` (kept: every comparison on the
-    same seed and scale reuses it)."""
+PAIRED_SEEDS = 3  # the comparison's seeds: the page's and the next ones
+
+
+def paired_seeds(seed: int) -> tuple[int, ...]:
+    return tuple(range(seed, seed + PAIRED_SEEDS))
+
+
+@lru_cache(maxsize=64)
+def _year(key: tuple[tuple[str, Any], ...]) -> dict[str, Any]:
     from model.model import run_model
 
-    return run_model(seed=seed, scenario="baseline", scale=scale)
+    return run_model(**dict(key))
 
 
-def comparison(current: dict[str, Any], baseline: dict[str, Any]) -> list[dict[str, str]]:
-    """The headline measures of the current settings against the baseline on the same seed:
-    both values, the paired difference, and whether it is better or worse."""
+def year_summary(settings: Settings) -> dict[str, Any]:
+    """The summary of the year of ``settings`` (kept: the comparisons on the same seed and
+    scale reuse the baseline's, and a setting tried again reuses its own)."""
+    return _year(settings.key())
+
+
+def baseline_summary(seed: int, scale: float) -> dict[str, Any]:
+    """The baseline year's summary at ``seed`` and ``scale``."""
+    return year_summary(levers.for_scenario("baseline", seed, scale))
+
+
+def paired_summaries(settings: Settings, summary: dict[str, Any]
+                     ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The summaries of ``settings`` (``summary`` is its year on its own seed) and of the
+    baseline at the same scale, on each of the paired seeds."""
+    seeds = paired_seeds(settings.seed)
+    current = [summary, *(year_summary(settings.with_value(levers.SEED, s)) for s in seeds[1:])]
+    return current, [baseline_summary(s, settings.scale) for s in seeds]
+
+
+def verdict(differences: list[float], better: int) -> str:
+    """Better or worse only when the paired difference has the same sign on every seed of the
+    comparison; "unclear (seed noise)" when the signs differ."""
+    if len(differences) < PAIRED_SEEDS:
+        return f"checking {PAIRED_SEEDS - len(differences)} more seeds"
+    if all(abs(d) < 1e-12 for d in differences):
+        return "same"
+    if not better:
+        return ""
+    signs = {int(np.sign(d)) * better for d in differences}
+    return "better" if signs == {1} else "worse" if signs == {-1} else "unclear (seed noise)"
+
+
+def _signed(key: str, diff: float) -> str:
+    f = kpis.fmt(key)
+    pct = kpis.PERCENT_FORMAT.fullmatch(f or "")
+    return f"{diff * 100:+.{pct.group(1)}f} points" if pct else f.replace("{:", "{:+").format(diff)
+
+
+def comparison(current: list[dict[str, Any]], baseline: list[dict[str, Any]]
+               ) -> list[dict[str, str]]:
+    """The headline measures of the current settings against the baseline, paired on the
+    seeds given (the page's first): both values and the difference on the page's seed, the
+    range of the paired differences over the seeds, and the verdict (``verdict``)."""
     rows = []
     for key in COMPARED:
-        a, b = kpis.value(current, key), kpis.value(baseline, key)
-        if a is None or b is None:
+        pairs = [(kpis.value(a, key), kpis.value(b, key))
+                 for a, b in zip(current, baseline, strict=True)]
+        if any(a is None or b is None for a, b in pairs):
             continue
         f = kpis.fmt(key)
-        diff = a - b
-        pct = kpis.PERCENT_FORMAT.fullmatch(f or "")
-        shown = (f"{diff * 100:+.{pct.group(1)}f} points" if pct
-                 else f.replace("{:", "{:+").format(diff))
-        verdict = ("same" if abs(diff) < 1e-12 else "" if not kpis.better(key) else
-                   "better" if diff * kpis.better(key) > 0 else "worse")
+        diffs = [a - b for a, b in pairs]
         rows.append({"measure": kpis.label(key), "unit": kpis.unit(key),
-                     "current": f.format(a), "baseline": f.format(b),
-                     "difference": shown, "verdict": verdict})
+                     "current": f.format(pairs[0][0]), "baseline": f.format(pairs[0][1]),
+                     "difference": _signed(key, diffs[0]),
+                     "range": (f"{_signed(key, min(diffs))} to {_signed(key, max(diffs))}"
+                               if len(diffs) == PAIRED_SEEDS else ""),
+                     "verdict": verdict(diffs, kpis.better(key))})
     return rows

@@ -99,7 +99,7 @@ class GovernanceModel(mesa.Model):
     def __init__(self, params: Params | None = None, seed: int | None = 1, *,
                  scenario: str | os.PathLike[str] = BASELINE, **overrides: Any) -> None:
         p, scenario_name = _start_params(params, scenario, overrides)
-        seed = _checked_seed(seed)
+        seed = checked_seed(seed)
         super().__init__(rng=seed)
         t0 = perf_counter()
         self.p, self.seed, self.scenario_name = p, seed, scenario_name
@@ -500,8 +500,9 @@ def _start_params(params: Params | None, scenario: str | os.PathLike[str],
     return (start.with_updates(**overrides) if overrides else start), name
 
 
-def _checked_seed(seed: int | None) -> int:
-    """``seed`` as a Python int (numpy integers too), or a fresh one for None."""
+def checked_seed(seed: int | None) -> int:
+    """``seed`` as a Python int (numpy integers too), or a fresh one for None; anything else
+    raises ParameterError saying what is allowed (the dashboard checks its seed box with it)."""
     if seed is None:
         return secrets.randbits(32)
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
