@@ -37,10 +37,12 @@ import pandas as pd
 
 from experiments.outdir import check_out_dir, kind_of, write_error
 from experiments.store import atomic_write, write_json
+from experiments.worlds import draws_note
 from model import kpis
 from model.params import ParameterError, checked, did_you_mean, shorten
 
-# Method settings, not model parameters.
+# Method settings of the analysis, not model parameters (so not in model/params.py); they
+# change what the reading concludes, so discovery.json records them all (settings "prim").
 MIN_WORLDS = 10      # below this PRIM's steps (one world or more each) leave no box to judge
 FEW_WORLDS = 50      # below this a note says the box's limits are rough
 FEW_LOSING = 5       # a box holding fewer losing worlds describes them rather than a pattern
@@ -382,30 +384,29 @@ def discover(directory: str | Path, policy: str, against: str, measure: str | No
              "threshold": threshold, "min_coverage": min_coverage,
              "worlds": len(table), "worlds_drawn": len(exp.worlds), "seeds": seeds,
              "parameters": list(x.columns),
-             "constant": [p for p in parameters if p not in x.columns],
+             "constant": [p for p in parameters if p not in x.columns
+                          and table[p].astype(str).nunique() <= 1],
+             "not_numeric": [p for p in parameters if p not in x.columns
+                             and table[p].astype(str).nunique() > 1],
+             "particles": int(len(exp.worlds.loc[table["world"]].astype(str).drop_duplicates())),
              "ranges": {p: [float(x[p].min()), float(x[p].max())] for p in x.columns},
              "prim": {"peel_alpha": PEEL_ALPHA, "paste_alpha": PASTE_ALPHA,
                       "mass_min": MASS_MIN, "max_boxes": MAX_BOXES, "max_limits": MAX_LIMITS,
-                      "quasi_p_limit": QP_LIMIT}}
+                      "quasi_p_limit": QP_LIMIT, "min_worlds": MIN_WORLDS,
+                      "few_worlds": FEW_WORLDS, "few_losing": FEW_LOSING}}
     return Discovery(setup, table, boxes, trajectory)
 
 
 # --- sentences (the command prints them, the report shows them) ---------------------------
 
 def condition(name: str, limits: list[float | None]) -> str:
-    """One parameter's range in a box: 'X > a', 'X < b' or 'a < X < b'."""
+    """One parameter's range in a box: 'X > a', 'X < b' or 'a < X < b'; without a ``name``,
+    the limits alone: '> a', '< b' or 'a to b'."""
     low, high = limits
     if low is not None and high is not None:
-        return f"{low:.3g} < {name} < {high:.3g}"
-    return f"{name} > {low:.3g}" if low is not None else f"{name} < {high:.3g}"
-
-
-def _limits_text(limits: list[float | None]) -> str:
-    """A box's limits on one parameter without its name: '> a', '< b' or 'a to b'."""
-    low, high = limits
-    if low is not None and high is not None:
-        return f"{low:.3g} to {high:.3g}"
-    return f"> {low:.3g}" if low is not None else f"< {high:.3g}"
+        return f"{low:.3g} < {name} < {high:.3g}" if name else f"{low:.3g} to {high:.3g}"
+    side, value = (">", low) if low is not None else ("<", high)
+    return f"{name} {side} {value:.3g}" if name else f"{side} {value:.3g}"
 
 
 def box_text(box: dict[str, Any]) -> str:
@@ -415,11 +416,13 @@ def box_text(box: dict[str, Any]) -> str:
 def sentences(disc: Discovery) -> list[str]:
     """The reading of a discovery, from its table (counts) and boxes (PRIM's statistics)."""
     s, t = disc.setup, disc.table
+    prim = s["prim"]   # the settings it was found with (discovery.json)
     a, b, what = s["policy"], s["against"], kpis.declared(s["measure"]).label
     n, losing = len(t), int((~t["a_beats_b"]).sum())
     ties = int((t["difference"] == 0).sum())
     seeds = f"{s['seeds']} seed" + ("s" if s["seeds"] != 1 else "")
-    where = f"the {n} plausible worlds (each a mean over {seeds})"
+    draws = draws_note(n, s.get("particles"))
+    where = f"the {n} plausible worlds (each a mean over {seeds}{'; ' + draws if draws else ''})"
     if disc.outcome == "no_loss":
         out = [f"{a} beats {b} on {what} in all {where}: the ranking never flips, so there is "
                "nothing to discover."]
@@ -431,8 +434,8 @@ def sentences(disc: Discovery) -> list[str]:
                    + (f"; {ties} of them {'is a tie' if ties == 1 else 'are ties'}, counted as "
                       "losses" if ties else "") + ".")
         if disc.outcome == "no_box":
-            out = [overall, f"PRIM finds no box of at most {MAX_LIMITS} parameters with density "
-                   f"of at least {s['threshold']:.0%} and coverage of at least "
+            out = [overall, f"PRIM finds no box of at most {prim['max_limits']} parameters "
+                   f"with density of at least {s['threshold']:.0%} and coverage of at least "
                    f"{s['min_coverage']:.0%}: no ranges of "
                    f"{', '.join(s['parameters'])} set apart the worlds where {a} loses: they "
                    "are scattered (seed noise, or parameters the worlds do not vary), or lie in "
@@ -443,13 +446,14 @@ def sentences(disc: Discovery) -> list[str]:
                    *(_box_sentence(bx, t, a, losing) for bx in disc.boxes)]
             out += [f"Box {bx['box']} rests on {bx['losing']} losing world(s): it describes "
                     "them rather than shows a pattern; more worlds would tell."
-                    for bx in disc.boxes if bx["losing"] < FEW_LOSING]
+                    for bx in disc.boxes if bx["losing"] < prim.get("few_losing", FEW_LOSING)]
             out += [f"Box {bx['box']}'s limit on {' and on '.join(weak)} is not significant on "
-                    f"its own (quasi-p-value above {QP_LIMIT}): that part of the box may fit "
-                    "noise." for bx in disc.boxes if (weak := insignificant(bx))]
-    if n < FEW_WORLDS and disc.outcome in ("boxes", "no_box"):
+                    f"its own (quasi-p-value above {prim['quasi_p_limit']}): that part of the box "
+                    "may fit noise." for bx in disc.boxes if (weak := insignificant(bx))]
+    few = prim.get("few_worlds", FEW_WORLDS)
+    if n < few and disc.outcome in ("boxes", "no_box"):
         out.append(f"Only {n} worlds: each world moves coverage and density by several points, "
-                   f"so a box's limits are rough and a weak one may be missed; {FEW_WORLDS} or "
+                   f"so a box's limits are rough and a weak one may be missed; {few} or "
                    "more worlds make them firmer.")
     return out
 
@@ -550,7 +554,7 @@ def _worlds_panel(ax: Any, disc: Discovery, rows: list[str], colours: tuple[str,
                 hi = 1.0 if lim[1] is None else (lim[1] - low) / (high - low)
                 ax.fill_between([lo, hi], y - 0.32, y + 0.32, color=colours[1], alpha=0.35,
                                 lw=0, zorder=0)
-                ax.text((lo + hi) / 2, y + 0.36, f"box {bx['box']}: {_limits_text(lim)}",
+                ax.text((lo + hi) / 2, y + 0.36, f"box {bx['box']}: {condition('', lim)}",
                         ha="center", va="bottom", fontsize=9)
         ax.scatter(pos[~loses], y + jitter[~loses], s=16, color=colours[0], zorder=2,
                    label=f"{s['policy']} beats {s['against']}" if y == 0 else None)

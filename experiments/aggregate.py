@@ -13,6 +13,8 @@ import pandas as pd
 
 from model.kpis import better, bounds, headline, keys
 
+from .worlds import distinct_particles, draws_note
+
 CONFIDENCE = 0.95
 FEW_REPLICATES = 5   # below this, intervals are wide (docs/experiments.md): flagged in tables
 STATS = ("mean", "ci_low", "ci_high", "n")   # the columns of each measure in an aggregate
@@ -308,21 +310,25 @@ def sweep_paired(runs: pd.DataFrame, varied: list[str], measures: Iterable[str],
     return pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
 
 
-def paired_text(paired: pd.DataFrame, by: str, measures: Sequence[str] | None = None) -> str:
+def paired_text(paired: pd.DataFrame, by: str, measures: Sequence[str] | None = None,
+                drawn: list[dict[str, Any]] | None = None) -> str:
     """The paired differences as text, first thing a command prints: per value of ``by``
     against its ``reference``, the headline measures' mean difference [95 % CI], the pairs
-    in which it is better and, with worlds, the probability across worlds that it is better;
+    in which it is better and, with worlds, the probability across worlds that it is better
+    (saying 'K draws, D distinct particles' when the ``drawn`` worlds repeat a particle);
     with a note when there are fewer than :data:`FEW_REPLICATES` pairs."""
     if paired.empty:
         return "no paired differences (a single set, or a design table)"
     shown = paired[paired["measure"].isin(list(measures or headline()))]
     worlds = "world_probability" in shown
     pairs = "(world, seed) pairs" if worlds else "pairs"
+    note = draws_note(len(drawn), distinct_particles(drawn)) if worlds and drawn else ""
+    note = f" — the worlds are {note}" if note else ""
     lines = []
     for (value, reference), rows in shown.groupby([by, "reference"], sort=False):
         lines.append(f"{by} {value} against {reference} (paired mean difference [95 % CI]; "
                      f"{pairs} in which it is better"
-                     + ("; worlds in which it is better" if worlds else "") + "):")
+                     + ("; worlds in which it is better" if worlds else "") + note + "):")
         lines += [f"  {r['measure']}: {_paired_cell(r, pairs)}" for _, r in rows.iterrows()]
     fewest = int(shown["pairs"].min()) if len(shown) else 0
     if fewest < FEW_REPLICATES:

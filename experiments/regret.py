@@ -18,6 +18,8 @@ import pandas as pd
 from model import kpis
 from model.params import ParameterError
 
+from .worlds import distinct_particles
+
 ROBUST = {"max": "worst-case regret", "p90": "90th-percentile regret"}   # --robust: its words
 PERCENTILE = 90   # of the worlds' regrets, for --robust p90
 
@@ -55,12 +57,14 @@ def regret_table(runs: pd.DataFrame, by: str, measure: str) -> pd.DataFrame:
     return table
 
 
-def robust_summary(regret: pd.DataFrame, by: str, measure: str, lead: str) -> dict[str, Any]:
+def robust_summary(regret: pd.DataFrame, by: str, measure: str, lead: str,
+                   worlds: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """What :func:`regret_table` says, over the worlds where every policy has a value: per
     policy its mean ``value``, mean, maximum and :data:`PERCENTILE` th-percentile regret
     (linear between the worlds' values) and the worlds where it is best; the policy best on
     average, those with the smallest maximum and percentile regret (ties: the first
-    policy), and which of the two ``lead`` (--robust) puts first."""
+    policy), and which of the two ``lead`` (--robust) puts first. With the drawn ``worlds``
+    (the manifest's), also the distinct ``particles`` among the ranked worlds."""
     check_robust(lead)
     ranked = regret.dropna(subset=["regret"])
     policies = list(dict.fromkeys(regret[by]))
@@ -79,4 +83,7 @@ def robust_summary(regret: pd.DataFrame, by: str, measure: str, lead: str) -> di
             "lead": lead, "worlds": int(ranked["world"].nunique()),
             "worlds_drawn": int(regret["world"].nunique()),
             "best_on_average": least("mean_regret"), "min_max_regret": least("max_regret"),
-            "min_p90_regret": least("p90_regret"), "policies": rows}
+            "min_p90_regret": least("p90_regret"), "policies": rows,
+            **({"particles": distinct_particles([worlds[int(w)] for w in
+                                                 ranked["world"].unique()])}
+               if worlds else {})}

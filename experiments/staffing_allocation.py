@@ -11,8 +11,9 @@ then halve the step once. The search uses its own replicate seeds; every rule, t
 one included, is then evaluated on the same fresh seeds, so the optimised rule is not
 flattered by the noise it was selected on.
 
-With plausible worlds the search's objective is the mean over worlds of its own, drawn like
-the evaluation's but on a stream of their own (again, not those it is judged in); each point
+With plausible worlds the search's objective is the mean over worlds of its own, drawn from
+the particles not among the evaluation's worlds (experiments/worlds.py, draw_search_worlds:
+not those it is judged in, unless the posterior has too few particles); each point
 runs once per (world, seed) pair of :func:`search_pairs`, max(K, R) runs, not K × R
 (docs/experiments.md, "Robust staffing"). The rules are then also ranked by their regret
 across the evaluation worlds (experiments/regret.py).
@@ -41,7 +42,7 @@ from .regret import check_robust, regret_table, robust_summary
 from .runner import Task, run_key
 from .store import atomic_write, write_json
 from .sweep import finish, run_plan, run_sets
-from .worlds import draw_worlds, in_k_worlds, in_worlds, worlds_meta
+from .worlds import draw_search_worlds, draw_worlds, in_k_worlds, in_worlds, worlds_meta
 
 RULES = ("uniform", "proportional", "demand", "optimized")
 def minimised(measure: str) -> int:
@@ -111,8 +112,8 @@ def compare_staffing(total: int = 598, rules: list[str] | tuple[str, ...] = RULE
     check_robust(robust)
     reference = _reference(rules, reference)
     drawn = draw_worlds(posterior, worlds, seed, replace)
-    searched_in = (draw_worlds(posterior, worlds, seed, replace, search=True)
-                   if drawn and "optimized" in rules else None)
+    searched_in, search_draw = (draw_search_worlds(posterior, worlds, seed, replace)
+                                if drawn and "optimized" in rules else (None, None))
     out = Path(out)
     base = designs.base_params(scenario, scale, days)
     search_sets = 3 + 6 * MAX_ROUNDS if "optimized" in rules else 0  # corners, 6 moves a round
@@ -153,7 +154,8 @@ def compare_staffing(total: int = 598, rules: list[str] | tuple[str, ...] = RULE
                                        "replicates": replicates, "fixed": fixed,
                                        "reference": reference,
                                        **worlds_meta(posterior, drawn, replace),
-                                       **({"search_worlds": searched_in} if searched_in else {}),
+                                       **({"search_worlds": searched_in, "search_draw": search_draw}
+                                          if searched_in else {}),
                                        **({"robust": robust} if drawn else {})},
                  paired=paired_differences(runs, "rule", reference, _measures(objective)))
     result = _rule_table(agg, runs, chosen, total, objective)
@@ -166,7 +168,8 @@ def compare_staffing(total: int = 598, rules: list[str] | tuple[str, ...] = RULE
     if drawn:
         regret = regret_table(runs, "rule", objective)
         atomic_write(out / "regret.csv", lambda tmp: regret.to_csv(tmp, index=False))
-        write_json(out / "robust.json", robust_summary(regret, "rule", objective, robust))
+        write_json(out / "robust.json", robust_summary(regret, "rule", objective, robust,
+                                                         drawn))
     else:  # an earlier run in worlds into this directory: its regret is not this run's
         for old in ("regret.csv", "robust.json"):
             (out / old).unlink(missing_ok=True)

@@ -257,17 +257,27 @@ def with_design(summary: pd.DataFrame, design: pd.DataFrame | None) -> pd.DataFr
 
 def _run_list(summary: pd.DataFrame) -> dict[str, dict[str, Any]]:
     """The manifest's runs by key: file, status, set, replicate, seed and, with plausible
-    worlds, the world (the index into the manifest's ``worlds``). A run in two places of the
-    plan (two identical sets, or two worlds drawn from one particle) is listed at its last."""
+    worlds, the world (the index into the manifest's ``worlds``), of the run's first place in
+    the plan. A run in two or more places (two identical sets, or two worlds drawn from one
+    particle with --replace) also lists every place under ``places``, so that no (set,
+    world, seed) it stands for is lost."""
     worlds = "world" in summary
     columns = ["key", "status", "set_id", "replicate", "seed", *(["world"] if worlds else [])]
     runs: dict[str, dict[str, Any]] = {}
     for row in summary[columns].itertuples(index=False):
-        entry = {"file": f"runs/{row.key}.parquet" if row.status == "done"
-                 else f"failed/{row.key}.json", "status": row.status, "set_id": int(row.set_id),
-                 "replicate": int(row.replicate), "seed": int(row.seed)}
-        runs[row.key] = {**entry, **({"world": int(row.world)} if worlds else {})}
+        place = {"set_id": int(row.set_id), "replicate": int(row.replicate),
+                 "seed": int(row.seed), **({"world": int(row.world)} if worlds else {})}
+        if row.key in runs:
+            runs[row.key].setdefault("places", [_place(runs[row.key], worlds)]).append(place)
+            continue
+        runs[row.key] = {"file": f"runs/{row.key}.parquet" if row.status == "done"
+                         else f"failed/{row.key}.json", "status": row.status, **place}
     return runs
+
+
+def _place(entry: dict[str, Any], worlds: bool) -> dict[str, Any]:
+    """The (set, replicate, seed, world) of a run list's entry."""
+    return {k: entry[k] for k in ("set_id", "replicate", "seed", *(["world"] if worlds else []))}
 
 
 def finish(summary: pd.DataFrame, varied: list[str], out: Path, meta: dict[str, Any],

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from model.params import ParameterError, Params, shorten
-from model.posterior import draw, drawable, load_posterior
+from model.posterior import at_rows, draw_rows, drawable, load_posterior
 
 WORLD_STREAM = 14  # the worlds' own seed stream: never one of the replicate seeds' spawns
 SEARCH_WORLDS = 1  # its sub-stream for the worlds the optimized staffing rule is searched in
@@ -41,27 +41,72 @@ def check_worlds(posterior: str | Path | None, worlds: int | None, replace: bool
 
 
 def draw_worlds(posterior: str | Path | None, worlds: int | None, seed: int,
-                replace: bool = False, search: bool = False) -> list[dict[str, Any]] | None:
+                replace: bool = False) -> list[dict[str, Any]] | None:
     """K parameter sets drawn by weight from the particles in ``posterior`` (checked by
     model/posterior.py), seeded from the experiment's ``seed`` on a stream of their own: the
     same worlds for every policy of the experiment and on every rerun. None without worlds.
 
     K distinct particles unless ``replace`` (then K independent draws, a particle possibly
-    more than once): more worlds than particles of positive weight are refused without it.
-    ``search`` draws the optimized staffing rule's search worlds, on a sub-stream of their
-    own, so that the worlds it is evaluated in are not those it was selected in."""
+    more than once): more worlds than particles of positive weight are refused without it."""
     check_worlds(posterior, worlds, replace)
     if posterior is None:
         return None
+    post, rows = _evaluation_rows(posterior, worlds, seed, replace)
+    return at_rows(post, rows)
+
+
+def _evaluation_rows(posterior: str | Path, worlds: int, seed: int,
+                     replace: bool) -> tuple[pd.DataFrame, np.ndarray]:
+    """The posterior and the rows of :func:`draw_worlds`'s particles."""
     post = load_posterior(posterior)
     if not replace and worlds > drawable(post):
         raise ParameterError(f"--worlds {worlds}: '{shorten(str(posterior))}' has only "
                              f"{drawable(post)} particles of positive weight; allowed: at most "
                              f"{drawable(post)} worlds, or --replace to draw particles more than "
                              "once")
-    entropy = (seed, WORLD_STREAM, SEARCH_WORLDS) if search else (seed, WORLD_STREAM)
-    state = np.random.SeedSequence(entropy).generate_state(1)[0]
-    return draw(post, worlds, int(state), replace)
+    return post, draw_rows(post, worlds, _state(seed, WORLD_STREAM), replace)
+
+
+def _state(*entropy: int) -> int:
+    return int(np.random.SeedSequence(entropy).generate_state(1)[0])
+
+
+def draw_search_worlds(posterior: str | Path, worlds: int, seed: int,
+                       replace: bool = False) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The K worlds the optimized staffing rule is searched in, apart from the K worlds of
+    :func:`draw_worlds` it is evaluated in: drawn by weight, on a sub-stream of their own,
+    from the particles that are not among the evaluation worlds (without ``replace``, the
+    evaluation and search worlds together are one draw of 2K distinct particles, split in
+    two), and how they were drawn (:data:`SEARCH_DRAW`: ``how``, and the ``particles`` left).
+
+    Too few particles for both: with fewer than K left, the search worlds are K draws with
+    replacement from those left; with none left, they are the evaluation worlds themselves
+    (the search is then not apart from the evaluation in its worlds, only in its seeds)."""
+    post, rows = _evaluation_rows(posterior, worlds, seed, replace)
+    rest = post.copy()
+    rest.iloc[np.unique(rows), rest.columns.get_loc("weight")] = 0.0
+    left = drawable(rest)
+    if left == 0:
+        return at_rows(post, rows), {"how": "same", "particles": 0}
+    distinct = not replace and left >= worlds
+    picked = draw_rows(rest, worlds, _state(seed, WORLD_STREAM, SEARCH_WORLDS), not distinct)
+    return at_rows(post, picked), {"how": "distinct" if distinct else "repeated",
+                                   "particles": left}
+
+
+# How the search worlds were drawn (the manifest's ``search_draw``), in the report's words
+SEARCH_DRAW = {
+    "distinct": "distinct particles, none of them among the worlds the rules are evaluated in",
+    "repeated": "drawn with replacement from the {particles} particle(s) not among the worlds "
+                "the rules are evaluated in",
+    "same": "the same worlds as those the rules are evaluated in: the posterior has no "
+            "particle left to draw them apart, so the rule is evaluated in the worlds it was "
+            "selected in (on other seeds)"}
+
+
+def search_draw_text(search_draw: dict[str, Any]) -> str:
+    """How the search worlds were drawn, in words (:data:`SEARCH_DRAW`)."""
+    return SEARCH_DRAW[search_draw["how"]].format(particles=search_draw.get("particles"))
 
 
 def varied(param_sets: list[Params]) -> list[str]:
@@ -106,6 +151,27 @@ def worlds_meta(posterior: str | Path | None, drawn: list[dict[str, Any]] | None
     ``world`` column."""
     return {} if not drawn else {"posterior": str(posterior), "replace": replace,
                                  "worlds": drawn}
+
+
+def distinct_particles(worlds: list[dict[str, Any]]) -> int:
+    """How many distinct particles ``worlds`` were drawn from (fewer than the worlds only
+    with --replace)."""
+    return len({repr(sorted(w.items())) for w in worlds})
+
+
+def worlds_counted(k: int, distinct: int | None = None) -> str:
+    """'K plausible worlds', and with fewer ``distinct`` particles than worlds (drawn with
+    replacement) '(K draws, D distinct particles)' after it: a particle drawn twice is not
+    two independent worlds."""
+    note = draws_note(k, distinct)
+    return f"{k:,} plausible world{'s' if k != 1 else ''}" + (f" ({note})" if note else "")
+
+
+def draws_note(k: int, distinct: int | None) -> str:
+    """'K draws, D distinct particles' when fewer particles than worlds, else ''."""
+    if distinct is None or distinct >= k:
+        return ""
+    return f"{k:,} draws, {distinct:,} distinct particle{'s' if distinct != 1 else ''}"
 
 
 def in_k_worlds(drawn: list[dict[str, Any]] | None) -> str:

@@ -75,8 +75,17 @@ def draw(post: pd.DataFrame, n: int, seed: int, replace: bool = True) -> list[di
     (independent draws, as ``validate --posterior`` needs), or without, ``n`` distinct
     particles of positive weight, each next one by weight among those left (at most
     :func:`drawable` of them)."""
+    return at_rows(post, draw_rows(post, n, seed, replace))
+
+
+def draw_rows(post: pd.DataFrame, n: int, seed: int, replace: bool = True) -> np.ndarray:
+    """The particle rows :func:`draw` takes (their positions in ``post``)."""
     w = post["weight"].to_numpy(float)
-    rows = np.random.default_rng(seed).choice(len(post), size=n, p=w / w.sum(), replace=replace)
+    return np.random.default_rng(seed).choice(len(post), size=n, p=w / w.sum(), replace=replace)
+
+
+def at_rows(post: pd.DataFrame, rows: np.ndarray) -> list[dict[str, Any]]:
+    """The parameter sets of the particles at positions ``rows`` of ``post``."""
     names = [c for c in post.columns if c != "weight"]
     return [{name: checked(name, post[name].iloc[i]) for name in names} for i in rows]
 

@@ -198,7 +198,9 @@ def test_regret_files_are_the_runs_in_worlds(robust_dir):
     pd.testing.assert_frame_equal(regret, regret_table(runs, "rule", MEASURE), check_dtype=False)
     assert len(regret) == 3 * K
     robust = json.loads((out / "robust.json").read_text())
-    assert robust == json.loads(json.dumps(robust_summary(regret, "rule", MEASURE, "p90")))
+    assert robust == json.loads(json.dumps(robust_summary(
+        regret, "rule", MEASURE, "p90",
+        json.loads((out / "manifest.json").read_text())["worlds"])))
     assert robust["lead"] == "p90"
     assert " ".join(robust_sentences(robust)) in printed
 
@@ -207,15 +209,61 @@ def test_the_manifest_lists_each_run_with_its_world(robust_dir):
     out, _, _ = robust_dir
     runs = pd.read_parquet(out / "summary.parquet")
     listed = json.loads((out / "manifest.json").read_text())["runs"]
-    assert {k: v["world"] for k, v in listed.items()} == dict(zip(runs["key"], runs["world"],
-                                                                  strict=True))
+    places = {k: [(p["set_id"], p["world"], p["seed"]) for p in v.get("places", [v])]
+              for k, v in listed.items()}
+    assert sorted((k, w) for k, v in places.items() for _, w, _ in v) == sorted(
+        zip(runs["key"], runs["world"], strict=True))
+
+
+def test_a_run_in_two_places_keeps_every_world_and_seed():
+    from experiments.sweep import _run_list
+
+    # one particle drawn twice (--replace): the same key in worlds 0 and 2
+    summary = pd.DataFrame({"key": ["k0", "k1", "k0"], "status": "done", "set_id": [0, 0, 0],
+                            "replicate": 0, "seed": 5, "world": [0, 1, 2]})
+    listed = _run_list(summary)
+    assert [p["world"] for p in listed["k0"]["places"]] == [0, 2]
+    assert "places" not in listed["k1"] and listed["k1"]["world"] == 1
+
+
+def test_worlds_drawn_with_replacement_are_counted_as_draws_and_particles():
+    worlds = [{"x": 1.0}, {"x": 2.0}, {"x": 1.0}]
+    s = robust_summary(regret_table(DIFFER, "rule", MEASURE), "rule", MEASURE, "max", worlds)
+    assert s["particles"] == 2
+    assert robust_sentences(s)[0].startswith("Across 3 plausible worlds (3 draws, 2 distinct "
+                                             "particles), b is best")
+    distinct = robust_summary(regret_table(DIFFER, "rule", MEASURE), "rule", MEASURE, "max",
+                              [{"x": 1.0}, {"x": 2.0}, {"x": 3.0}])
+    assert robust_sentences(distinct)[0].startswith("Across 3 plausible worlds, b is best")
+
+
+@pytest.mark.parametrize("k, replace, how", [(2, False, "distinct"), (3, False, "repeated"),
+                                             (4, False, "same"), (2, True, None)])
+def test_search_worlds_share_no_particle_with_the_evaluation_worlds_unless_said(
+        tmp_path, k, replace, how):
+    from experiments.worlds import draw_search_worlds, search_draw_text
+
+    post = _posterior(tmp_path / "post.parquet")
+    for seed in range(5):
+        evaluated = draw_worlds(post, k, seed, replace)
+        searched, drawn = draw_search_worlds(post, k, seed, replace)
+        assert len(searched) == k and evaluated == draw_worlds(post, k, seed, replace)
+        ev, se = ({tuple(w.values()) for w in ws} for ws in (evaluated, searched))
+        assert drawn["particles"] == 4 - len(ev)
+        assert drawn["how"] == (how or ("same" if len(ev) == 4 else "repeated"))
+        if drawn["how"] == "same":
+            assert se == ev and "the same worlds" in search_draw_text(drawn)
+        else:
+            assert not se & ev
+            assert len(se) == k if drawn["how"] == "distinct" else len(se) <= drawn["particles"]
 
 
 def test_the_search_runs_in_worlds_of_its_own(robust_dir):
     out, post, _ = robust_dir
     manifest = json.loads((out / "manifest.json").read_text())
-    assert manifest["search_worlds"] == draw_worlds(post, K, 2021, search=True)
-    assert manifest["search_worlds"] != manifest["worlds"]
+    assert manifest["search_draw"] == {"how": "distinct", "particles": 4 - K}
+    assert not ({tuple(w.values()) for w in manifest["search_worlds"]}
+                & {tuple(w.values()) for w in manifest["worlds"]})
     stored = pd.concat([pd.read_parquet(p) for p in (out / "search" / "runs").rglob("*.parquet")
                         if not p.name.endswith(".series.parquet")])
     points = len(pd.read_csv(out / "search.csv"))
@@ -236,7 +284,17 @@ def test_the_report_states_the_regret_and_counts_world_seed_pairs(robust_dir):
     assert "No regret across worlds" not in page.reading
     effect = next(s for s in page.bottom_line if s.startswith("With "))
     assert effect.startswith(f"With {R} replicate seed in each of {K} plausible worlds")
-    paired = pd.read_csv(out / "paired.csv").set_index("measure")
     assert "seeds)" not in effect
-    if "higher in" in effect:
-        assert f"of {int(paired['pairs'].max())} (world, seed) pairs" in effect
+    assert f"its mean over {K} plausible worlds of its own (distinct particles, none of them " \
+        "among the worlds the rules are evaluated in)" in page.reading
+
+
+def test_an_unclear_difference_counts_world_seed_pairs():
+    from analysis.reports.bottom import clause
+
+    # a CI across zero: the clause is 'unclear' and says in how many pairs it is higher
+    row = pd.Series({"pairs": 4, "difference": 0.1, "ci_low": -0.5, "ci_high": 0.7,
+                     "higher": 3, "worlds": 2})
+    kind, text = clause(MEASURE, row)
+    assert kind == "unclear" and "higher in 3 of 4 (world, seed) pairs" in text
+    assert "higher in 3 of 4 seeds" in clause(MEASURE, row.drop("worlds"))[1]

@@ -340,3 +340,39 @@ def test_compare_in_plausible_worlds_end_to_end(tmp_path, capsys):
     worlds = json.loads((tmp_path / "cmp" / "worlds.json").read_text())["worlds"]
     assert np.allclose(table["case_rate_scale"], [worlds[w]["case_rate_scale"] for w in table.index])
     assert cli.main(["report", str(tmp_path / "d")]) == 0
+
+
+def test_settings_record_the_method_constants_and_non_numeric_columns(tmp_path):
+    from analysis.scenario_discovery import FEW_WORLDS, condition, write
+
+    exp = _compare_dir(tmp_path / "exp", _above_cut, n=10)
+    meta = json.loads((exp / "worlds.json").read_text())
+    for w, world in enumerate(meta["worlds"]):   # a text column that varies, one that does not
+        world.update({"staff_allocation": ["demand", "population"][w % 2], "label": "x"})
+    # with --replace: every particle drawn twice (worlds 10..19 repeat worlds 0..9)
+    meta["worlds"] += meta["worlds"]
+    runs = pd.read_csv(exp / "compare_runs.csv")
+    pd.concat([runs, runs.assign(world=runs["world"] + 10)]).to_csv(exp / "compare_runs.csv",
+                                                                    index=False)
+    (exp / "worlds.json").write_text(json.dumps({**meta, "replace": True}))
+    disc = discover(exp, "A", "B")
+    s = disc.setup
+    assert s["not_numeric"] == ["staff_allocation"] and s["constant"] == ["label"]
+    assert {k: s["prim"][k] for k in ("max_limits", "quasi_p_limit", "min_worlds", "few_worlds",
+                                      "few_losing")} == {
+        "max_limits": MAX_LIMITS, "quasi_p_limit": QP_LIMIT, "min_worlds": MIN_WORLDS,
+        "few_worlds": FEW_WORLDS, "few_losing": FEW_LOSING}
+    assert s["particles"] == 10
+    assert "the 20 plausible worlds (each a mean over 2 seeds; 20 draws, 10 distinct particles)" \
+        in " ".join(sentences(disc))
+    # the report reads the quasi-p limit from the settings it was found with
+    out = write(disc, tmp_path / "d")
+    record = json.loads((out / "discovery.json").read_text())
+    record["prim"]["quasi_p_limit"] = 0.2
+    (out / "discovery.json").write_text(json.dumps(record))
+    assert cli.main(["report", str(out)]) == 0
+    page = html.unescape((out / "report.html").read_text())
+    assert "(above 0.2 the limit may be noise)" in page
+    assert re.search(r"not numeric, not used by PRIM</td><td[^>]*>staff_allocation<", page)
+    assert [condition("", lim) for lim in ([1, None], [None, 2], [1, 2])] == ["> 1", "< 2",
+                                                                             "1 to 2"]

@@ -329,3 +329,19 @@ def test_few_worlds_are_flagged_in_the_printed_table():
     assert ("note: only 3 plausible world(s) in some set: the 95 % intervals, over the worlds' "
             "means, are wide; use at least 5 worlds") in text
     assert "run(s) in some parameter set" not in text
+
+
+def test_worlds_drawn_with_replacement_are_said_as_draws_and_particles():
+    from analysis.reports.common import worlds_source
+    from experiments.aggregate import paired_text
+
+    paired = paired_differences(HAND, "set_id", "a", [MEASURE])
+    twice = [{"x": 1.0}, {"x": 2.0}, {"x": 1.0}]   # world 2 repeats world 0's particle
+    first = paired_text(paired, "set_id", [MEASURE], drawn=twice).splitlines()[0]
+    assert first.endswith("worlds in which it is better — the worlds are 3 draws, 2 distinct "
+                          "particles):")
+    distinct = [{"x": 1.0}, {"x": 2.0}, {"x": 3.0}]
+    assert "draws" not in paired_text(paired, "set_id", [MEASURE], drawn=distinct)
+    assert worlds_source({"posterior": "a/post.parquet", "worlds": twice}) == (
+        "post.parquet (3 draws, 2 distinct particles)")
+    assert worlds_source({"posterior": "a/post.parquet", "worlds": distinct}) == "post.parquet"

@@ -250,11 +250,16 @@ def cmd_compare(args: argparse.Namespace) -> int:
         if drawn:
             atomic_write(out / "worlds.json", lambda tmp: tmp.write_text(
                 json.dumps(worlds_meta(args.posterior, drawn, args.replace), indent=1), encoding="utf-8"))
-    print(paired_text(paired, "scenario"))
+    print(paired_text(paired, "scenario", drawn=drawn))
     print(table(per_set, ["scenario"], measures))
     scale_note(min(sc.params.scale for sc in loaded))
     print(f"written to {out}/compare.csv")
     return 0
+
+
+def _drawn(out: str | Path) -> list[dict[str, Any]] | None:
+    """The plausible worlds an experiment directory's manifest lists (None without)."""
+    return json.loads((Path(out) / "manifest.json").read_text(encoding="utf-8")).get("worlds")
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
@@ -274,7 +279,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     paired = pd.read_csv(Path(args.out) / "paired.csv")
     print(paired_text(paired.assign(  # each side named by its parameter's value
         set=paired["parameter"] + " = " + paired["value"].astype(str),
-        reference=paired["parameter"] + " = " + paired["reference"].astype(str)), "set"))
+        reference=paired["parameter"] + " = " + paired["reference"].astype(str)), "set",
+        drawn=_drawn(args.out)))
     print(table(pd.read_csv(Path(args.out) / "aggregate.csv"), varied))  # as written
     failed = int((runs["status"] != "done").sum())
     if not args.vary and not args.design:  # said after the checks: an error stays one line
@@ -300,7 +306,8 @@ def cmd_staffing(args: argparse.Namespace) -> int:
 
     from analysis.reports.bottom import robust_sentences
 
-    print(paired_text(pd.read_csv(Path(args.out) / "paired.csv"), "rule"))
+    print(paired_text(pd.read_csv(Path(args.out) / "paired.csv"), "rule",
+                      drawn=_drawn(args.out)))
     print(table(result, ["rule"]))
     robust = Path(args.out) / "robust.json"
     if robust.is_file():

@@ -154,6 +154,7 @@ def robust_sentences(robust: dict[str, Any]) -> list[str]:
     names (agreeing or not), then the other kind of regret, and a warning when few worlds
     rank the policies."""
     from experiments.regret import ROBUST
+    from experiments.worlds import worlds_counted
 
     m, rows, k = robust["measure"], robust["policies"], robust["worlds"]
     if not rows:
@@ -165,7 +166,7 @@ def robust_sentences(robust: dict[str, Any]) -> list[str]:
     def regret(p: str, kind: str) -> str:
         return amount_in_units(m, rows[p][f"{kind}_regret"])
 
-    head = (f"Across {k} plausible world{'s' if k != 1 else ''}, {avg} is best on average "
+    head = (f"Across {worlds_counted(k, robust.get('particles'))}, {avg} is best on average "
             f"({short(m)} {measure(m, rows[avg]['mean'])})")
     first = (f"{head} and has the smallest {ROBUST[lead]}, {regret(avg, lead)}" if safe == avg
              else f"{head}, but {safe} has the smallest {ROBUST[lead]}: {regret(safe, lead)} "

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from experiments.aggregate import FEW_REPLICATES, levels, mean_ci
+from experiments.worlds import distinct_particles, draws_note
 from model import kpis
 from model.params import FIELDS
 
@@ -222,5 +223,9 @@ def seeds_text(manifest: dict[str, Any], seeds: Any) -> str:
 
 def worlds_source(meta: dict[str, Any]) -> str | None:
     """The particle file plausible worlds were drawn from (a manifest's or worlds.json's
-    ``posterior``), by name; None without worlds."""
-    return Path(meta["posterior"]).name if meta.get("worlds") else None
+    ``posterior``), by name, and '(K draws, D distinct particles)' after it when they were
+    drawn with replacement from fewer particles; None without worlds."""
+    if not meta.get("worlds"):
+        return None
+    note = draws_note(len(meta["worlds"]), distinct_particles(meta["worlds"]))
+    return Path(meta["posterior"]).name + (f" ({note})" if note else "")

@@ -43,6 +43,7 @@ def build(d: Path) -> Page:
                 ("seeds per world", num(s["seeds"])),
                 ("parameters PRIM used", ", ".join(s["parameters"])),
                 ("the same in every world", ", ".join(s["constant"]) or "none"),
+                ("not numeric, not used by PRIM", ", ".join(s.get("not_numeric", [])) or "none"),
                 ("density threshold", f"{s['threshold']:.0%}"),
                 ("minimum coverage", f"{s['min_coverage']:.0%}"),
                 ("PRIM (EMA Workbench)", ", ".join(f"{k} {v}" for k, v in s["prim"].items())),
@@ -70,8 +71,8 @@ def _boxes_table(disc: Discovery) -> Raw:
     note = para("Density: the share of the box's worlds in which the policy does not beat the "
                 "other. Coverage: the share of all such worlds that the box holds. Quasi-p: "
                 "how likely so large a density gain from this one limit would be by chance "
-                "(above 0.05 the limit may be noise). A box after the first is found among the "
-                "worlds outside the boxes before it. In one line: "
+                f"(above {disc.setup['prim']['quasi_p_limit']} the limit may be noise). A box "
+                "after the first is found among the worlds outside the boxes before it. In one line: "
                 + "; or ".join(box_text(bx) for bx in disc.boxes) + ".", "note")
     return Raw(frame_table(pd.DataFrame(rows), numeric_from=2) + note)
 

@@ -10,6 +10,7 @@ import pandas as pd
 
 from experiments.aggregate import paired_differences
 from experiments.staffing_allocation import minimised
+from experiments.worlds import search_draw_text
 from model import kpis
 
 from .bottom import (
@@ -213,6 +214,15 @@ def _allocation_section(alloc: pd.DataFrame | None) -> Raw | None:
                             numeric_from=2)))
 
 
+def _search_draw(manifest: dict[str, Any]) -> str:
+    """How the search worlds were drawn; a directory written before ``search_draw`` was
+    recorded drew them independently of the evaluation worlds."""
+    if "search_draw" in manifest:
+        return search_draw_text(manifest["search_draw"])
+    return ("drawn independently of those the rules are evaluated in, so they may share "
+            "particles with them")
+
+
 def _reading(result: pd.DataFrame, manifest: dict[str, Any], objective: str,
              search: pd.DataFrame | None, reference: str) -> str:
     fixed = manifest.get("fixed", {})
@@ -235,7 +245,7 @@ def _reading(result: pd.DataFrame, manifest: dict[str, Any], objective: str,
                  f"expected load, found by a search for the best {objective}"
                  + (f" over {len(search)} points on separate seeds" if search is not None else "")
                  + (f", its mean over {len(manifest['search_worlds'])} plausible worlds of its "
-                    "own (drawn apart from those the rules are evaluated in)."
+                    f"own ({_search_draw(manifest)})."
                     if manifest.get("search_worlds") else "."))
     if not manifest.get("worlds"):
         text += (" No regret across worlds: the rules ran with the scenario's parameters alone "
