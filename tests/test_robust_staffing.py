@@ -298,3 +298,15 @@ def test_an_unclear_difference_counts_world_seed_pairs():
     kind, text = clause(MEASURE, row)
     assert kind == "unclear" and "higher in 3 of 4 (world, seed) pairs" in text
     assert "higher in 3 of 4 seeds" in clause(MEASURE, row.drop("worlds"))[1]
+
+
+def test_the_report_says_when_the_search_ran_in_the_evaluation_worlds(robust_dir):
+    from analysis.reports import staffing
+
+    out, _, _ = robust_dir
+    manifest = json.loads((out / "manifest.json").read_text())
+    same = {**manifest, "search_draw": {"how": "same", "particles": 0}}
+    text = staffing._reading(pd.read_csv(out / "staffing.csv"), same, MEASURE,
+                             pd.read_csv(out / "search.csv"), "uniform")
+    assert (f"its mean over {K} plausible worlds (the same worlds as those the rules are "
+            "evaluated in: the posterior has no particle left") in text

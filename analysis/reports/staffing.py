@@ -244,8 +244,9 @@ def _reading(result: pd.DataFrame, manifest: dict[str, Any], objective: str,
                  f"{1 - pop - dem:.1%} in equal shares, {pop:.1%} by population and {dem:.1%} by "
                  f"expected load, found by a search for the best {objective}"
                  + (f" over {len(search)} points on separate seeds" if search is not None else "")
-                 + (f", its mean over {len(manifest['search_worlds'])} plausible worlds of its "
-                    f"own ({_search_draw(manifest)})."
+                 + (f", its mean over {len(manifest['search_worlds'])} plausible worlds"
+                    + ("" if manifest.get("search_draw", {}).get("how") == "same"
+                       else " of its own") + f" ({_search_draw(manifest)})."
                     if manifest.get("search_worlds") else "."))
     if not manifest.get("worlds"):
         text += (" No regret across worlds: the rules ran with the scenario's parameters alone "
