@@ -337,7 +337,7 @@ def cmd_budget(args: argparse.Namespace) -> int:
 
     best = pd.read_csv(Path(args.out) / "best.csv")
     print(paired_text(pd.read_csv(Path(args.out) / "paired.csv"), "mix",
-                      list(best["objective"])))
+                      list(best["objective"]), drawn=_drawn(args.out)))
     print(table(result, ["mix"], measured(list(best["objective"]))))
     for b in best.itertuples():  # no best mix when no run gave the objective a value
         print(f"no mix has a value for {label(b.objective)}" if pd.isna(b.best_mix) else
