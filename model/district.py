@@ -69,8 +69,12 @@ class District:
 
 
 def split_integer(total: int, weights: np.ndarray) -> np.ndarray:
-    """Largest-remainder split of ``total`` into integers proportional to ``weights``."""
+    """Largest-remainder split of ``total`` into integers proportional to ``weights``; equal
+    shares when the weights give no basis (all zero: e.g. winter posts to move where no
+    winter resident lives at a tiny scale), rather than NaN counts."""
     w = np.asarray(weights, dtype=float)
+    if w.sum() <= 0:
+        w = np.ones_like(w)
     exact = total * w / w.sum()
     out = np.floor(exact).astype(np.int64)
     rest = total - out.sum()

@@ -154,3 +154,11 @@ def test_split_integer_is_exact_and_proportional(rng):
         parts = district.split_integer(total, w)
         assert parts.sum() == total and np.all(parts >= 0)
         assert np.all(np.abs(parts - total * w / w.sum()) < 1)
+
+
+def test_split_integer_spreads_equally_when_the_weights_give_no_basis():
+    from model.district import split_integer
+
+    assert split_integer(7, np.array([2.0, 1.0, 1.0])).tolist() == [3, 2, 2]
+    out = split_integer(5, np.zeros(3))
+    assert out.sum() == 5 and out.min() >= 1 and out.max() <= 2
